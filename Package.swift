@@ -50,6 +50,7 @@ let package = Package(
     .executableTarget(
       name: "warden-example-mailbox",
       path: "examples/mailbox",
+      exclude: ["README.md"],
       swiftSettings: strictSettings
     ),
     .testTarget(name: "WardenJSONTests", dependencies: ["WardenJSON"], swiftSettings: strictSettings),

@@ -1,0 +1,161 @@
+import WardenJSON
+
+/// The protocol era a session speaks, learned from the client's first messages.
+public enum ProtocolEra: Sendable, Equatable {
+  case unknown
+  /// `initialize` handshake, with the version the client asked for.
+  case handshake(version: String?)
+  /// Per-request era (2026-07-28 and later): `server/discover`, capabilities in each request's `_meta`.
+  case perRequest(version: String?)
+}
+
+/// What warden knows about one relayed session: requests in flight each way, the client, the era.
+///
+/// Pure bookkeeping: every method is a decision on an envelope that returns what to do with it, and
+/// the relay performs it. Later policy (grants, holds) is decided on top of this state.
+public struct RelaySession: Sendable {
+  /// Client-to-server requests awaiting the server's response.
+  public private(set) var clientRequests = RequestLedger()
+  /// Server-to-client requests awaiting the client's response.
+  public private(set) var serverRequests = RequestLedger()
+  /// Requests warden itself sent to the client.
+  public private(set) var ownRequests = RequestLedger()
+  public private(set) var ownIDs: OwnRequestIDs
+  public private(set) var era: ProtocolEra = .unknown
+  /// The client's self-reported name (`clientInfo.name`), once seen.
+  public private(set) var clientName: String?
+  /// Set once the server is gone; requests after that are answered by warden.
+  public private(set) var serverExit: ServerExit?
+
+  public init(nonce: String) {
+    ownIDs = OwnRequestIDs(nonce: nonce)
+  }
+
+  // MARK: - From the client
+
+  public enum ClientVerdict: Sendable, Equatable {
+    /// Pass the line to the server unchanged.
+    case forward
+    /// Do not forward; write this line to the client instead.
+    case answer(ErrorResponse)
+    /// A response to warden's own request: warden consumes it.
+    case consume(RequestLedger.Entry)
+  }
+
+  public mutating func admitFromClient(_ envelope: Envelope) -> ClientVerdict {
+    switch envelope.kind {
+    case .request:
+      guard let id = envelope.id, let method = envelope.method else { return .forward }
+      if let serverExit {
+        return .answer(
+          ErrorResponse(
+            id: id, code: WardenErrorCode.serverExited,
+            message: "\(serverExit); the request was not delivered", reason: "server-exited"))
+      }
+      guard clientRequests.open(id, method: method) else {
+        return .answer(
+          ErrorResponse(
+            id: id, code: WardenErrorCode.invalidRequest,
+            message: "request id \(id) is already in use by a request in flight",
+            reason: "duplicate-request-id"))
+      }
+      if method == "initialize", era == .unknown { era = .handshake(version: nil) }
+      if method == "server/discover", era == .unknown { era = .perRequest(version: nil) }
+      return .forward
+    case .response:
+      guard let id = envelope.id else { return .forward }
+      if ownIDs.isOwn(id) {
+        if let entry = ownRequests.close(id) { return .consume(entry) }
+        // An answer to an id warden never sent (or already answered) must not reach the server.
+        return .consume(RequestLedger.Entry(id: id, method: "", sequence: 0))
+      }
+      _ = serverRequests.close(id)
+      return .forward
+    case .notification:
+      return .forward
+    }
+  }
+
+  /// Records what the client said about itself in `initialize` or a request's `_meta`.
+  public mutating func noteClient(name: String?, protocolVersion: String?, perRequest: Bool) {
+    if clientName == nil, let name, !name.isEmpty { clientName = name }
+    if perRequest {
+      if case .perRequest(nil) = era { era = .perRequest(version: protocolVersion) }
+      if era == .unknown { era = .perRequest(version: protocolVersion) }
+    } else if let protocolVersion {
+      era = .handshake(version: protocolVersion)
+    }
+  }
+
+  /// Whether the client's identity still has to be learned from a request's params.
+  public var needsClientDetails: Bool { clientName == nil }
+
+  // MARK: - From the server
+
+  public enum ServerVerdict: Sendable, Equatable {
+    case forward
+    /// Do not forward; write this line to the server instead.
+    case answerServer(ErrorResponse)
+  }
+
+  public mutating func admitFromServer(_ envelope: Envelope) -> ServerVerdict {
+    switch envelope.kind {
+    case .response:
+      if let id = envelope.id { _ = clientRequests.close(id) }
+      return .forward
+    case .request:
+      guard let id = envelope.id, let method = envelope.method else { return .forward }
+      if ownIDs.isOwn(id) {
+        // Practically impossible (the nonce is random and never shown to the server), but if it
+        // happened the client's answer would be taken for warden's: refuse the request instead.
+        return .answerServer(
+          ErrorResponse(
+            id: id, code: WardenErrorCode.invalidRequest,
+            message: "request id \(id) is reserved by warden", reason: "reserved-request-id"))
+      }
+      _ = serverRequests.open(id, method: method)
+      return .forward
+    case .notification:
+      return .forward
+    }
+  }
+
+  /// A line from the server that failed the checks: if its id answers a request in flight, the client
+  /// gets an error for that request instead of waiting forever.
+  public mutating func rejectServerLine(id: RequestID?, problem: String) -> ErrorResponse? {
+    guard let id, clientRequests.close(id) != nil else { return nil }
+    return ErrorResponse(
+      id: id, code: WardenErrorCode.invalidServerMessage,
+      message: "the server's answer was not a valid JSON-RPC message (\(problem)); warden did not pass it on",
+      reason: "invalid-server-message")
+  }
+
+  // MARK: - Warden's own requests
+
+  /// Allocates an id for a request warden sends to the client and records it in flight.
+  public mutating func openOwnRequest(method: String) -> RequestID {
+    let id = ownIDs.next()
+    _ = ownRequests.open(id, method: method)
+    return id
+  }
+
+  // MARK: - The end
+
+  /// Marks the server gone and returns an error for every client request still in flight, oldest first.
+  public mutating func serverGone(_ exit: ServerExit) -> [ErrorResponse] {
+    serverExit = exit
+    return clientRequests.removeAll().map { entry in
+      ErrorResponse(
+        id: entry.id, code: WardenErrorCode.serverExited,
+        message: "\(exit) before answering \"\(entry.method)\"", reason: "server-exited",
+        details: exitDetails(exit))
+    }
+  }
+
+  private func exitDetails(_ exit: ServerExit) -> [(String, JSONValue)] {
+    switch exit {
+    case .exited(let status): return [("exitStatus", .integer(Int64(status)))]
+    case .killed(let signal): return [("signal", .integer(Int64(signal)))]
+    }
+  }
+}

@@ -1,0 +1,318 @@
+/// Validates one line as a JSON-RPC 2.0 message and reads its envelope, without building a tree.
+///
+/// This is the hot path of the relay: every line in both directions passes through `scan`. It checks
+/// the whole line (JSON grammar and UTF-8), but only decodes the few envelope members warden needs
+/// (`jsonrpc`, `id`, `method`) and records where `params`, `result` and `error` lie, so that large
+/// bodies cost one pass over their bytes and no allocation. A scanner is reused for every line of one
+/// direction; it is not shared between threads.
+public struct MessageScanner: Sendable {
+  /// Open containers while skipping a nested value: true for an object, false for an array.
+  private var containers: [Bool] = []
+
+  public init() {
+    containers.reserveCapacity(64)
+  }
+
+  /// The outcome of scanning one line.
+  public enum Outcome: Sendable, Equatable {
+    case message(Envelope)
+    /// The line holds only whitespace.
+    case blank
+    case defect(MessageDefect)
+  }
+
+  /// Scans `line` (without its `\n`).
+  public mutating func scan(_ line: UnsafeRawBufferPointer) -> Outcome {
+    guard let base = line.baseAddress, line.count > 0 else { return .blank }
+    var cursor = Cursor(base: base.assumingMemoryBound(to: UInt8.self), end: line.count)
+    do {
+      return try scanEnvelope(&cursor)
+    } catch {
+      return .defect(MessageDefect(kind: .notJSON, detail: error.detail))
+    }
+  }
+
+  /// Best effort: the id of a message read from its first bytes, for answering a line that is too
+  /// long or not valid JSON further on. Nil when the id does not come before the problem.
+  public static func peekID(_ prefix: UnsafeRawBufferPointer) -> RequestID? {
+    guard let base = prefix.baseAddress, prefix.count > 0 else { return nil }
+    var cursor = Cursor(base: base.assumingMemoryBound(to: UInt8.self), end: prefix.count)
+    var scanner = MessageScanner()
+    do {
+      cursor.skipWhitespace()
+      try cursor.expect(UInt8(ascii: "{"))
+      while true {
+        cursor.skipWhitespace()
+        let key = try scanner.readKey(&cursor)
+        cursor.skipWhitespace()
+        try cursor.expect(UInt8(ascii: ":"))
+        cursor.skipWhitespace()
+        if key == .id {
+          let valueStart = cursor.pos
+          if cursor.peek() == UInt8(ascii: "\"") { return .string(try scanner.readString(&cursor)) }
+          try cursor.skipNumber()
+          // A number cut off by the end of the prefix may be longer than it looks.
+          guard cursor.pos < cursor.end else { return nil }
+          return .number(cursor.text(valueStart..<cursor.pos))
+        }
+        try scanner.skipValue(&cursor)
+        cursor.skipWhitespace()
+        try cursor.expect(UInt8(ascii: ","))
+      }
+    } catch {
+      return nil
+    }
+  }
+
+  // MARK: - The envelope
+
+  private enum EnvelopeKey: Int {
+    case jsonrpc, id, method, params, result, error
+  }
+
+  private mutating func scanEnvelope(_ cursor: inout Cursor) throws(SyntaxError) -> Outcome {
+    cursor.skipWhitespace()
+    guard let first = cursor.peek() else { return .blank }
+    guard first == UInt8(ascii: "{") else {
+      try skipValue(&cursor)
+      try cursor.expectEnd()
+      let detail = first == UInt8(ascii: "[") ? "batches are not supported" : "message is not a json object"
+      return .defect(MessageDefect(kind: .notJSONRPC, detail: detail))
+    }
+    cursor.pos += 1
+
+    var seen = 0  // bit per EnvelopeKey
+    var duplicate: EnvelopeKey?
+    var versionIsValid = false
+    var id: RequestID?
+    var idIsNull = false
+    var idIsInvalid = false
+    var method: String?
+    var methodIsInvalid = false
+    var params: Range<Int>?
+    var paramsIsInvalid = false
+    var payload: Range<Int>?
+    var errorIsInvalid = false
+
+    cursor.skipWhitespace()
+    if cursor.peek() == UInt8(ascii: "}") {
+      cursor.pos += 1
+    } else {
+      while true {
+        cursor.skipWhitespace()
+        let key = try readKey(&cursor)
+        cursor.skipWhitespace()
+        try cursor.expect(UInt8(ascii: ":"))
+        cursor.skipWhitespace()
+        let valueStart = cursor.pos
+        if let key {
+          let bit = 1 << key.rawValue
+          if seen & bit != 0, duplicate == nil { duplicate = key }
+          seen |= bit
+          switch key {
+          case .jsonrpc:
+            if cursor.peek() == UInt8(ascii: "\"") {
+              versionIsValid = try readString(&cursor) == "2.0"
+            } else {
+              try skipValue(&cursor)
+            }
+          case .id:
+            switch cursor.peek() ?? 0 {
+            case UInt8(ascii: "\""):
+              id = .string(try readString(&cursor))
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+              try cursor.skipNumber()
+              id = .number(cursor.text(valueStart..<cursor.pos))
+            case UInt8(ascii: "n"):
+              try cursor.expectLiteral("null")
+              idIsNull = true
+            default:
+              try skipValue(&cursor)
+              idIsInvalid = true
+            }
+          case .method:
+            if cursor.peek() == UInt8(ascii: "\"") {
+              method = try readString(&cursor)
+            } else {
+              try skipValue(&cursor)
+              methodIsInvalid = true
+            }
+          case .params:
+            let opener = cursor.peek()
+            try skipValue(&cursor)
+            params = valueStart..<cursor.pos
+            paramsIsInvalid = opener != UInt8(ascii: "{") && opener != UInt8(ascii: "[")
+          case .result:
+            try skipValue(&cursor)
+            payload = valueStart..<cursor.pos
+          case .error:
+            let opener = cursor.peek()
+            try skipValue(&cursor)
+            payload = valueStart..<cursor.pos
+            errorIsInvalid = opener != UInt8(ascii: "{")
+          }
+        } else {
+          try skipValue(&cursor)
+        }
+        cursor.skipWhitespace()
+        guard let next = cursor.next() else { throw SyntaxError("unterminated object") }
+        if next == UInt8(ascii: "}") { break }
+        guard next == UInt8(ascii: ",") else {
+          throw SyntaxError("expected ',' or '}' at offset \(cursor.pos - 1)")
+        }
+      }
+    }
+    try cursor.expectEnd()
+
+    func has(_ key: EnvelopeKey) -> Bool { seen & (1 << key.rawValue) != 0 }
+    func invalid(_ detail: String) -> Outcome {
+      .defect(MessageDefect(kind: .notJSONRPC, detail: detail, id: id))
+    }
+
+    if let duplicate {
+      // Peers disagree on which duplicate wins; a message that means two things is refused, and
+      // with two ids there is no id to answer.
+      if duplicate == .id { id = nil }
+      return invalid("member \"\(duplicate)\" appears more than once")
+    }
+    guard versionIsValid else { return invalid("\"jsonrpc\" must be \"2.0\"") }
+    guard !idIsInvalid else { return invalid("\"id\" must be a string or a number") }
+    if has(.method) {
+      guard let method, !methodIsInvalid else { return invalid("\"method\" must be a string") }
+      guard !has(.result), !has(.error) else {
+        return invalid("a message cannot have both \"method\" and \"result\" or \"error\"")
+      }
+      guard !paramsIsInvalid else { return invalid("\"params\" must be an object or an array") }
+      if has(.id) {
+        guard !idIsNull else { return invalid("a request's \"id\" must not be null") }
+        return .message(Envelope(kind: .request, id: id, method: method, params: params))
+      }
+      return .message(Envelope(kind: .notification, id: nil, method: method, params: params))
+    }
+    guard has(.id) else { return invalid("message has neither \"method\" nor \"id\"") }
+    guard has(.result) != has(.error) else {
+      return invalid("a response needs exactly one of \"result\" and \"error\"")
+    }
+    guard !has(.params) else { return invalid("a response cannot have \"params\"") }
+    if has(.error) {
+      guard !errorIsInvalid else { return invalid("\"error\" must be an object") }
+    } else if idIsNull {
+      return invalid("a result's \"id\" must not be null")
+    }
+    return .message(
+      Envelope(kind: .response, id: id, method: nil, payload: payload, isError: has(.error)))
+  }
+
+  /// Reads an object key; returns which envelope member it names, or nil for any other key.
+  private func readKey(_ cursor: inout Cursor) throws(SyntaxError) -> EnvelopeKey? {
+    guard cursor.peek() == UInt8(ascii: "\"") else {
+      throw SyntaxError("expected a string key at offset \(cursor.pos)")
+    }
+    let start = cursor.pos + 1
+    let (end, escaped) = try cursor.skipString()
+    let text: String
+    if escaped {
+      text = try Cursor.decode(cursor.base, start..<(end - 1))
+    } else {
+      let length = end - 1 - start
+      guard length >= 2, length <= 7 else { return nil }
+      text = cursor.text(start..<(end - 1))
+    }
+    switch text {
+    case "jsonrpc": return .jsonrpc
+    case "id": return .id
+    case "method": return .method
+    case "params": return .params
+    case "result": return .result
+    case "error": return .error
+    default: return nil
+    }
+  }
+
+  private func readString(_ cursor: inout Cursor) throws(SyntaxError) -> String {
+    let start = cursor.pos + 1
+    let (end, escaped) = try cursor.skipString()
+    if escaped { return try Cursor.decode(cursor.base, start..<(end - 1)) }
+    return cursor.text(start..<(end - 1))
+  }
+
+  // MARK: - Any value
+
+  /// Skips one complete JSON value, checking its grammar; iterative, so depth costs no stack.
+  private mutating func skipValue(_ cursor: inout Cursor) throws(SyntaxError) {
+    containers.removeAll(keepingCapacity: true)
+    while true {
+      // At the start of a value.
+      cursor.skipWhitespace()
+      guard let byte = cursor.peek() else { throw SyntaxError("unexpected end of input") }
+      var closedEmpty = false
+      switch byte {
+      case UInt8(ascii: "{"):
+        cursor.pos += 1
+        cursor.skipWhitespace()
+        if cursor.peek() == UInt8(ascii: "}") {
+          cursor.pos += 1
+          closedEmpty = true
+        } else {
+          containers.append(true)
+          try skipMemberName(&cursor)
+          continue
+        }
+      case UInt8(ascii: "["):
+        cursor.pos += 1
+        cursor.skipWhitespace()
+        if cursor.peek() == UInt8(ascii: "]") {
+          cursor.pos += 1
+          closedEmpty = true
+        } else {
+          containers.append(false)
+          continue
+        }
+      case UInt8(ascii: "\""):
+        _ = try cursor.skipString()
+      case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        try cursor.skipNumber()
+      case UInt8(ascii: "t"):
+        try cursor.expectLiteral("true")
+      case UInt8(ascii: "f"):
+        try cursor.expectLiteral("false")
+      case UInt8(ascii: "n"):
+        try cursor.expectLiteral("null")
+      default:
+        throw SyntaxError(Cursor.describeUnexpected(byte, at: cursor.pos))
+      }
+      _ = closedEmpty
+      // After a value: close containers until one continues.
+      while true {
+        guard let isObject = containers.last else { return }
+        cursor.skipWhitespace()
+        guard let next = cursor.next() else { throw SyntaxError("unexpected end of input") }
+        if next == UInt8(ascii: ",") {
+          if isObject { try skipMemberName(&cursor) }
+          break
+        }
+        if next == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+          containers.removeLast()
+          continue
+        }
+        throw SyntaxError(Cursor.describeUnexpected(next, at: cursor.pos - 1))
+      }
+    }
+  }
+
+  private func skipMemberName(_ cursor: inout Cursor) throws(SyntaxError) {
+    cursor.skipWhitespace()
+    guard cursor.peek() == UInt8(ascii: "\"") else {
+      throw SyntaxError("expected a string key at offset \(cursor.pos)")
+    }
+    _ = try cursor.skipString()
+    cursor.skipWhitespace()
+    try cursor.expect(UInt8(ascii: ":"))
+  }
+}
+
+/// A syntax problem found while scanning; becomes a -32700 defect.
+struct SyntaxError: Error {
+  var detail: String
+  init(_ detail: String) { self.detail = detail }
+}

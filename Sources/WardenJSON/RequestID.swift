@@ -1,0 +1,78 @@
+/// A JSON-RPC request id as the sender wrote it.
+///
+/// JSON-RPC ids are strings or numbers, and a string id never equals a number id. Numbers keep their
+/// literal text (`7`, `7.0`) so that a reply can echo exactly what was sent; strings are compared by
+/// their decoded value, because a peer may re-escape a string id when it echoes it.
+public enum RequestID: Hashable, Sendable, CustomStringConvertible {
+  case number(String)
+  case string(String)
+
+  /// The id as JSON text, ready to be placed in a message.
+  public var jsonText: String {
+    switch self {
+    case .number(let literal): return literal
+    case .string(let value): return JSONText.quoted(value)
+    }
+  }
+
+  public var description: String { jsonText }
+}
+
+/// What kind of JSON-RPC message a line carries.
+public enum MessageKind: Sendable, Equatable {
+  case request
+  case notification
+  case response
+}
+
+/// The envelope of one JSON-RPC message: what it is, learned without building a tree of its body.
+public struct Envelope: Sendable, Equatable {
+  public var kind: MessageKind
+  /// The id of a request or response; nil for notifications and for responses whose id is null.
+  public var id: RequestID?
+  /// The method of a request or notification.
+  public var method: String?
+  /// Byte offsets of the `params` value within the line, when present.
+  public var params: Range<Int>?
+  /// Byte offsets of the `result` or `error` value of a response.
+  public var payload: Range<Int>?
+  /// True for a response that carries `error` rather than `result`.
+  public var isError: Bool
+
+  public init(
+    kind: MessageKind, id: RequestID?, method: String?, params: Range<Int>? = nil,
+    payload: Range<Int>? = nil, isError: Bool = false
+  ) {
+    self.kind = kind
+    self.id = id
+    self.method = method
+    self.params = params
+    self.payload = payload
+    self.isError = isError
+  }
+}
+
+/// Why a line is not an acceptable JSON-RPC message.
+public struct MessageDefect: Error, Sendable, Equatable {
+  public enum Kind: Sendable, Equatable {
+    /// Not one JSON value (syntax error, trailing bytes, or invalid UTF-8): JSON-RPC -32700.
+    case notJSON
+    /// Valid JSON, but not a JSON-RPC 2.0 message (or a batch): JSON-RPC -32600.
+    case notJSONRPC
+  }
+
+  public var kind: Kind
+  /// One lowercase line for humans and logs.
+  public var detail: String
+  /// The message's id, when it could be read; replies to the defect use it.
+  public var id: RequestID?
+
+  public init(kind: Kind, detail: String, id: RequestID? = nil) {
+    self.kind = kind
+    self.detail = detail
+    self.id = id
+  }
+
+  /// The JSON-RPC error code that answers this defect.
+  public var errorCode: Int { kind == .notJSON ? -32700 : -32600 }
+}

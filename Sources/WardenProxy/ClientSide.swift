@@ -1,0 +1,89 @@
+import Logging
+import WardenCore
+import WardenJSON
+
+/// Judges each line the client sends: valid messages go to the server, bad ones are answered here.
+final class ClientSide: LineHandler {
+  private var scanner = MessageScanner()
+  private let session: SharedSession
+  private let client: LockedWriter
+  private let logger: Logger
+  private let maxLine: Int
+  /// Cached from the session so that, once the client is known, no request's params are parsed.
+  private var knowsClient = false
+
+  init(session: SharedSession, client: LockedWriter, logger: Logger, maxLine: Int) {
+    self.session = session
+    self.client = client
+    self.logger = logger
+    self.maxLine = maxLine
+  }
+
+  func admit(_ line: UnsafeRawBufferPointer) -> Bool {
+    switch scanner.scan(line) {
+    case .blank:
+      return false
+    case .defect(let defect):
+      let kind = defect.kind == .notJSON ? "parse error" : "invalid request"
+      logger.warning("rejected a line from the client: \(kind): \(defect.detail)")
+      answer(
+        ErrorResponse(
+          id: defect.id, code: defect.errorCode,
+          message: "\(kind): \(defect.detail); warden did not forward this line",
+          reason: defect.kind == .notJSON ? "parse-error" : "invalid-request"))
+      return false
+    case .message(let envelope):
+      if !knowsClient, envelope.kind == .request { learnClient(from: envelope, line: line) }
+      switch session.withLock({ $0.admitFromClient(envelope) }) {
+      case .forward:
+        return true
+      case .answer(let response):
+        logger.notice("answered \(envelope.method ?? "a request") itself: \(response.message)")
+        answer(response)
+        return false
+      case .consume:
+        return false
+      }
+    }
+  }
+
+  func rejectOversized(prefix: [UInt8], length: Int) {
+    let id = prefix.withUnsafeBytes { MessageScanner.peekID($0) }
+    logger.warning("rejected a line of \(length) bytes from the client: over --max-message \(maxLine)")
+    answer(
+      ErrorResponse(
+        id: id, code: WardenErrorCode.invalidRequest,
+        message: "message of \(length) bytes exceeds the limit of \(maxLine) bytes (--max-message); warden did not forward it",
+        reason: "message-too-large"))
+  }
+
+  private func answer(_ response: ErrorResponse) {
+    client.write(response.line)
+  }
+
+  /// Reads the client's name and protocol version from `initialize` or a per-request `_meta`.
+  private func learnClient(from envelope: Envelope, line: UnsafeRawBufferPointer) {
+    guard let range = envelope.params,
+      let params = try? JSONValue.parse(UnsafeRawBufferPointer(rebasing: line[range]))
+    else { return }
+    let meta = params["_meta"]
+    if envelope.method == "initialize" {
+      session.withLock {
+        $0.noteClient(
+          name: params["clientInfo"]?["name"]?.stringValue,
+          protocolVersion: params["protocolVersion"]?.stringValue, perRequest: false)
+      }
+    } else if let meta, meta["io.modelcontextprotocol/protocolVersion"] != nil {
+      session.withLock {
+        $0.noteClient(
+          name: meta["io.modelcontextprotocol/clientInfo"]?["name"]?.stringValue,
+          protocolVersion: meta["io.modelcontextprotocol/protocolVersion"]?.stringValue, perRequest: true)
+      }
+    }
+    knowsClient = session.withLock { !$0.needsClientDetails }
+    if knowsClient {
+      let name = session.withLock { $0.clientName } ?? "?"
+      logger.info("client identified itself as \"\(name)\"")
+    }
+  }
+}

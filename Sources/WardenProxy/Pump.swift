@@ -1,0 +1,83 @@
+/// Decides, line by line, what crosses in one direction.
+protocol LineHandler: AnyObject {
+  /// Returns true to forward the line exactly as received; otherwise the handler has dealt with it.
+  func admit(_ line: UnsafeRawBufferPointer) -> Bool
+  /// A line longer than the limit was discarded.
+  func rejectOversized(prefix: [UInt8], length: Int)
+}
+
+/// Moves lines from a source descriptor to a destination in one direction, asking a handler about
+/// each. Consecutive forwarded lines leave in one write, straight from the read buffer.
+final class Pump: @unchecked Sendable {
+  // Unchecked: after `run()` starts, the framer and handler are used by the pump's thread only.
+  private let source: Int32
+  private let framer: LineFramer
+  private let destination: LockedWriter
+  private let handler: any LineHandler
+  private let onDestinationFailure: @Sendable () -> Void
+  private var destinationFailed = false
+
+  init(
+    source: Int32, maxLine: Int, destination: LockedWriter, handler: any LineHandler,
+    onDestinationFailure: @escaping @Sendable () -> Void
+  ) {
+    self.source = source
+    framer = LineFramer(maxLine: maxLine)
+    self.destination = destination
+    self.handler = handler
+    self.onDestinationFailure = onDestinationFailure
+  }
+
+  /// Relays until the source ends; returns how it ended.
+  func run() -> LineFramer.ReadResult {
+    while true {
+      let result = framer.read(from: source)
+      guard result == .data else {
+        framer.finish { event in
+          if case .line(let content, _) = event, handler.admit(content) {
+            send(content, addingNewline: true)
+          } else if case .oversized(let prefix, let length) = event {
+            handler.rejectOversized(prefix: prefix, length: length)
+          }
+        }
+        return result
+      }
+      var run: UnsafeRawBufferPointer?
+      framer.drain { event in
+        switch event {
+        case .line(let content, let raw):
+          if handler.admit(content) {
+            if let pending = run, pending.baseAddress! + pending.count == raw.baseAddress! {
+              run = UnsafeRawBufferPointer(start: pending.baseAddress, count: pending.count + raw.count)
+            } else {
+              if let pending = run { send(pending) }
+              run = raw
+            }
+          } else if let pending = run {
+            // Keep order with whatever the handler wrote instead of this line.
+            send(pending)
+            run = nil
+          }
+        case .oversized(let prefix, let length):
+          if let pending = run { send(pending) }
+          run = nil
+          handler.rejectOversized(prefix: prefix, length: length)
+        }
+      }
+      if let pending = run { send(pending) }
+    }
+  }
+
+  private func send(_ bytes: UnsafeRawBufferPointer, addingNewline: Bool = false) {
+    let delivered: Bool
+    if addingNewline {
+      delivered = withUnsafeBytes(of: UInt8(0x0A)) { destination.write(bytes, $0) }
+    } else {
+      delivered = destination.write(bytes)
+    }
+    if !delivered && !destinationFailed {
+      destinationFailed = true
+      onDestinationFailure()
+    }
+  }
+}

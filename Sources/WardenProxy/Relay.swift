@@ -1,0 +1,143 @@
+import Logging
+import WardenCore
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+/// How to run one relayed session.
+public struct RelayConfiguration: Sendable {
+  /// The server's command line; the first element is looked up on PATH.
+  public var command: [String]
+  /// The server's name (for manifests and the audit trail).
+  public var serverName: String
+  /// The agent identity given on the command line, if any; otherwise the client's self-reported name.
+  public var agentID: String?
+  /// Longest accepted line in either direction, in bytes, terminator excluded.
+  public var maxMessage: Int
+  /// Seconds the server gets to exit after its stdin closes, and again after SIGTERM.
+  public var grace: Double
+
+  public init(command: [String], serverName: String, agentID: String?, maxMessage: Int, grace: Double) {
+    self.command = command
+    self.serverName = serverName
+    self.agentID = agentID
+    self.maxMessage = maxMessage
+    self.grace = grace
+  }
+}
+
+/// Why a relay could not start.
+public struct RelayStartError: Error, Sendable, CustomStringConvertible {
+  public let command: String
+  public let underlying: SystemError
+
+  public var description: String {
+    "cannot start '\(command)': \(SystemError.message(for: underlying.code))"
+  }
+}
+
+/// Runs one MCP session: starts the server, relays both directions until the session ends, and
+/// returns the exit status warden should exit with.
+public enum Relay {
+  /// The stdio descriptors of warden itself.
+  static let clientInput: Int32 = 0
+  static let clientOutput: Int32 = 1
+
+  public static func run(_ configuration: RelayConfiguration, logger: Logger) throws(RelayStartError)
+    -> Int32
+  {
+    // Signals to pass on are taken by a thread of ours with sigwait, never by a handler: block them
+    // before any thread starts so every thread inherits the mask.
+    var forwarded = sigset_t()
+    sigemptyset(&forwarded)
+    for signal in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&forwarded, signal) }
+    pthread_sigmask(SIG_BLOCK, &forwarded, nil)
+    // A peer that goes away must show up as a failed write, not kill warden.
+    signal(SIGPIPE, SIG_IGN)
+
+    let child: ChildProcess
+    do {
+      child = try ChildProcess.spawn(configuration.command)
+    } catch {
+      throw RelayStartError(command: configuration.command[0], underlying: error)
+    }
+    logger.info("started \(configuration.command.joined(separator: " ")) as pid \(child.pid)")
+
+    let events: EventChannel
+    do { events = try EventChannel() } catch {
+      child.send(SIGKILL)
+      throw RelayStartError(command: configuration.command[0], underlying: error)
+    }
+    let session = SharedSession(RelaySession(nonce: randomNonce()))
+    let client = LockedWriter(descriptor: clientOutput)
+    let server = LockedWriter(descriptor: child.input)
+
+    let forwardedSignals = forwarded
+    startThread {
+      var set = forwardedSignals
+      while true {
+        var received: Int32 = 0
+        if sigwait(&set, &received) == 0 { events.post(.signal(received)) }
+      }
+    }
+    startThread { events.post(.serverExited(child.waitForExit())) }
+
+    let inbound = Pump(
+      source: clientInput, maxLine: configuration.maxMessage, destination: server,
+      handler: ClientSide(session: session, client: client, logger: logger, maxLine: configuration.maxMessage),
+      onDestinationFailure: { logger.debug("the server's stdin is closed") })
+    let outbound = Pump(
+      source: child.output, maxLine: configuration.maxMessage, destination: client,
+      handler: ServerSide(
+        session: session, client: client, server: server, logger: logger, maxLine: configuration.maxMessage),
+      onDestinationFailure: { events.post(.clientClosed) })
+    startThread {
+      let end = inbound.run()
+      if case .failed(let code) = end { logger.warning("reading from the client failed: \(SystemError("read", code: code))") }
+      events.post(.clientClosed)
+    }
+    startThread {
+      _ = outbound.run()
+      events.post(.serverOutputClosed)
+    }
+
+    var shutdown = Shutdown(grace: configuration.grace)
+    while !shutdown.isComplete {
+      let event = events.next(deadline: shutdown.deadline)
+      for action in shutdown.handle(event, now: monotonicSeconds()) {
+        switch action {
+        case .closeServerInput:
+          logger.debug("client closed; closing the server's stdin")
+          server.close()
+        case .signalServer(let signal):
+          logger.info("sending \(ServerExit.signalName(signal)) to the server")
+          child.send(signal)
+        case .abandonServerOutput:
+          logger.debug("the server exited but its stdout is still open; not waiting for it")
+        }
+      }
+    }
+
+    let exit = shutdown.serverExit ?? .exited(status: 0)
+    let unanswered = session.withLock { $0.serverGone(exit) }
+    if !unanswered.isEmpty {
+      logger.warning("\(exit); answering \(unanswered.count) request(s) in flight with an error")
+    } else {
+      logger.info("\(exit)")
+    }
+    for response in unanswered { client.write(response.line) }
+    return shutdown.exitStatus
+  }
+
+  /// Random text for warden's own request ids (the system generator draws from getrandom).
+  private static func randomNonce() -> String {
+    var generator = SystemRandomNumberGenerator()
+    return (0..<2).map { _ in
+      let text = String(generator.next() as UInt64, radix: 16)
+      return String(repeating: "0", count: 16 - text.count) + text
+    }.joined()
+  }
+}

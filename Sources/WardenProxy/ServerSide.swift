@@ -1,0 +1,54 @@
+import Logging
+import WardenCore
+import WardenJSON
+
+/// Judges each line the server sends: valid messages go to the client; anything else is dropped, and
+/// a request it was meant to answer gets an error instead.
+final class ServerSide: LineHandler {
+  private var scanner = MessageScanner()
+  private let session: SharedSession
+  private let client: LockedWriter
+  private let server: LockedWriter
+  private let logger: Logger
+  private let maxLine: Int
+
+  init(session: SharedSession, client: LockedWriter, server: LockedWriter, logger: Logger, maxLine: Int) {
+    self.session = session
+    self.client = client
+    self.server = server
+    self.logger = logger
+    self.maxLine = maxLine
+  }
+
+  func admit(_ line: UnsafeRawBufferPointer) -> Bool {
+    switch scanner.scan(line) {
+    case .blank:
+      return false
+    case .defect(let defect):
+      logger.warning("dropped a line from the server: \(defect.detail)")
+      reject(id: defect.id ?? MessageScanner.peekID(line), problem: defect.detail)
+      return false
+    case .message(let envelope):
+      switch session.withLock({ $0.admitFromServer(envelope) }) {
+      case .forward:
+        return true
+      case .answerServer(let response):
+        logger.warning("refused a request from the server: \(response.message)")
+        server.write(response.line)
+        return false
+      }
+    }
+  }
+
+  func rejectOversized(prefix: [UInt8], length: Int) {
+    logger.warning("dropped a line of \(length) bytes from the server: over --max-message \(maxLine)")
+    let id = prefix.withUnsafeBytes { MessageScanner.peekID($0) }
+    reject(id: id, problem: "\(length) bytes, over the limit of \(maxLine) (--max-message)")
+  }
+
+  private func reject(id: RequestID?, problem: String) {
+    if let response = session.withLock({ $0.rejectServerLine(id: id, problem: problem) }) {
+      client.write(response.line)
+    }
+  }
+}

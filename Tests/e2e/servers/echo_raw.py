@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""A byte-recording JSON-RPC fixture server for warden's end-to-end tests (stdlib only).
+
+Every line that reaches stdin is recorded, byte for byte, and a request is answered with what was
+received, so a test can prove exactly which bytes warden forwarded, in which order, and that a line
+warden had to reject never arrived.
+
+    echo_raw.py [--record FILE] [--stderr TEXT]
+
+Per line read from stdin (terminator included):
+  * ``--record FILE``: the line is appended to FILE as one base64 line (flushed at once).
+  * A line that is not a JSON object with both ``id`` and ``method`` gets no answer (notifications,
+    responses, garbage).
+  * ``method == "emit"``: each entry of ``params.lines_b64`` is decoded and written to stdout verbatim
+    (the test supplies terminators), then the request is answered as below. This is how a test makes
+    the *server* send odd, malformed or unsolicited lines.
+  * ``method == "respond_raw"``: ``params.line_b64`` is decoded and written verbatim as the whole
+    answer (the test makes it a response to this request, or not).
+  * ``method == "exit"``: exits with ``params.status`` without answering.
+  * Any other request is answered with
+    ``{"jsonrpc":"2.0","id":<id>,"result":{"n":<lines received so far>,"received_b64":<the line>}}``.
+"""
+
+import argparse
+import base64
+import json
+import os
+import sys
+
+
+def write(data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(1, view)
+        view = view[written:]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--record")
+    parser.add_argument("--stderr")
+    options = parser.parse_args()
+
+    if options.stderr is not None:
+        os.write(2, options.stderr.encode() + b"\n")
+
+    record = open(options.record, "ab", buffering=0) if options.record else None
+    stdin = sys.stdin.buffer
+    count = 0
+    while True:
+        line = stdin.readline()
+        if not line:
+            return 0
+        count += 1
+        if record is not None:
+            record.write(base64.b64encode(line) + b"\n")
+        try:
+            message = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            continue
+        if not isinstance(message, dict) or "id" not in message or "method" not in message:
+            continue
+        params = message.get("params") if isinstance(message.get("params"), dict) else {}
+        method = message["method"]
+        if method == "exit":
+            return int(params.get("status", 0))
+        if method == "respond_raw":
+            write(base64.b64decode(params["line_b64"]))
+            continue
+        if method == "emit":
+            for encoded in params.get("lines_b64", []):
+                write(base64.b64decode(encoded))
+        answer = {
+            "jsonrpc": "2.0",
+            "id": message["id"],
+            "result": {"n": count, "received_b64": base64.b64encode(line).decode("ascii")},
+        }
+        write(json.dumps(answer, separators=(",", ":")).encode() + b"\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,306 @@
+"""Identity: a real MCP client sees the same session with and without warden in between.
+
+Each test runs one scripted session with the official Python SDK (mcp 2.3.0) against a real server,
+once directly and once through `warden run --`, in both protocol eras, and asserts that everything
+the client observed (negotiated version, server info, capabilities, every result and every error) is
+identical. Nothing is normalized except values that legitimately differ between two runs, each named
+where it is done.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+import anyio
+import pytest
+
+from conftest import child_env
+
+mcp = pytest.importorskip("mcp", reason="the mcp SDK is not installed: run Tests/e2e/setup_venv.sh")
+from mcp import Client  # noqa: E402
+from mcp.client.stdio import StdioServerParameters, stdio_client  # noqa: E402
+from mcp.shared.exceptions import MCPError  # noqa: E402
+from mcp_types import Implementation  # noqa: E402
+
+# (Client mode, protocol version the session must end up on). "legacy" runs the initialize
+# handshake; "auto" probes server/discover and must land on the 2026-07-28 per-request era, since
+# every server under test speaks it (a handshake-only server is detected and its modern half skipped).
+ERAS = [
+    pytest.param("legacy", "2025-11-25", id="handshake-2025-11-25"),
+    pytest.param("auto", "2026-07-28", id="per-request-2026-07-28"),
+]
+
+SESSION_TIMEOUT = 60.0
+
+Script = Callable[[Client], Awaitable[list]]
+
+
+def dump(model: Any) -> Any:
+    """A pydantic model as the JSON the SDK would put on the wire."""
+    if model is None:
+        return None
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+async def step(name: str, call: Awaitable[Any]) -> tuple:
+    """One scripted call: its result, or the JSON-RPC error it raised (an expected outcome too)."""
+    try:
+        return (name, "result", dump(await call))
+    except MCPError as error:
+        return (name, "error", error.error.code, error.error.message, error.error.data)
+
+
+def run_session(command: str, args: list[str], mode: str, script: Script, env: dict[str, str]) -> dict:
+    """Runs `script` in one SDK session with the server `command args`; returns what the client saw."""
+
+    async def session() -> dict:
+        params = StdioServerParameters(command=command, args=args, env=env)
+        with tempfile.TemporaryFile("w+") as errlog:
+            try:
+                with anyio.fail_after(SESSION_TIMEOUT):
+                    # The transport is built here rather than by Client(params) to catch the child's
+                    # stderr; Client accepts any transport context manager.
+                    async with Client(
+                        stdio_client(params, errlog=errlog),
+                        mode=mode,
+                        read_timeout_seconds=20,
+                        cache=None,  # every call must reach the server, not a client-side cache
+                        client_info=Implementation(name="warden-e2e", version="1.0"),
+                    ) as client:
+                        return {
+                            "protocol_version": client.protocol_version,
+                            "server_info": dump(client.server_info),
+                            "capabilities": dump(client.server_capabilities),
+                            "instructions": client.instructions,
+                            "steps": await script(client),
+                        }
+            except BaseException:
+                errlog.seek(0)
+                sys.stderr.write(f"--- stderr of {command} {args}:\n{errlog.read()}\n")
+                raise
+
+    return anyio.run(session)
+
+
+def run_both(warden_bin: Path, command: list[str], mode: str, script: Script, env: dict[str, str]):
+    direct = run_session(command[0], command[1:], mode, script, env)
+    proxied = run_session(str(warden_bin), ["run", "--", *command], mode, script, env)
+    return direct, proxied
+
+
+def assert_identical(direct: dict, proxied: dict) -> None:
+    # Through JSON once, so tuples and lists (and the path substitution below) compare alike.
+    direct, proxied = json.loads(json.dumps(direct)), json.loads(json.dumps(proxied))
+    if direct != proxied:
+        # A readable diff in the failure message: one JSON document per side.
+        a = json.dumps(direct, indent=1, sort_keys=True, ensure_ascii=False).splitlines()
+        b = json.dumps(proxied, indent=1, sort_keys=True, ensure_ascii=False).splitlines()
+        import difflib
+
+        diff = "\n".join(difflib.unified_diff(a, b, "direct", "through warden", lineterm="", n=2))
+        raise AssertionError(f"the session differs through warden:\n{diff[:6000]}")
+
+
+# --------------------------------------------------------------------------------------------------
+# mcp-server-git
+
+
+def git_script(repo: Path) -> Script:
+    repo_path = str(repo)
+
+    async def script(client: Client) -> list:
+        return [
+            await step("tools/list", client.list_tools()),
+            await step("git_status", client.call_tool("git_status", {"repo_path": repo_path})),
+            await step("git_log", client.call_tool("git_log", {"repo_path": repo_path, "max_count": 5})),
+            await step("git_diff_unstaged", client.call_tool("git_diff_unstaged", {"repo_path": repo_path})),
+            await step("git_diff_staged", client.call_tool("git_diff_staged", {"repo_path": repo_path})),
+            await step("git_show", client.call_tool("git_show", {"repo_path": repo_path, "revision": "HEAD"})),
+            await step("git_branch", client.call_tool("git_branch", {"repo_path": repo_path, "branch_type": "local"})),
+            # Tool failures: a path outside the allowed repository, a missing required argument, an
+            # unknown revision (results with isError), and an unknown tool (a JSON-RPC error).
+            await step("outside repo", client.call_tool("git_status", {"repo_path": "/nonexistent/elsewhere"})),
+            await step("missing argument", client.call_tool("git_log", {})),
+            await step("bad revision", client.call_tool("git_show", {"repo_path": repo_path, "revision": "nope^^"})),
+            await step("unknown tool", client.call_tool("no_such_tool", {})),
+            await step("tools/list again", client.list_tools()),
+        ]
+
+    return script
+
+
+@pytest.mark.parametrize(("mode", "version"), ERAS)
+def test_git_server_identical_through_warden(warden_bin, git_server_bin, git_repo, mode, version):
+    env = child_env()
+    command = [git_server_bin, "--repository", str(git_repo)]
+    direct, proxied = run_both(warden_bin, command, mode, git_script(git_repo), env)
+
+    assert direct["protocol_version"] == version
+    assert direct["server_info"]["name"] == "mcp-git"
+    steps = {s[0]: s for s in direct["steps"]}
+    # The direct half really exercised what it claims: the fixture repo's state shows up...
+    assert "an unstaged change" in json.dumps(steps["git_diff_unstaged"])
+    assert "staged.txt" in json.dumps(steps["git_diff_staged"])
+    assert "Add gamma" in json.dumps(steps["git_log"])
+    # ...and the error cases are errors.
+    assert steps["outside repo"][2]["isError"] is True
+    assert steps["missing argument"][2]["isError"] is True
+    assert steps["unknown tool"][1:3] == ("error", -32602)
+
+    assert_identical(direct, proxied)
+
+
+# --------------------------------------------------------------------------------------------------
+# mcp-server-time
+
+ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2}|Z)")
+
+
+def normalize_current_time(result: Any) -> Any:
+    """Replaces the wall-clock reading in a get_current_time result with a placeholder.
+
+    get_current_time answers with the current time, which legitimately differs between the direct and
+    the proxied run (seconds apart). Only that one value is masked, and it must be present on both
+    sides in the form the server documents; the rest of the result (timezone, structure, text
+    layout, isError) is compared exactly.
+    """
+    text = json.dumps(result, ensure_ascii=False)
+    masked, count = ISO_DATETIME.subn("<now>", text)
+    assert count >= 1, f"no datetime in get_current_time result: {text}"
+    return json.loads(masked)
+
+
+def time_script() -> Script:
+    async def script(client: Client) -> list:
+        steps = [
+            await step("tools/list", client.list_tools()),
+            await step("get_current_time", client.call_tool("get_current_time", {"timezone": "Europe/Warsaw"})),
+            await step("get_current_time UTC", client.call_tool("get_current_time", {"timezone": "UTC"})),
+            await step(
+                "convert_time",
+                client.call_tool(
+                    "convert_time",
+                    {"source_timezone": "Europe/Warsaw", "time": "14:30", "target_timezone": "Asia/Tokyo"},
+                ),
+            ),
+            await step(
+                "convert_time bad hour",
+                client.call_tool(
+                    "convert_time", {"source_timezone": "UTC", "time": "25:99", "target_timezone": "Asia/Tokyo"}
+                ),
+            ),
+            await step("bad timezone", client.call_tool("get_current_time", {"timezone": "Not/AZone"})),
+            await step("unknown tool", client.call_tool("no_such_tool", {})),
+        ]
+        for index, entry in enumerate(steps):
+            if entry[0].startswith("get_current_time") and entry[1] == "result":
+                steps[index] = (*entry[:2], normalize_current_time(entry[2]))
+        return steps
+
+    return script
+
+
+@pytest.mark.parametrize(("mode", "version"), ERAS)
+def test_time_server_identical_through_warden(warden_bin, time_server_bin, mode, version):
+    env = child_env()
+    command = [time_server_bin, "--local-timezone", "UTC"]
+    direct, proxied = run_both(warden_bin, command, mode, time_script(), env)
+
+    assert direct["protocol_version"] == version
+    assert direct["server_info"]["name"] == "mcp-time"
+    steps = {s[0]: s for s in direct["steps"]}
+    assert steps["get_current_time"][2]["structuredContent"]["timezone"] == "Europe/Warsaw"
+    assert steps["convert_time"][2]["structuredContent"]["target"]["timezone"] == "Asia/Tokyo"
+    assert steps["bad timezone"][2]["isError"] is True
+    assert steps["unknown tool"][1:3] == ("error", -32602)
+
+    assert_identical(direct, proxied)
+
+
+# --------------------------------------------------------------------------------------------------
+# warden-example-mailbox (written alongside warden; its tool names are discovered, not assumed)
+
+
+def _ids_in(value: Any) -> list:
+    """Every value of an `id`-like key (id, message_id, messageId, uid) anywhere in `value`."""
+    found = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key.lower() in ("id", "message_id", "messageid", "uid") and isinstance(item, (str, int)):
+                found.append(item)
+            found.extend(_ids_in(item))
+    elif isinstance(value, list):
+        for item in value:
+            found.extend(_ids_in(item))
+    return found
+
+
+def mailbox_script() -> Script:
+    async def script(client: Client) -> list:
+        listing = await client.list_tools()
+        steps = [("tools/list", "result", dump(listing))]
+        tools = {tool.name: tool for tool in listing.tools}
+        list_tool = "list_messages" if "list_messages" in tools else next((n for n in tools if "list" in n), None)
+        read_tool = "read_message" if "read_message" in tools else next((n for n in tools if "read" in n), None)
+        assert list_tool and read_tool, f"expected a list and a read tool, got {sorted(tools)}"
+
+        listed = await step(list_tool, client.call_tool(list_tool, {}))
+        steps.append(listed)
+        assert listed[1] == "result" and not listed[2].get("isError"), listed
+
+        ids = _ids_in(listed[2].get("structuredContent"))
+        if not ids:  # fall back to the text: "id: X", "#X", "[X]"
+            text = " ".join(c.get("text", "") for c in listed[2].get("content", []))
+            ids = re.findall(r"\bid\W{1,3}([\w.-]+)", text, re.IGNORECASE)
+        assert ids, f"cannot find a message id in the {list_tool} result: {listed[2]}"
+
+        schema = tools[read_tool].input_schema or {}
+        required = schema.get("required") or list((schema.get("properties") or {}).keys())[:1]
+        assert len(required) == 1, f"{read_tool} takes {required}; the script passes one message id"
+        key = required[0]
+        prop_type = ((schema.get("properties") or {}).get(key) or {}).get("type")
+        first = ids[0]
+        if prop_type == "integer" and isinstance(first, str) and first.isdigit():
+            first = int(first)
+        elif prop_type == "string":
+            first = str(first)
+        steps.append(await step(f"{read_tool} first", client.call_tool(read_tool, {key: first})))
+        if len(ids) > 1:
+            steps.append(await step(f"{read_tool} last", client.call_tool(read_tool, {key: ids[-1]})))
+        missing = 987654321 if prop_type == "integer" else "no-such-message-987654321"
+        steps.append(await step(f"{read_tool} missing", client.call_tool(read_tool, {key: missing})))
+        if prop_type != "integer":
+            steps.append(await step(f"{read_tool} bad id", client.call_tool(read_tool, {key: "../../etc/passwd"})))
+        steps.append(await step(f"{list_tool} limit", client.call_tool(list_tool, {"limit": 1})))
+        steps.append(await step(f"{list_tool} bad limit", client.call_tool(list_tool, {"limit": "many"})))
+        steps.append(await step("unknown tool", client.call_tool("no_such_tool", {})))
+        return steps
+
+    return script
+
+
+@pytest.mark.parametrize(("mode", "version"), ERAS)
+def test_mailbox_server_identical_through_warden(warden_bin, mailbox_bin, tmp_path, mode, version):
+    env = child_env()
+    # Each run gets its own freshly seeded mailbox, so neither run can see the other's effects.
+    direct_box, proxied_box = tmp_path / "direct", tmp_path / "proxied"
+    direct = run_session(str(mailbox_bin), ["--mailbox", str(direct_box), "--seed"], mode, mailbox_script(), env)
+    if direct["protocol_version"] != version:
+        pytest.skip(f"warden-example-mailbox negotiated {direct['protocol_version']} when asked for {version}")
+    proxied = run_session(
+        str(warden_bin), ["run", "--", str(mailbox_bin), "--mailbox", str(proxied_box), "--seed"], mode,
+        mailbox_script(), env,
+    )
+    steps = {s[0]: s for s in direct["steps"]}
+    reads = [s for name, s in steps.items() if name.endswith(" first")]
+    assert reads and reads[0][1] == "result" and reads[0][2].get("isError") is not True, reads
+    assert steps["unknown tool"][1] == "error", steps["unknown tool"]
+    # Paths in results would name the two different mailbox directories; make them one name. This is
+    # the only difference the two runs are allowed to have.
+    proxied = json.loads(json.dumps(proxied).replace(str(proxied_box), str(direct_box)))
+    assert_identical(direct, proxied)

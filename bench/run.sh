@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# bench/run.sh - build the bench programs and warden, measure direct / relay / warden side by side.
+#
+#   bench/run.sh                 # full run: 5 repetitions, a few minutes at most
+#   REPS=2 SEQ_CALLS=2000 bench/run.sh      # quick look
+#
+# Environment (defaults in brackets):
+#   REPS [5]               repetitions; configuration order rotates between repetitions
+#   CONFIGS ["direct relay warden"]
+#   WARDEN_BIN             use this warden binary instead of building one
+#   WARDEN_ARGS [""]       extra arguments between `warden run` and `--`
+#   BENCH_CPU [1]          the CPU everything is pinned to (taskset -c); PIN=0 disables pinning
+#   SEQ_CALLS [20000] WARMUP [2000] PIPE_CALLS [200000] INFLIGHT [64]
+#   ARG_BYTES [1048576] ARG_N [30] RESULT_BYTES [10485760] RESULT_N [20] SPAWNS [20]
+#   TIMEOUT [120]          per-phase timeout of the driver, seconds
+#
+# Writes the raw JSON lines to bench/out/<stamp>.jsonl and prints a Markdown table (stdout).
+set -euo pipefail
+
+BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$BENCH/.." && pwd)"
+BIN="$BENCH/bin"
+OUT="$BENCH/out"
+mkdir -p "$BIN" "$OUT"
+
+REPS="${REPS:-5}"
+CONFIGS="${CONFIGS:-direct relay warden}"
+BENCH_CPU="${BENCH_CPU:-1}"
+PIN="${PIN:-1}"
+WARDEN_ARGS="${WARDEN_ARGS:-}"
+DRIVER_OPTS=(
+  --seq "${SEQ_CALLS:-20000}" --warmup "${WARMUP:-2000}"
+  --pipe "${PIPE_CALLS:-200000}" --inflight "${INFLIGHT:-64}"
+  --arg-bytes "${ARG_BYTES:-1048576}" --arg-n "${ARG_N:-30}"
+  --result-bytes "${RESULT_BYTES:-10485760}" --result-n "${RESULT_N:-20}"
+  --spawns "${SPAWNS:-20}" --timeout "${TIMEOUT:-120}"
+)
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+
+# ---- build the C programs ----
+CC="${CC:-cc}"
+"$CC" -O2 -Wall -o "$BIN/echo_server" "$BENCH/echo_server.c"
+"$CC" -O2 -Wall -o "$BIN/driver" "$BENCH/driver.c"
+"$CC" -O2 -Wall -pthread -o "$BIN/relay" "$BENCH/relay.c"
+
+# ---- build (or locate) warden ----
+STAMP="$(date +%Y%m%d-%H%M%S)"
+RAW="$OUT/$STAMP.jsonl"
+NOTES="$OUT/$STAMP.notes"
+: >"$RAW"
+: >"$NOTES"
+WARDEN=""
+if [[ " $CONFIGS " == *" warden "* ]]; then
+  if [[ -n "${WARDEN_BIN:-}" ]]; then
+    WARDEN="$WARDEN_BIN"
+    [[ -x "$WARDEN" ]] || { log "WARDEN_BIN=$WARDEN is not executable"; WARDEN=""; }
+  else
+    log "building warden (release, scratch path .build-bench); log: $OUT/$STAMP.warden-build.log"
+    if (cd "$ROOT" && swift build -c release --product warden --scratch-path .build-bench) \
+      >"$OUT/$STAMP.warden-build.log" 2>&1; then
+      WARDEN="$(cd "$ROOT" && swift build -c release --product warden --scratch-path .build-bench --show-bin-path)/warden"
+    else
+      log "warden did not build (see $OUT/$STAMP.warden-build.log); measuring without it"
+      tail -n 5 "$OUT/$STAMP.warden-build.log" | sed 's/^/bench:   /' >&2 || true
+      echo "warden: did not build (swift build -c release --product warden failed)" >>"$NOTES"
+    fi
+  fi
+fi
+
+# ---- pinning ----
+PREFIX=()
+PINNING="none"
+if [[ "$PIN" != "0" ]]; then
+  ncpu="$(nproc 2>/dev/null || echo 1)"
+  if ((BENCH_CPU >= ncpu)); then BENCH_CPU=0; fi
+  if command -v taskset >/dev/null && taskset -c "$BENCH_CPU" true 2>/dev/null; then
+    PREFIX=(taskset -c "$BENCH_CPU")
+    PINNING="taskset -c $BENCH_CPU"
+    if command -v chrt >/dev/null && chrt -b 0 true 2>/dev/null; then
+      PREFIX+=(chrt -b 0)
+      PINNING="$PINNING chrt -b 0"
+    else
+      log "warning: chrt -b 0 unavailable; pinned but not SCHED_BATCH (numbers noisier)"
+    fi
+  else
+    log "warning: taskset unavailable; running unpinned (expect bimodal, noisy latencies)"
+  fi
+fi
+
+config_cmd() {
+  case "$1" in
+    direct) echo "$BIN/echo_server" ;;
+    relay) echo "$BIN/relay $BIN/echo_server" ;;
+    # shellcheck disable=SC2086
+    warden) echo "$WARDEN run $WARDEN_ARGS -- $BIN/echo_server" ;;
+    *) return 1 ;;
+  esac
+}
+
+# ---- drop warden early if it cannot answer at all (avoids 5 x timeout) ----
+ACTIVE=()
+for c in $CONFIGS; do
+  if [[ "$c" == warden ]]; then
+    [[ -n "$WARDEN" ]] || continue
+    log "smoke test: $WARDEN run $WARDEN_ARGS -- echo_server"
+    # shellcheck disable=SC2046
+    if ! smoke="$("$BIN/driver" --label warden --seq 50 --warmup 10 --pipe 500 --arg-n 1 --result-n 1 \
+      --spawns 1 --timeout 20 -- $(config_cmd warden) 2>/dev/null)" || [[ "$smoke" == *'"error"'* ]]; then
+      log "warden failed the smoke test: ${smoke:-no output}"
+      echo "warden: failed the smoke test: ${smoke:-no output}" >>"$NOTES"
+      continue
+    fi
+  fi
+  ACTIVE+=("$c")
+done
+((${#ACTIVE[@]} > 0)) || { log "nothing to measure"; exit 1; }
+
+log "pinning: $PINNING; configurations: ${ACTIVE[*]}; repetitions: $REPS"
+n=${#ACTIVE[@]}
+for ((r = 0; r < REPS; r++)); do
+  for ((p = 0; p < n; p++)); do
+    c="${ACTIVE[$(((r + p) % n))]}"   # rotate the order every repetition
+    log "rep $((r + 1))/$REPS: $c"
+    # shellcheck disable=SC2046
+    line="$("${PREFIX[@]}" "$BIN/driver" --label "$c" "${DRIVER_OPTS[@]}" -- $(config_cmd "$c") || true)"
+    [[ -n "$line" ]] || line="{\"config\":\"$c\",\"error\":\"driver produced no output\"}"
+    printf '%s\n' "${line/#\{/{\"rep\":$r,\"pos\":$p,}" >>"$RAW"
+  done
+done
+
+log "raw results: $RAW"
+python3 "$BENCH/aggregate.py" "$RAW" --pinning "$PINNING" --notes "$NOTES"
