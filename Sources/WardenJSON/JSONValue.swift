@@ -40,9 +40,11 @@ public final class JSONValue {
 
   /// Parses one JSON value. Duplicate object keys are rejected: a document that means two things to
   /// two readers is not one warden decides on.
-  public static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONParseError) -> JSONValue {
+  public static func parse(_ bytes: UnsafeRawBufferPointer, rejectingDuplicates: Bool = true)
+    throws(JSONParseError) -> JSONValue
+  {
     var error = json_error_t()
-    let flags = JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL
+    let flags = (rejectingDuplicates ? JSON_REJECT_DUPLICATES : 0) | JSON_DECODE_ANY | JSON_ALLOW_NUL
     let base = bytes.baseAddress?.assumingMemoryBound(to: CChar.self)
     guard let base, let handle = json_loadb(base, bytes.count, Int(flags), &error) else {
       let text = withUnsafeBytes(of: error.text) { raw in
