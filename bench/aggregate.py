@@ -83,6 +83,17 @@ def main():
             vals.append(d[key] - base[key] if how == "diff" else d[key] / base[key])
         return med(vals)
 
+    relay_by_rep = {d["rep"]: d for d in by.get("relay", [])}
+
+    def vs_relay(c, key):
+        vals = []
+        for d in by[c]:
+            base = relay_by_rep.get(d["rep"])
+            if base is None or d.get(key, -1) < 0 or base.get(key, -1) <= 0:
+                continue
+            vals.append(d[key] / base[key])
+        return med(vals)
+
     reps = max((len(v) for v in by.values()), default=0)
     first = runs[0] if runs else {}
     print(
@@ -114,6 +125,9 @@ def main():
         dd["arg_ratio"] = vs_direct(c, "arg_median_ms", "ratio")
         dd["result_ratio"] = vs_direct(c, "result_median_ms", "ratio")
         dd["start_added"] = vs_direct(c, "start_median_ms", "diff")
+        if c != "relay" and relay_by_rep:
+            dd["result_vs_relay"] = vs_relay(c, "result_median_ms")
+            dd["arg_vs_relay"] = vs_relay(c, "arg_median_ms")
     for c in order:
         derived[c]["rss_idle_mib"] = m(c, "rss_idle_kib", 1 / 1024)
 
@@ -137,6 +151,13 @@ def main():
     rows.append((f"{rb:g} MiB result round trip (ms)", {c: fmt(m(c, "result_median_ms"), ".2f") for c in order}, ""))
     rows.append((f"{rb:g} MiB result vs direct",
                  {c: dcell(c, "result_ratio", lambda v: fmt(v, ".2f") + "x") for c in order}, "<= 1.5x"))
+    if relay_by_rep and any(c not in ("direct", "relay") for c in order):
+        rows.append((f"{ab:g} MiB argument vs relay floor",
+                     {c: (dcell(c, "arg_vs_relay", lambda v: fmt(v, ".2f") + "x") if c not in ("direct", "relay")
+                          else "-") for c in order}, ""))
+        rows.append((f"{rb:g} MiB result vs relay floor",
+                     {c: (dcell(c, "result_vs_relay", lambda v: fmt(v, ".2f") + "x") if c not in ("direct", "relay")
+                          else "-") for c in order}, ""))
     rows.append(("idle RSS (MiB) *", {c: fmt(derived[c]["rss_idle_mib"], ".1f") for c in order}, "<= 15"))
     rows.append(("peak RSS (MiB) *", {c: fmt(m(c, "rss_peak_kib", 1 / 1024), ".1f") for c in order}, ""))
     rows.append(("first initialize response (ms)", {c: fmt(m(c, "start_median_ms"), ".2f") for c in order}, ""))
@@ -170,10 +191,17 @@ def main():
             print(f"| {name} | " + " | ".join(cells) + " |")
 
     notes = []
+    floor = derived.get("relay", {}).get("result_ratio")
+    if floor is not None and floor > TARGETS["result_ratio"]:
+        notes.append(
+            f"the zero-logic relay floor itself takes {floor:.2f}x direct on the {rb:g} MiB result: pinned to one CPU, "
+            "the transfer is bound by pipe copies and context switches and this harness's direct path is fast "
+            "(a few ms), so 1.5x direct is below what any byte-copying interposer reaches here; the "
+            "\"vs relay floor\" row shows the proxy's own cost")
     if a.notes:
         try:
             with open(a.notes) as f:
-                notes = [ln.strip() for ln in f if ln.strip()]
+                notes += [ln.strip() for ln in f if ln.strip()]
         except OSError:
             pass
     for c, err in failures:

@@ -14,7 +14,8 @@
 #   ARG_BYTES [1048576] ARG_N [30] RESULT_BYTES [10485760] RESULT_N [20] SPAWNS [20]
 #   TIMEOUT [120]          per-phase timeout of the driver, seconds
 #
-# Writes the raw JSON lines to bench/out/<stamp>.jsonl and prints a Markdown table (stdout).
+# Writes the raw JSON lines to bench/out/<stamp>.jsonl (stderr of the runs: <stamp>.stderr.log) and
+# prints a Markdown table on stdout; progress goes to stderr.
 set -euo pipefail
 
 BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -48,8 +49,10 @@ CC="${CC:-cc}"
 STAMP="$(date +%Y%m%d-%H%M%S)"
 RAW="$OUT/$STAMP.jsonl"
 NOTES="$OUT/$STAMP.notes"
+ERRLOG="$OUT/$STAMP.stderr.log" # stderr of the driver and of the commands it runs
 : >"$RAW"
 : >"$NOTES"
+: >"$ERRLOG"
 WARDEN=""
 if [[ " $CONFIGS " == *" warden "* ]]; then
   if [[ -n "${WARDEN_BIN:-}" ]]; then
@@ -88,13 +91,14 @@ if [[ "$PIN" != "0" ]]; then
   fi
 fi
 
+# Sets CMD to the command line a client would launch for configuration $1.
+read -r -a WARDEN_EXTRA <<<"$WARDEN_ARGS"
 config_cmd() {
   case "$1" in
-    direct) echo "$BIN/echo_server" ;;
-    relay) echo "$BIN/relay $BIN/echo_server" ;;
-    # shellcheck disable=SC2086
-    warden) echo "$WARDEN run $WARDEN_ARGS -- $BIN/echo_server" ;;
-    *) return 1 ;;
+    direct) CMD=("$BIN/echo_server") ;;
+    relay) CMD=("$BIN/relay" "$BIN/echo_server") ;;
+    warden) CMD=("$WARDEN" run ${WARDEN_EXTRA[@]+"${WARDEN_EXTRA[@]}"} -- "$BIN/echo_server") ;;
+    *) log "unknown configuration: $1"; return 1 ;;
   esac
 }
 
@@ -103,14 +107,15 @@ ACTIVE=()
 for c in $CONFIGS; do
   if [[ "$c" == warden ]]; then
     [[ -n "$WARDEN" ]] || continue
-    log "smoke test: $WARDEN run $WARDEN_ARGS -- echo_server"
-    # shellcheck disable=SC2046
+    config_cmd warden
+    log "smoke test: ${CMD[*]}"
     if ! smoke="$("$BIN/driver" --label warden --seq 50 --warmup 10 --pipe 500 --arg-n 1 --result-n 1 \
-      --spawns 1 --timeout 20 -- $(config_cmd warden) 2>/dev/null)" || [[ "$smoke" == *'"error"'* ]]; then
+      --spawns 1 --timeout 20 -- "${CMD[@]}" 2>>"$ERRLOG")" || [[ "$smoke" == *'"error":'* ]]; then
       log "warden failed the smoke test: ${smoke:-no output}"
       echo "warden: failed the smoke test: ${smoke:-no output}" >>"$NOTES"
       continue
     fi
+    [[ "$smoke" != *'"errors":0,'* ]] && log "warning: warden answered some smoke-test calls with errors: $smoke"
   fi
   ACTIVE+=("$c")
 done
@@ -122,12 +127,17 @@ for ((r = 0; r < REPS; r++)); do
   for ((p = 0; p < n; p++)); do
     c="${ACTIVE[$(((r + p) % n))]}"   # rotate the order every repetition
     log "rep $((r + 1))/$REPS: $c"
-    # shellcheck disable=SC2046
-    line="$("${PREFIX[@]}" "$BIN/driver" --label "$c" "${DRIVER_OPTS[@]}" -- $(config_cmd "$c") || true)"
+    config_cmd "$c"
+    line="$(${PREFIX[@]+"${PREFIX[@]}"} "$BIN/driver" --label "$c" "${DRIVER_OPTS[@]}" -- "${CMD[@]}" \
+      2>>"$ERRLOG" || true)"
     [[ -n "$line" ]] || line="{\"config\":\"$c\",\"error\":\"driver produced no output\"}"
     printf '%s\n' "${line/#\{/{\"rep\":$r,\"pos\":$p,}" >>"$RAW"
   done
 done
 
+if [[ -s "$ERRLOG" ]]; then
+  log "stderr of the runs: $ERRLOG ($(wc -l <"$ERRLOG") lines)"
+  echo "stderr of the runs (driver, proxies, server): $(wc -l <"$ERRLOG") lines in bench/out/$(basename "$ERRLOG")" >>"$NOTES"
+fi
 log "raw results: $RAW"
 python3 "$BENCH/aggregate.py" "$RAW" --pinning "$PINNING" --notes "$NOTES"

@@ -47,6 +47,14 @@ struct Cursor {
     pos += count
   }
 
+  /// Whether the bytes in `range` are exactly `literal`.
+  @inline(__always) func bytes(_ range: Range<Int>, equal literal: StaticString) -> Bool {
+    guard range.count == literal.utf8CodeUnitCount else { return false }
+    let expected = literal.utf8Start
+    for offset in 0..<range.count where base[range.lowerBound + offset] != expected[offset] { return false }
+    return true
+  }
+
   /// The bytes in `range` as a String; the caller has already validated them as UTF-8.
   func text(_ range: Range<Int>) -> String {
     String(decoding: UnsafeBufferPointer(start: base + range.lowerBound, count: range.count), as: UTF8.self)
@@ -97,10 +105,15 @@ struct Cursor {
     var index = pos + 1
     var escaped = false
     while true {
-      // Eight bytes at a time while none is a quote, a backslash, a control byte or non-ASCII.
+      // Eight bytes at a time while none is a quote, a backslash, a control byte or non-ASCII; then
+      // straight to the first byte that is.
       while index + 8 <= end {
         let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
-        if Self.needsAttention(word) { break }
+        let flags = Self.attentionFlags(word)
+        if flags != 0 {
+          index += flags.trailingZeroBitCount >> 3
+          break
+        }
         index += 8
       }
       guard index < end else { throw SyntaxError("unterminated string starting at offset \(start)") }
@@ -121,15 +134,18 @@ struct Cursor {
     }
   }
 
-  @inline(__always) static func needsAttention(_ word: UInt64) -> Bool {
+  /// A word with the high bit set in every byte that is a quote, a backslash, a control byte or
+  /// non-ASCII (little-endian). A borrow can only flag bytes above one that is truly flagged, so the
+  /// lowest flag is always exact.
+  @inline(__always) static func attentionFlags(_ word: UInt64) -> UInt64 {
     let ones: UInt64 = 0x0101_0101_0101_0101
     let highs: UInt64 = 0x8080_8080_8080_8080
-    @inline(__always) func hasZeroByte(_ value: UInt64) -> UInt64 { (value &- ones) & ~value & highs }
-    let quote = hasZeroByte(word ^ (ones &* 0x22))
-    let backslash = hasZeroByte(word ^ (ones &* 0x5C))
-    // Flags every byte below 0x20; a borrow can only add flags above a byte that is already flagged.
-    let control = (word &- (ones &* 0x20)) & ~word & highs
-    return (quote | backslash | control | (word & highs)) != 0
+    let quote = word ^ (ones &* 0x22)
+    let backslash = word ^ (ones &* 0x5C)
+    let zeroQuote = (quote &- ones) & ~quote
+    let zeroBackslash = (backslash &- ones) & ~backslash
+    let control = (word &- (ones &* 0x20)) & ~word
+    return (zeroQuote | zeroBackslash | control | word) & highs
   }
 
   private func skipEscape(at index: Int) throws(SyntaxError) -> Int {

@@ -53,7 +53,7 @@ public struct MessageScanner: Sendable {
           try cursor.skipNumber()
           // A number cut off by the end of the prefix may be longer than it looks.
           guard cursor.pos < cursor.end else { return nil }
-          return .number(cursor.text(valueStart..<cursor.pos))
+          return RequestID(numberLiteral: cursor, valueStart..<cursor.pos)
         }
         try scanner.skipValue(&cursor)
         cursor.skipWhitespace()
@@ -112,7 +112,7 @@ public struct MessageScanner: Sendable {
           switch key {
           case .jsonrpc:
             if cursor.peek() == UInt8(ascii: "\"") {
-              versionIsValid = try readString(&cursor) == "2.0"
+              versionIsValid = try readVersion(&cursor)
             } else {
               try skipValue(&cursor)
             }
@@ -122,7 +122,7 @@ public struct MessageScanner: Sendable {
               id = .string(try readString(&cursor))
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
               try cursor.skipNumber()
-              id = .number(cursor.text(valueStart..<cursor.pos))
+              id = RequestID(numberLiteral: cursor, valueStart..<cursor.pos)
             case UInt8(ascii: "n"):
               try cursor.expectLiteral("null")
               idIsNull = true
@@ -132,7 +132,7 @@ public struct MessageScanner: Sendable {
             }
           case .method:
             if cursor.peek() == UInt8(ascii: "\"") {
-              method = try readString(&cursor)
+              method = try readMethod(&cursor)
             } else {
               try skipValue(&cursor)
               methodIsInvalid = true
@@ -210,30 +210,58 @@ public struct MessageScanner: Sendable {
     }
     let start = cursor.pos + 1
     let (end, escaped) = try cursor.skipString()
-    let text: String
+    let range = start..<(end - 1)
     if escaped {
-      text = try Cursor.decode(cursor.base, start..<(end - 1))
-    } else {
-      let length = end - 1 - start
-      guard length >= 2, length <= 7 else { return nil }
-      text = cursor.text(start..<(end - 1))
+      // Rare: an escaped key still names a member ("\u0069d" is "id"), so decode and compare.
+      switch try Cursor.decode(cursor.base, range) {
+      case "jsonrpc": return .jsonrpc
+      case "id": return .id
+      case "method": return .method
+      case "params": return .params
+      case "result": return .result
+      case "error": return .error
+      default: return nil
+      }
     }
-    switch text {
-    case "jsonrpc": return .jsonrpc
-    case "id": return .id
-    case "method": return .method
-    case "params": return .params
-    case "result": return .result
-    case "error": return .error
+    switch range.count {
+    case 2: return cursor.bytes(range, equal: "id") ? .id : nil
+    case 5: return cursor.bytes(range, equal: "error") ? .error : nil
+    case 6:
+      if cursor.bytes(range, equal: "method") { return .method }
+      if cursor.bytes(range, equal: "params") { return .params }
+      if cursor.bytes(range, equal: "result") { return .result }
+      return nil
+    case 7: return cursor.bytes(range, equal: "jsonrpc") ? .jsonrpc : nil
     default: return nil
     }
   }
 
+  /// Reads a string value; the caller has checked that one starts here.
   private func readString(_ cursor: inout Cursor) throws(SyntaxError) -> String {
     let start = cursor.pos + 1
     let (end, escaped) = try cursor.skipString()
     if escaped { return try Cursor.decode(cursor.base, start..<(end - 1)) }
     return cursor.text(start..<(end - 1))
+  }
+
+  /// Whether the string starting here is exactly "2.0" (escaped spellings are decoded first).
+  private func readVersion(_ cursor: inout Cursor) throws(SyntaxError) -> Bool {
+    let start = cursor.pos + 1
+    let (end, escaped) = try cursor.skipString()
+    if escaped { return try Cursor.decode(cursor.base, start..<(end - 1)) == "2.0" }
+    return cursor.bytes(start..<(end - 1), equal: "2.0")
+  }
+
+  /// Reads a method name, sharing one String for the methods every session uses.
+  private func readMethod(_ cursor: inout Cursor) throws(SyntaxError) -> String {
+    let start = cursor.pos + 1
+    let (end, escaped) = try cursor.skipString()
+    let range = start..<(end - 1)
+    if !escaped {
+      for known in KnownMethods.all where cursor.bytes(range, equal: known.literal) { return known.name }
+      return cursor.text(range)
+    }
+    return try Cursor.decode(cursor.base, range)
   }
 
   // MARK: - Any value
@@ -315,4 +343,23 @@ public struct MessageScanner: Sendable {
 struct SyntaxError: Error {
   var detail: String
   init(_ detail: String) { self.detail = detail }
+}
+
+/// Methods common enough that their names are matched against bytes instead of building a String.
+enum KnownMethods {
+  struct Method {
+    let literal: StaticString
+    let name: String
+  }
+
+  static let all: [Method] = [
+    Method(literal: "tools/call", name: "tools/call"),
+    Method(literal: "tools/list", name: "tools/list"),
+    Method(literal: "notifications/progress", name: "notifications/progress"),
+    Method(literal: "notifications/cancelled", name: "notifications/cancelled"),
+    Method(literal: "ping", name: "ping"),
+    Method(literal: "initialize", name: "initialize"),
+    Method(literal: "notifications/initialized", name: "notifications/initialized"),
+    Method(literal: "server/discover", name: "server/discover"),
+  ]
 }

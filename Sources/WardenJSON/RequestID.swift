@@ -4,15 +4,38 @@
 /// literal text (`7`, `7.0`) so that a reply can echo exactly what was sent; strings are compared by
 /// their decoded value, because a peer may re-escape a string id when it echoes it.
 public enum RequestID: Hashable, Sendable, CustomStringConvertible {
+  /// A number written as a plain integer that fits 64 bits (`7`, `-3`): the common case, kept cheap.
+  case integer(Int64)
+  /// Any other number, by its literal (`7.0`, `1e3`, `123456789012345678901234567890`).
   case number(String)
   case string(String)
 
   /// The id as JSON text, ready to be placed in a message.
   public var jsonText: String {
     switch self {
+    case .integer(let value): return String(value)
     case .number(let literal): return literal
     case .string(let value): return JSONText.quoted(value)
     }
+  }
+
+  /// An id from a number literal; a plain integer's literal is its canonical text, so the two forms
+  /// never name the same id.
+  init(numberLiteral cursor: Cursor, _ range: Range<Int>) {
+    var value: Int64 = 0
+    var index = range.lowerBound
+    let negative = cursor.base[index] == UInt8(ascii: "-")
+    if negative { index += 1 }
+    let digits = range.upperBound - index
+    // At most 18 digits cannot overflow; "-0" and leading zeros are not canonical integers.
+    var plain = digits > 0 && digits <= 18 && !(cursor.base[index] == UInt8(ascii: "0") && (digits > 1 || negative))
+    while plain && index < range.upperBound {
+      let digit = cursor.base[index] &- UInt8(ascii: "0")
+      if digit > 9 { plain = false; break }
+      value = value * 10 + Int64(digit)
+      index += 1
+    }
+    self = plain ? .integer(negative ? -value : value) : .number(cursor.text(range))
   }
 
   public var description: String { jsonText }

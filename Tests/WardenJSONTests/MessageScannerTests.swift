@@ -28,7 +28,7 @@ struct MessageScannerEnvelopeTests {
     let line = #"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"x","arguments":{}}}"#
     let found = try #require(envelope(scan(line)))
     #expect(found.kind == .request)
-    #expect(found.id == .number("7"))
+    #expect(found.id == .integer(7))
     #expect(found.method == "tools/call")
     let params = try #require(found.params)
     let bytes = Array(line.utf8)[params]
@@ -42,7 +42,7 @@ struct MessageScannerEnvelopeTests {
     #expect(
       envelope(scan(#"{"jsonrpc":"2.0","id":123456789012345678901234567890,"method":"m"}"#))?.id
         == .number("123456789012345678901234567890"))
-    #expect(RequestID.string("1") != RequestID.number("1"))
+    #expect(RequestID.string("1") != RequestID.integer(1))
   }
 
   @Test func notification() throws {
@@ -67,7 +67,7 @@ struct MessageScannerEnvelopeTests {
     // "\u0069d" is "id" to every JSON reader, so it must be to warden.
     let found = try #require(envelope(scan(#"{"jsonrpc":"2.0","\u0069d":5,"m\u0065thod":"tools/call"}"#)))
     #expect(found.kind == .request)
-    #expect(found.id == .number("5"))
+    #expect(found.id == .integer(5))
     #expect(found.method == "tools/call")
     #expect(envelope(scan(#"{"jsonrpc":"2.0","id":5,"method":"tools\/call"}"#))?.method == "tools/call")
   }
@@ -124,23 +124,23 @@ struct MessageScannerDefectTests {
     (#"{"a":1}"#, nil),
     (#"[{"jsonrpc":"2.0","id":1,"method":"m"}]"#, nil),
     (#"42"#, nil),
-    (#"{"jsonrpc":"1.0","id":1,"method":"m"}"#, .number("1")),
-    (#"{"id":1,"method":"m"}"#, .number("1")),
+    (#"{"jsonrpc":"1.0","id":1,"method":"m"}"#, .integer(1)),
+    (#"{"id":1,"method":"m"}"#, .integer(1)),
     (#"{"jsonrpc":"2.0","id":1,"id":2,"method":"m"}"#, nil),
-    (#"{"jsonrpc":"2.0","id":1,"method":"m","method":"n"}"#, .number("1")),
-    (#"{"jsonrpc":"2.0","id":1,"\u006dethod":"m","method":"n"}"#, .number("1")),
+    (#"{"jsonrpc":"2.0","id":1,"method":"m","method":"n"}"#, .integer(1)),
+    (#"{"jsonrpc":"2.0","id":1,"\u006dethod":"m","method":"n"}"#, .integer(1)),
     (#"{"jsonrpc":"2.0","id":{"x":1},"method":"m"}"#, nil),
     (#"{"jsonrpc":"2.0","id":true,"method":"m"}"#, nil),
     (#"{"jsonrpc":"2.0","id":null,"method":"m"}"#, nil),
-    (#"{"jsonrpc":"2.0","id":1,"method":5}"#, .number("1")),
-    (#"{"jsonrpc":"2.0","id":1,"method":"m","params":"x"}"#, .number("1")),
-    (#"{"jsonrpc":"2.0","id":1,"method":"m","result":{}}"#, .number("1")),
-    (#"{"jsonrpc":"2.0","id":1}"#, .number("1")),
-    (#"{"jsonrpc":"2.0","id":1,"result":{},"error":{}}"#, .number("1")),
+    (#"{"jsonrpc":"2.0","id":1,"method":5}"#, .integer(1)),
+    (#"{"jsonrpc":"2.0","id":1,"method":"m","params":"x"}"#, .integer(1)),
+    (#"{"jsonrpc":"2.0","id":1,"method":"m","result":{}}"#, .integer(1)),
+    (#"{"jsonrpc":"2.0","id":1}"#, .integer(1)),
+    (#"{"jsonrpc":"2.0","id":1,"result":{},"error":{}}"#, .integer(1)),
     (#"{"jsonrpc":"2.0","id":"r","error":"bad"}"#, .string("r")),
     (#"{"jsonrpc":"2.0","id":null,"result":{}}"#, nil),
     (#"{"jsonrpc":"2.0","result":{}}"#, nil),
-    (#"{"jsonrpc":2.0,"id":1,"method":"m"}"#, .number("1")),
+    (#"{"jsonrpc":2.0,"id":1,"method":"m"}"#, .integer(1)),
   ]
 
   @Test(arguments: notJSONRPC)
@@ -164,7 +164,7 @@ struct MessageScannerDefectTests {
 @Suite("Message scanner: peeking at ids")
 struct PeekIDTests {
   static let cases: [(String, RequestID?)] = [
-    (#"{"jsonrpc":"2.0","id":42,"result":{"text":"aaaa"#, .number("42")),
+    (#"{"jsonrpc":"2.0","id":42,"result":{"text":"aaaa"#, .integer(42)),
     (#"{"id":"abc","jsonrpc":"2.0","result":"#, .string("abc")),
     (#"{"jsonrpc":"2.0","method":"x","params":{"a":"#, nil),
     (#"{"jsonrpc":"2.0","id":4"#, nil),
