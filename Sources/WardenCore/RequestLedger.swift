@@ -10,34 +10,50 @@ public struct RequestLedger: Sendable {
     public let sequence: UInt64
   }
 
-  private var entries: [RequestID: Entry] = [:]
+  // Integer ids, the common case, in a cheap table; string and other number ids in a dictionary.
+  private var integerEntries = IntegerTable<Entry>()
+  private var otherEntries: [RequestID: Entry] = [:]
   private var nextSequence: UInt64 = 0
 
   public init() {}
 
   /// Records a request; returns false when a request with the same id is already in flight.
   public mutating func open(_ id: RequestID, method: String) -> Bool {
-    guard entries[id] == nil else { return false }
-    entries[id] = Entry(id: id, method: method, sequence: nextSequence)
+    let entry = Entry(id: id, method: method, sequence: nextSequence)
+    if case .integer(let key) = id {
+      guard integerEntries.insert(entry, for: key) else { return false }
+    } else {
+      guard otherEntries[id] == nil else { return false }
+      otherEntries[id] = entry
+    }
     nextSequence += 1
     return true
   }
 
   /// Removes and returns the request a response answers, if it was in flight.
   public mutating func close(_ id: RequestID) -> Entry? {
-    entries.removeValue(forKey: id)
+    if case .integer(let key) = id { return integerEntries.remove(key) }
+    return otherEntries.removeValue(forKey: id)
   }
 
-  public func contains(_ id: RequestID) -> Bool { entries[id] != nil }
+  public func contains(_ id: RequestID) -> Bool {
+    if case .integer(let key) = id { return integerEntries[key] != nil }
+    return otherEntries[id] != nil
+  }
 
-  public var count: Int { entries.count }
+  public var count: Int { integerEntries.count + otherEntries.count }
 
   /// Every request in flight, oldest first.
-  public var inFlight: [Entry] { entries.values.sorted { $0.sequence < $1.sequence } }
+  public var inFlight: [Entry] {
+    (integerEntries.allValues + otherEntries.values).sorted { $0.sequence < $1.sequence }
+  }
 
   /// Empties the ledger and returns what was in it, oldest first.
   public mutating func removeAll() -> [Entry] {
-    defer { entries.removeAll() }
+    defer {
+      integerEntries = IntegerTable()
+      otherEntries.removeAll()
+    }
     return inFlight
   }
 }

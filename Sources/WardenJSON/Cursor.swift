@@ -18,6 +18,7 @@ struct Cursor {
   }
 
   @inline(__always) mutating func skipWhitespace() {
+    if pos < end && base[pos] > 0x20 { return }
     while pos < end {
       switch base[pos] {
       case 0x20, 0x09, 0x0A, 0x0D: pos += 1
@@ -26,6 +27,7 @@ struct Cursor {
     }
   }
 
+  @inline(__always)
   mutating func expect(_ byte: UInt8) throws(SyntaxError) {
     guard pos < end else { throw SyntaxError("unexpected end of input") }
     guard base[pos] == byte else { throw SyntaxError(Self.describeUnexpected(base[pos], at: pos)) }
@@ -38,10 +40,10 @@ struct Cursor {
     if pos < end { throw SyntaxError("unexpected data after the message at offset \(pos)") }
   }
 
+  @inline(__always)
   mutating func expectLiteral(_ literal: StaticString) throws(SyntaxError) {
     let count = literal.utf8CodeUnitCount
-    guard end - pos >= count else { throw SyntaxError("invalid literal at offset \(pos)") }
-    for offset in 0..<count where base[pos + offset] != literal.utf8Start[offset] {
+    guard end - pos >= count, bytes(pos..<(pos + count), equal: literal) else {
       throw SyntaxError("invalid literal at offset \(pos)")
     }
     pos += count
@@ -100,6 +102,7 @@ struct Cursor {
 
   /// Skips a string starting at its opening quote; returns the offset after the closing quote and
   /// whether it holds escapes. Checks escapes, control bytes and UTF-8 on the way.
+  @inline(__always)
   mutating func skipString() throws(SyntaxError) -> (end: Int, escaped: Bool) {
     let start = pos
     var index = pos + 1

@@ -6,12 +6,11 @@
 /// bodies cost one pass over their bytes and no allocation. A scanner is reused for every line of one
 /// direction; it is not shared between threads.
 public struct MessageScanner: Sendable {
-  /// Open containers while skipping a nested value: true for an object, false for an array.
-  private var containers: [Bool] = []
+  /// Open containers beyond the first 64 levels while skipping a nested value (true for an object);
+  /// the first 64 live in a bit mask, so ordinary messages touch no array.
+  private var deepContainers: [Bool] = []
 
-  public init() {
-    containers.reserveCapacity(64)
-  }
+  public init() {}
 
   /// The outcome of scanning one line.
   public enum Outcome: Sendable, Equatable {
@@ -266,76 +265,9 @@ public struct MessageScanner: Sendable {
 
   // MARK: - Any value
 
-  /// Skips one complete JSON value, checking its grammar; iterative, so depth costs no stack.
+  /// Skips one complete JSON value, checking its grammar.
   private mutating func skipValue(_ cursor: inout Cursor) throws(SyntaxError) {
-    containers.removeAll(keepingCapacity: true)
-    while true {
-      // At the start of a value.
-      cursor.skipWhitespace()
-      guard let byte = cursor.peek() else { throw SyntaxError("unexpected end of input") }
-      var closedEmpty = false
-      switch byte {
-      case UInt8(ascii: "{"):
-        cursor.pos += 1
-        cursor.skipWhitespace()
-        if cursor.peek() == UInt8(ascii: "}") {
-          cursor.pos += 1
-          closedEmpty = true
-        } else {
-          containers.append(true)
-          try skipMemberName(&cursor)
-          continue
-        }
-      case UInt8(ascii: "["):
-        cursor.pos += 1
-        cursor.skipWhitespace()
-        if cursor.peek() == UInt8(ascii: "]") {
-          cursor.pos += 1
-          closedEmpty = true
-        } else {
-          containers.append(false)
-          continue
-        }
-      case UInt8(ascii: "\""):
-        _ = try cursor.skipString()
-      case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-        try cursor.skipNumber()
-      case UInt8(ascii: "t"):
-        try cursor.expectLiteral("true")
-      case UInt8(ascii: "f"):
-        try cursor.expectLiteral("false")
-      case UInt8(ascii: "n"):
-        try cursor.expectLiteral("null")
-      default:
-        throw SyntaxError(Cursor.describeUnexpected(byte, at: cursor.pos))
-      }
-      _ = closedEmpty
-      // After a value: close containers until one continues.
-      while true {
-        guard let isObject = containers.last else { return }
-        cursor.skipWhitespace()
-        guard let next = cursor.next() else { throw SyntaxError("unexpected end of input") }
-        if next == UInt8(ascii: ",") {
-          if isObject { try skipMemberName(&cursor) }
-          break
-        }
-        if next == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
-          containers.removeLast()
-          continue
-        }
-        throw SyntaxError(Cursor.describeUnexpected(next, at: cursor.pos - 1))
-      }
-    }
-  }
-
-  private func skipMemberName(_ cursor: inout Cursor) throws(SyntaxError) {
-    cursor.skipWhitespace()
-    guard cursor.peek() == UInt8(ascii: "\"") else {
-      throw SyntaxError("expected a string key at offset \(cursor.pos)")
-    }
-    _ = try cursor.skipString()
-    cursor.skipWhitespace()
-    try cursor.expect(UInt8(ascii: ":"))
+    try cursor.skipValue(deep: &deepContainers)
   }
 }
 

@@ -33,17 +33,22 @@ final class LineFramer {
   private var discarding = false
   private var discardedLength = 0
   private var discardedPrefix: [UInt8] = []
+  /// Lines left before a buffer grown for a large line is given back; big messages tend to come in
+  /// runs (a client paging through results), and a kept buffer saves its page faults.
+  private var linesBeforeShrinking = 0
   private static let prefixKept = 4096
   private static let minimumRead = 64 * 1024
+  private static let smallLinesBeforeShrinking = 32
 
   init(maxLine: Int, initialCapacity: Int = 256 * 1024) {
     self.maxLine = maxLine
     self.initialCapacity = initialCapacity
     capacity = initialCapacity
-    buffer = UnsafeMutableRawPointer.allocate(byteCount: initialCapacity, alignment: 16)
+    // malloc'ed, so that growing a large buffer can be a realloc (which remaps pages, no copy).
+    buffer = malloc(initialCapacity)!
   }
 
-  deinit { buffer.deallocate() }
+  deinit { free(buffer) }
 
   /// Reads whatever is available (blocking until something is).
   func read(from descriptor: Int32) -> ReadResult {
@@ -99,6 +104,11 @@ final class LineFramer {
       start = newline + 1
       searched = 0
       let length = newline - lineStart
+      if length > initialCapacity {
+        linesBeforeShrinking = Self.smallLinesBeforeShrinking
+      } else if linesBeforeShrinking > 0 {
+        linesBeforeShrinking -= 1
+      }
       if length > maxLine {
         let prefix = UnsafeRawBufferPointer(start: buffer + lineStart, count: min(length, Self.prefixKept))
         body(.oversized(prefix: Array(prefix), length: length))
@@ -142,7 +152,7 @@ final class LineFramer {
       searched = 0
     }
     let pending = end - start
-    if capacity > 4 * initialCapacity && pending <= initialCapacity / 2 {
+    if capacity > 4 * initialCapacity && pending <= initialCapacity / 2 && linesBeforeShrinking == 0 {
       replaceBuffer(capacity: initialCapacity)
       return
     }
@@ -159,12 +169,15 @@ final class LineFramer {
 
   private func replaceBuffer(capacity newCapacity: Int) {
     let pending = end - start
-    let replacement = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
-    replacement.copyMemory(from: buffer + start, byteCount: pending)
-    buffer.deallocate()
-    buffer = replacement
+    if start > 0 {
+      memmove(buffer, buffer + start, pending)
+      start = 0
+      end = pending
+    }
+    guard let resized = realloc(buffer, newCapacity) else {
+      fatalError("out of memory growing a line buffer to \(newCapacity) bytes")
+    }
+    buffer = resized
     capacity = newCapacity
-    start = 0
-    end = pending
   }
 }
