@@ -165,7 +165,11 @@ public struct MessageScanner: Sendable {
 
     func has(_ key: EnvelopeKey) -> Bool { seen & (1 << key.rawValue) != 0 }
     func invalid(_ detail: String) -> Outcome {
-      .defect(MessageDefect(kind: .notJSONRPC, detail: detail, id: id))
+      let apparentKind: MessageKind? =
+        has(.method)
+        ? (has(.id) ? .request : .notification)
+        : (has(.result) || has(.error) ? .response : nil)
+      return .defect(MessageDefect(kind: .notJSONRPC, detail: detail, id: id, apparentKind: apparentKind))
     }
 
     if let duplicate {

@@ -89,11 +89,15 @@ public struct MessageDefect: Error, Sendable, Equatable {
   public var detail: String
   /// The message's id, when it could be read; replies to the defect use it.
   public var id: RequestID?
+  /// What the message seems meant to be, when its members say so: a notification or a response is
+  /// never answered, even when it is invalid.
+  public var apparentKind: MessageKind?
 
-  public init(kind: Kind, detail: String, id: RequestID? = nil) {
+  public init(kind: Kind, detail: String, id: RequestID? = nil, apparentKind: MessageKind? = nil) {
     self.kind = kind
     self.detail = detail
     self.id = id
+    self.apparentKind = apparentKind
   }
 
   /// The JSON-RPC error code that answers this defect.

@@ -25,6 +25,11 @@ final class ClientSide: LineHandler {
       return false
     case .defect(let defect):
       let kind = defect.kind == .notJSON ? "parse error" : "invalid request"
+      if let apparent = defect.apparentKind, apparent != .request {
+        // JSON-RPC never answers a notification, and an answer to a response would go nowhere.
+        logger.warning("dropped an invalid \(apparent) from the client: \(defect.detail)")
+        return false
+      }
       logger.warning("rejected a line from the client: \(kind): \(defect.detail)")
       answer(
         ErrorResponse(

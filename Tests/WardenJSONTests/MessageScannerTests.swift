@@ -177,3 +177,19 @@ struct PeekIDTests {
     #expect(found == id)
   }
 }
+
+@Suite("Message scanner: what an invalid message seems to be")
+struct ApparentKindTests {
+  static let cases: [(String, MessageKind?)] = [
+    (#"{"jsonrpc":"2.0","method":"a","method":"b"}"#, .notification),
+    (#"{"jsonrpc":"2.0","id":1,"method":"a","method":"b"}"#, .request),
+    (#"{"jsonrpc":"2.0","id":"s","result":{},"error":{"code":1,"message":"x"}}"#, .response),
+    (#"{"jsonrpc":"1.0","id":1,"result":{}}"#, .response),
+    (#"{"a":1}"#, nil),
+  ]
+
+  @Test(arguments: cases)
+  func apparentKind(_ line: String, _ kind: MessageKind?) {
+    #expect(defect(scan(line))?.apparentKind == kind)
+  }
+}

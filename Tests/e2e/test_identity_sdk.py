@@ -19,7 +19,9 @@ from typing import Any, Awaitable, Callable
 import anyio
 import pytest
 
-from conftest import child_env
+from conftest import SERVERS_DIR, child_env
+
+TAP = SERVERS_DIR / "tap.py"
 
 mcp = pytest.importorskip("mcp", reason="the mcp SDK is not installed: run Tests/e2e/setup_venv.sh")
 from mcp import Client  # noqa: E402
@@ -29,10 +31,12 @@ from mcp_types import Implementation  # noqa: E402
 
 # (Client mode, protocol version the session must end up on). "legacy" runs the initialize
 # handshake; "auto" probes server/discover and must land on the 2026-07-28 per-request era, since
-# every server under test speaks it (a handshake-only server is detected and its modern half skipped).
+# every server under test speaks it (a handshake-only server is detected and its modern half skipped);
+# a pinned "2026-07-28" skips server/discover and starts with per-request calls at once.
 ERAS = [
     pytest.param("legacy", "2025-11-25", id="handshake-2025-11-25"),
     pytest.param("auto", "2026-07-28", id="per-request-2026-07-28"),
+    pytest.param("2026-07-28", "2026-07-28", id="per-request-pinned-no-discover"),
 ]
 
 SESSION_TIMEOUT = 60.0
@@ -55,8 +59,9 @@ async def step(name: str, call: Awaitable[Any]) -> tuple:
         return (name, "error", error.error.code, error.error.message, error.error.data)
 
 
-def run_session(command: str, args: list[str], mode: str, script: Script, env: dict[str, str]) -> dict:
-    """Runs `script` in one SDK session with the server `command args`; returns what the client saw."""
+def run_session(argv: list, mode: str, script: Script, env: dict[str, str]) -> dict:
+    """Runs `script` in one SDK session with the server `argv`; returns what the client saw."""
+    command, args = str(argv[0]), [str(a) for a in argv[1:]]
 
     async def session() -> dict:
         params = StdioServerParameters(command=command, args=args, env=env)
@@ -87,10 +92,53 @@ def run_session(command: str, args: list[str], mode: str, script: Script, env: d
     return anyio.run(session)
 
 
-def run_both(warden_bin: Path, command: list[str], mode: str, script: Script, env: dict[str, str]):
-    direct = run_session(command[0], command[1:], mode, script, env)
-    proxied = run_session(str(warden_bin), ["run", "--", *command], mode, script, env)
-    return direct, proxied
+def tapped(prefix: Path, command: list[str]) -> list[str]:
+    """`command` behind servers/tap.py, which records every byte crossing that hop to prefix.c2s/.s2c."""
+    return [sys.executable, str(TAP), str(prefix), "--", *map(str, command)]
+
+
+def wire(prefix: Path) -> dict[str, bytes]:
+    return {d: Path(f"{prefix}.{d}").read_bytes() if Path(f"{prefix}.{d}").exists() else b"" for d in ("c2s", "s2c")}
+
+
+def run_both(warden_bin: Path, command: list[str], mode: str, script: Script, env: dict[str, str], taps: Path):
+    """The session directly and through warden, with byte taps on every hop.
+
+    Direct:   SDK -> tap(direct) -> server
+    Proxied:  SDK -> tap(outer) -> warden run -- tap(inner) -> server
+
+    Returns what the SDK saw in each run and the bytes of each hop.
+    """
+    direct = run_session(tapped(taps / "direct", command), mode, script, env)
+    proxied = run_session(
+        tapped(taps / "outer", [warden_bin, "run", "--", *tapped(taps / "inner", command)]), mode, script, env
+    )
+    return direct, proxied, {name: wire(taps / name) for name in ("direct", "outer", "inner")}
+
+
+FIRST_METHOD = {"legacy": "initialize", "auto": "server/discover", "2026-07-28": "tools/list"}
+
+
+def assert_era_on_the_wire(hops: dict[str, dict[str, bytes]], mode: str) -> None:
+    """The session really ran in the era under test: its first request is the era's opening move."""
+    first = json.loads(hops["inner"]["c2s"].split(b"\n", 1)[0])
+    assert first.get("method") == FIRST_METHOD[mode], first
+    if mode != "legacy":
+        meta = first.get("params", {}).get("_meta", {})
+        assert meta.get("io.modelcontextprotocol/protocolVersion") == "2026-07-28", first
+
+
+def assert_wire_identical(hops: dict[str, dict[str, bytes]], mask=lambda data: data) -> None:
+    """Byte-level identity of the session: warden forwarded each byte both ways, and the proxied
+    session is the direct one. `mask` hides only values that legitimately differ between two runs."""
+    outer, inner, direct = hops["outer"], hops["inner"], hops["direct"]
+    assert outer["c2s"] and outer["s2c"], "the tap recorded nothing"
+    # Same session, two hops: exactly the same bytes on both sides of warden, no mask.
+    assert inner["c2s"] == outer["c2s"], "the server did not receive exactly the bytes the client sent"
+    assert outer["s2c"] == inner["s2c"], "the client did not receive exactly the bytes the server sent"
+    # Two sessions: the client sent the same bytes and got the same bytes back.
+    assert outer["c2s"] == direct["c2s"], "the SDK's own bytes differ between the runs"
+    assert mask(outer["s2c"]) == mask(direct["s2c"]), "the server's answers differ through warden"
 
 
 def assert_identical(direct: dict, proxied: dict) -> None:
@@ -135,13 +183,14 @@ def git_script(repo: Path) -> Script:
 
 
 @pytest.mark.parametrize(("mode", "version"), ERAS)
-def test_git_server_identical_through_warden(warden_bin, git_server_bin, git_repo, mode, version):
+def test_git_server_identical_through_warden(warden_bin, git_server_bin, git_repo, tmp_path, mode, version):
     env = child_env()
     command = [git_server_bin, "--repository", str(git_repo)]
-    direct, proxied = run_both(warden_bin, command, mode, git_script(git_repo), env)
+    direct, proxied, hops = run_both(warden_bin, command, mode, git_script(git_repo), env, tmp_path)
 
     assert direct["protocol_version"] == version
-    assert direct["server_info"]["name"] == "mcp-git"
+    if mode != "2026-07-28":  # a pinned session never asks the server who it is
+        assert direct["server_info"]["name"] == "mcp-git"
     steps = {s[0]: s for s in direct["steps"]}
     # The direct half really exercised what it claims: the fixture repo's state shows up...
     assert "an unstaged change" in json.dumps(steps["git_diff_unstaged"])
@@ -153,12 +202,15 @@ def test_git_server_identical_through_warden(warden_bin, git_server_bin, git_rep
     assert steps["unknown tool"][1:3] == ("error", -32602)
 
     assert_identical(direct, proxied)
+    assert_wire_identical(hops)
+    assert_era_on_the_wire(hops, mode)
 
 
 # --------------------------------------------------------------------------------------------------
 # mcp-server-time
 
 ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2}|Z)")
+ISO_DATETIME_BYTES = re.compile(ISO_DATETIME.pattern.encode())
 
 
 def normalize_current_time(result: Any) -> Any:
@@ -206,13 +258,14 @@ def time_script() -> Script:
 
 
 @pytest.mark.parametrize(("mode", "version"), ERAS)
-def test_time_server_identical_through_warden(warden_bin, time_server_bin, mode, version):
+def test_time_server_identical_through_warden(warden_bin, time_server_bin, tmp_path, mode, version):
     env = child_env()
     command = [time_server_bin, "--local-timezone", "UTC"]
-    direct, proxied = run_both(warden_bin, command, mode, time_script(), env)
+    direct, proxied, hops = run_both(warden_bin, command, mode, time_script(), env, tmp_path)
 
     assert direct["protocol_version"] == version
-    assert direct["server_info"]["name"] == "mcp-time"
+    if mode != "2026-07-28":
+        assert direct["server_info"]["name"] == "mcp-time"
     steps = {s[0]: s for s in direct["steps"]}
     assert steps["get_current_time"][2]["structuredContent"]["timezone"] == "Europe/Warsaw"
     assert steps["convert_time"][2]["structuredContent"]["target"]["timezone"] == "Asia/Tokyo"
@@ -220,6 +273,9 @@ def test_time_server_identical_through_warden(warden_bin, time_server_bin, mode,
     assert steps["unknown tool"][1:3] == ("error", -32602)
 
     assert_identical(direct, proxied)
+    # The wall-clock readings are the only bytes allowed to differ (see normalize_current_time).
+    assert_wire_identical(hops, mask=lambda data: ISO_DATETIME_BYTES.sub(b"<now>", data))
+    assert_era_on_the_wire(hops, mode)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -288,14 +344,15 @@ def mailbox_script() -> Script:
 def test_mailbox_server_identical_through_warden(warden_bin, mailbox_bin, tmp_path, mode, version):
     env = child_env()
     # Each run gets its own freshly seeded mailbox, so neither run can see the other's effects.
-    direct_box, proxied_box = tmp_path / "direct", tmp_path / "proxied"
-    direct = run_session(str(mailbox_bin), ["--mailbox", str(direct_box), "--seed"], mode, mailbox_script(), env)
+    direct_box, proxied_box = tmp_path / "direct-box", tmp_path / "proxied-box"
+    direct = run_session(
+        tapped(tmp_path / "direct", [mailbox_bin, "--mailbox", direct_box, "--seed"]), mode, mailbox_script(), env
+    )
     if direct["protocol_version"] != version:
         pytest.skip(f"warden-example-mailbox negotiated {direct['protocol_version']} when asked for {version}")
-    proxied = run_session(
-        str(warden_bin), ["run", "--", str(mailbox_bin), "--mailbox", str(proxied_box), "--seed"], mode,
-        mailbox_script(), env,
-    )
+    inner = tapped(tmp_path / "inner", [mailbox_bin, "--mailbox", proxied_box, "--seed"])
+    proxied = run_session(tapped(tmp_path / "outer", [warden_bin, "run", "--", *inner]), mode, mailbox_script(), env)
+    hops = {name: wire(tmp_path / name) for name in ("direct", "outer", "inner")}
     steps = {s[0]: s for s in direct["steps"]}
     reads = [s for name, s in steps.items() if name.endswith(" first")]
     assert reads and reads[0][1] == "result" and reads[0][2].get("isError") is not True, reads
@@ -304,3 +361,5 @@ def test_mailbox_server_identical_through_warden(warden_bin, mailbox_bin, tmp_pa
     # the only difference the two runs are allowed to have.
     proxied = json.loads(json.dumps(proxied).replace(str(proxied_box), str(direct_box)))
     assert_identical(direct, proxied)
+    assert_wire_identical(hops, mask=lambda data: data.replace(str(proxied_box).encode(), str(direct_box).encode()))
+    assert_era_on_the_wire(hops, mode)

@@ -5,7 +5,7 @@ Every line that reaches stdin is recorded, byte for byte, and a request is answe
 received, so a test can prove exactly which bytes warden forwarded, in which order, and that a line
 warden had to reject never arrived.
 
-    echo_raw.py [--record FILE] [--stderr TEXT]
+    echo_raw.py [--record FILE] [--stderr TEXT] [--digest-only]
 
 Per line read from stdin (terminator included):
   * ``--record FILE``: the line is appended to FILE as one base64 line (flushed at once).
@@ -13,16 +13,20 @@ Per line read from stdin (terminator included):
     responses, garbage).
   * ``method == "emit"``: each entry of ``params.lines_b64`` is decoded and written to stdout verbatim
     (the test supplies terminators), then the request is answered as below. This is how a test makes
-    the *server* send odd, malformed or unsolicited lines.
+    the *server* send odd, malformed or unsolicited lines. ``@PAD@`` in a line is replaced by
+    ``params.pad`` times ``x`` (long lines without a long request).
   * ``method == "respond_raw"``: ``params.line_b64`` is decoded and written verbatim as the whole
-    answer (the test makes it a response to this request, or not).
+    answer (the test makes it a response to this request, or not); ``@PAD@`` as for emit.
   * ``method == "exit"``: exits with ``params.status`` without answering.
   * Any other request is answered with
-    ``{"jsonrpc":"2.0","id":<id>,"result":{"n":<lines received so far>,"received_b64":<the line>}}``.
+    ``{"jsonrpc":"2.0","id":<id>,"result":{"n":<lines received so far>,"len":<bytes>,
+    "sha256":<hex digest of the line>,"received_b64":<the line>}}``; ``--digest-only`` leaves out
+    ``received_b64``, keeping answers short for tests with a small ``--max-message``.
 """
 
 import argparse
 import base64
+import hashlib
 import json
 import os
 import sys
@@ -39,6 +43,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--record")
     parser.add_argument("--stderr")
+    parser.add_argument("--digest-only", action="store_true")
     options = parser.parse_args()
 
     if options.stderr is not None:
@@ -65,16 +70,19 @@ def main() -> int:
         if method == "exit":
             return int(params.get("status", 0))
         if method == "respond_raw":
-            write(base64.b64decode(params["line_b64"]))
+            write(base64.b64decode(params["line_b64"]).replace(b"@PAD@", b"x" * int(params.get("pad", 0))))
             continue
         if method == "emit":
+            padding = b"x" * int(params.get("pad", 0))
             for encoded in params.get("lines_b64", []):
-                write(base64.b64decode(encoded))
+                write(base64.b64decode(encoded).replace(b"@PAD@", padding))
         answer = {
             "jsonrpc": "2.0",
             "id": message["id"],
-            "result": {"n": count, "received_b64": base64.b64encode(line).decode("ascii")},
+            "result": {"n": count, "len": len(line), "sha256": hashlib.sha256(line).hexdigest()},
         }
+        if not options.digest_only:
+            answer["result"]["received_b64"] = base64.b64encode(line).decode("ascii")
         write(json.dumps(answer, separators=(",", ":")).encode() + b"\n")
 
 

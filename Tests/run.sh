@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs every test of warden: installs what is missing (Debian/Ubuntu, as root or with sudo), builds,
+# runs the Swift unit tests, then the end-to-end suite (the official Python MCP SDK client in front of
+# real MCP servers from PyPI, through the built warden).
+#
+#   Tests/run.sh
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+# System packages: jansson for the build; git for mcp-server-git's test repositories; python3 with
+# venv for the end-to-end suite; tmux for terminal tests.
+need=()
+[[ -f /usr/include/jansson.h ]] || need+=(libjansson-dev)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+command -v git >/dev/null 2>&1 || need+=(git)
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
+if ! command -v python3 >/dev/null 2>&1; then
+  need+=(python3 python3-venv)
+elif ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  need+=(python3-venv)
+fi
+if ((${#need[@]})); then
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  echo "tests: installing ${need[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+echo "tests: building" >&2
+swift build --build-tests
+
+echo "tests: unit tests" >&2
+swift test --skip-build
+
+echo "tests: end-to-end suite" >&2
+bin="$(swift build --show-bin-path)"
+WARDEN_BIN="$bin/warden" MAILBOX_BIN="$bin/warden-example-mailbox" Tests/e2e/run.sh -q
