@@ -65,7 +65,7 @@ public struct MessageScanner: Sendable {
 
   // MARK: - The envelope
 
-  private enum EnvelopeKey: Int {
+  fileprivate enum EnvelopeKey: Int {
     case jsonrpc, id, method, params, result, error
   }
 
@@ -80,18 +80,7 @@ public struct MessageScanner: Sendable {
     }
     cursor.pos += 1
 
-    var seen = 0  // bit per EnvelopeKey
-    var duplicate: EnvelopeKey?
-    var versionIsValid = false
-    var id: RequestID?
-    var idIsNull = false
-    var idIsInvalid = false
-    var method: String?
-    var methodIsInvalid = false
-    var params: Range<Int>?
-    var paramsIsInvalid = false
-    var payload: Range<Int>?
-    var errorIsInvalid = false
+    var found = FoundMembers()
 
     cursor.skipWhitespace()
     if cursor.peek() == UInt8(ascii: "}") {
@@ -106,49 +95,49 @@ public struct MessageScanner: Sendable {
         let valueStart = cursor.pos
         if let key {
           let bit = 1 << key.rawValue
-          if seen & bit != 0, duplicate == nil { duplicate = key }
-          seen |= bit
+          if found.seen & bit != 0, found.duplicate == nil { found.duplicate = key }
+          found.seen |= bit
           switch key {
           case .jsonrpc:
             if cursor.peek() == UInt8(ascii: "\"") {
-              versionIsValid = try readVersion(&cursor)
+              found.versionIsValid = try readVersion(&cursor)
             } else {
               try skipValue(&cursor)
             }
           case .id:
             switch cursor.peek() ?? 0 {
             case UInt8(ascii: "\""):
-              id = .string(try readString(&cursor))
+              found.id = .string(try readString(&cursor))
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
               try cursor.skipNumber()
-              id = RequestID(numberLiteral: cursor, valueStart..<cursor.pos)
+              found.id = RequestID(numberLiteral: cursor, valueStart..<cursor.pos)
             case UInt8(ascii: "n"):
               try cursor.expectLiteral("null")
-              idIsNull = true
+              found.idIsNull = true
             default:
               try skipValue(&cursor)
-              idIsInvalid = true
+              found.idIsInvalid = true
             }
           case .method:
             if cursor.peek() == UInt8(ascii: "\"") {
-              method = try readMethod(&cursor)
+              found.method = try readMethod(&cursor)
             } else {
               try skipValue(&cursor)
-              methodIsInvalid = true
+              found.methodIsInvalid = true
             }
           case .params:
             let opener = cursor.peek()
             try skipValue(&cursor)
-            params = valueStart..<cursor.pos
-            paramsIsInvalid = opener != UInt8(ascii: "{") && opener != UInt8(ascii: "[")
+            found.params = valueStart..<cursor.pos
+            found.paramsIsInvalid = opener != UInt8(ascii: "{") && opener != UInt8(ascii: "[")
           case .result:
             try skipValue(&cursor)
-            payload = valueStart..<cursor.pos
+            found.payload = valueStart..<cursor.pos
           case .error:
             let opener = cursor.peek()
             try skipValue(&cursor)
-            payload = valueStart..<cursor.pos
-            errorIsInvalid = opener != UInt8(ascii: "{")
+            found.payload = valueStart..<cursor.pos
+            found.errorIsInvalid = opener != UInt8(ascii: "{")
           }
         } else {
           try skipValue(&cursor)
@@ -162,48 +151,7 @@ public struct MessageScanner: Sendable {
       }
     }
     try cursor.expectEnd()
-
-    func has(_ key: EnvelopeKey) -> Bool { seen & (1 << key.rawValue) != 0 }
-    func invalid(_ detail: String) -> Outcome {
-      let apparentKind: MessageKind? =
-        has(.method)
-        ? (has(.id) ? .request : .notification)
-        : (has(.result) || has(.error) ? .response : nil)
-      return .defect(MessageDefect(kind: .notJSONRPC, detail: detail, id: id, apparentKind: apparentKind))
-    }
-
-    if let duplicate {
-      // Peers disagree on which duplicate wins; a message that means two things is refused, and
-      // with two ids there is no id to answer.
-      if duplicate == .id { id = nil }
-      return invalid("member \"\(duplicate)\" appears more than once")
-    }
-    guard versionIsValid else { return invalid("\"jsonrpc\" must be \"2.0\"") }
-    guard !idIsInvalid else { return invalid("\"id\" must be a string or a number") }
-    if has(.method) {
-      guard let method, !methodIsInvalid else { return invalid("\"method\" must be a string") }
-      guard !has(.result), !has(.error) else {
-        return invalid("a message cannot have both \"method\" and \"result\" or \"error\"")
-      }
-      guard !paramsIsInvalid else { return invalid("\"params\" must be an object or an array") }
-      if has(.id) {
-        guard !idIsNull else { return invalid("a request's \"id\" must not be null") }
-        return .message(Envelope(kind: .request, id: id, method: method, params: params))
-      }
-      return .message(Envelope(kind: .notification, id: nil, method: method, params: params))
-    }
-    guard has(.id) else { return invalid("message has neither \"method\" nor \"id\"") }
-    guard has(.result) != has(.error) else {
-      return invalid("a response needs exactly one of \"result\" and \"error\"")
-    }
-    guard !has(.params) else { return invalid("a response cannot have \"params\"") }
-    if has(.error) {
-      guard !errorIsInvalid else { return invalid("\"error\" must be an object") }
-    } else if idIsNull {
-      return invalid("a result's \"id\" must not be null")
-    }
-    return .message(
-      Envelope(kind: .response, id: id, method: nil, payload: payload, isError: has(.error)))
+    return found.outcome()
   }
 
   /// Reads an object key; returns which envelope member it names, or nil for any other key.
@@ -212,6 +160,15 @@ public struct MessageScanner: Sendable {
       throw SyntaxError("expected a string key at offset \(cursor.pos)")
     }
     let start = cursor.pos + 1
+    // Fast path: the eight bytes after the opening quote hold a whole envelope key and its closing
+    // quote, compared as one word.
+    if start + 8 <= cursor.end {
+      let word = UnsafeRawPointer(cursor.base + start).loadUnaligned(as: UInt64.self)
+      if let (key, length) = Self.envelopeKey(in: word) {
+        cursor.pos = start + length
+        return key
+      }
+    }
     let (end, escaped) = try cursor.skipString()
     let range = start..<(end - 1)
     if escaped {
@@ -237,6 +194,23 @@ public struct MessageScanner: Sendable {
     case 7: return cursor.bytes(range, equal: "jsonrpc") ? .jsonrpc : nil
     default: return nil
     }
+  }
+
+  /// Recognizes `jsonrpc"`, `id"`, `method"`, `params"`, `result"`, `error"` at the start of a
+  /// little-endian word; returns the key and its length including the closing quote.
+  @inline(__always)
+  private static func envelopeKey(in word: UInt64) -> (EnvelopeKey, Int)? {
+    // The constants are the keys' bytes, quote included, read as little-endian words.
+    if word == 0x2263_7072_6E6F_736A { return (.jsonrpc, 8) }  // jsonrpc"
+    switch word & 0x00FF_FFFF_FFFF_FFFF {
+    case 0x0022_646F_6874_656D: return (.method, 7)  // method"
+    case 0x0022_736D_6172_6170: return (.params, 7)  // params"
+    case 0x0022_746C_7573_6572: return (.result, 7)  // result"
+    default: break
+    }
+    if word & 0xFFFF_FFFF_FFFF == 0x0000_2272_6F72_7265 { return (.error, 6) }  // error"
+    if word & 0xFF_FFFF == 0x0000_0000_0022_6469 { return (.id, 3) }  // id"
+    return nil
   }
 
   /// Reads a string value; the caller has checked that one starts here.
@@ -272,6 +246,71 @@ public struct MessageScanner: Sendable {
   /// Skips one complete JSON value, checking its grammar.
   private mutating func skipValue(_ cursor: inout Cursor) throws(SyntaxError) {
     try cursor.skipValue(deep: &deepContainers)
+  }
+}
+
+/// What the members of a message's top-level object said, gathered in one pass and judged after it.
+/// A struct rather than local variables captured by helper closures, which would cost runtime
+/// exclusivity checks on every message.
+private struct FoundMembers {
+  var seen = 0  // bit per EnvelopeKey
+  var duplicate: MessageScanner.EnvelopeKey?
+  var versionIsValid = false
+  var id: RequestID?
+  var idIsNull = false
+  var idIsInvalid = false
+  var method: String?
+  var methodIsInvalid = false
+  var params: Range<Int>?
+  var paramsIsInvalid = false
+  var payload: Range<Int>?
+  var errorIsInvalid = false
+
+  func has(_ key: MessageScanner.EnvelopeKey) -> Bool { seen & (1 << key.rawValue) != 0 }
+
+  func invalid(_ detail: String) -> MessageScanner.Outcome {
+    let apparentKind: MessageKind? =
+      has(.method)
+      ? (has(.id) ? .request : .notification)
+      : (has(.result) || has(.error) ? .response : nil)
+    return .defect(MessageDefect(kind: .notJSONRPC, detail: detail, id: id, apparentKind: apparentKind))
+  }
+
+  /// Judges the message against JSON-RPC 2.0.
+  func outcome() -> MessageScanner.Outcome {
+    if let duplicate {
+      // Peers disagree on which duplicate wins; a message that means two things is refused, and
+      // with two ids there is no id to answer.
+      var withoutID = self
+      if duplicate == .id { withoutID.id = nil }
+      return withoutID.invalid("member \"\(duplicate)\" appears more than once")
+    }
+    guard versionIsValid else { return invalid("\"jsonrpc\" must be \"2.0\"") }
+    guard !idIsInvalid else { return invalid("\"id\" must be a string or a number") }
+    if has(.method) {
+      guard let method, !methodIsInvalid else { return invalid("\"method\" must be a string") }
+      guard !has(.result), !has(.error) else {
+        return invalid("a message cannot have both \"method\" and \"result\" or \"error\"")
+      }
+      guard !paramsIsInvalid else { return invalid("\"params\" must be an object or an array") }
+      if has(.id) {
+        guard !idIsNull else { return invalid("a request's \"id\" must not be null") }
+        return .message(Envelope(kind: .request, id: id, method: method, params: params))
+      }
+      return .message(Envelope(kind: .notification, id: nil, method: method, params: params))
+    }
+    guard has(.id) else { return invalid("message has neither \"method\" nor \"id\"") }
+    guard has(.result) != has(.error) else {
+      return invalid("a response needs exactly one of \"result\" and \"error\"")
+    }
+    guard !has(.params) else { return invalid("a response cannot have \"params\"") }
+    if has(.error) {
+      guard !errorIsInvalid else { return invalid("\"error\" must be an object") }
+    } else if idIsNull {
+      return invalid("a result's \"id\" must not be null")
+    }
+    return .message(
+      Envelope(kind: .response, id: id, method: nil, payload: payload, isError: has(.error)))
   }
 }
 

@@ -4,7 +4,6 @@ import WardenJSON
 
 /// Judges each line the client sends: valid messages go to the server, bad ones are answered here.
 final class ClientSide: LineHandler {
-  private var scanner = MessageScanner()
   private let session: SharedSession
   private let client: LockedWriter
   private let logger: Logger
@@ -19,7 +18,7 @@ final class ClientSide: LineHandler {
     self.maxLine = maxLine
   }
 
-  func admit(_ line: UnsafeRawBufferPointer) -> Bool {
+  func admit(_ line: UnsafeRawBufferPointer, scanner: inout MessageScanner) -> Bool {
     switch scanner.scan(line) {
     case .blank:
       return false

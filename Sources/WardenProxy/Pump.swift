@@ -1,7 +1,10 @@
+import WardenJSON
+
 /// Decides, line by line, what crosses in one direction.
 protocol LineHandler: AnyObject {
   /// Returns true to forward the line exactly as received; otherwise the handler has dealt with it.
-  func admit(_ line: UnsafeRawBufferPointer) -> Bool
+  /// The scanner belongs to the pump's thread (a local there, so no runtime exclusivity checks).
+  func admit(_ line: UnsafeRawBufferPointer, scanner: inout MessageScanner) -> Bool
   /// A line longer than the limit was discarded.
   func rejectOversized(prefix: [UInt8], length: Int)
 }
@@ -30,11 +33,12 @@ final class Pump: @unchecked Sendable {
 
   /// Relays until the source ends; returns how it ended.
   func run() -> LineFramer.ReadResult {
+    var scanner = MessageScanner()
     while true {
       let result = framer.read(from: source)
       guard result == .data else {
         framer.finish { event in
-          if case .line(let content, _) = event, handler.admit(content) {
+          if case .line(let content, _) = event, handler.admit(content, scanner: &scanner) {
             send(content, addingNewline: true)
           } else if case .oversized(let prefix, let length) = event {
             handler.rejectOversized(prefix: prefix, length: length)
@@ -46,7 +50,7 @@ final class Pump: @unchecked Sendable {
       framer.drain { event in
         switch event {
         case .line(let content, let raw):
-          if handler.admit(content) {
+          if handler.admit(content, scanner: &scanner) {
             if let pending = run, pending.baseAddress! + pending.count == raw.baseAddress! {
               run = UnsafeRawBufferPointer(start: pending.baseAddress, count: pending.count + raw.count)
             } else {

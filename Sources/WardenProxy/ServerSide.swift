@@ -5,7 +5,6 @@ import WardenJSON
 /// Judges each line the server sends: valid messages go to the client; anything else is dropped, and
 /// a request it was meant to answer gets an error instead.
 final class ServerSide: LineHandler {
-  private var scanner = MessageScanner()
   private let session: SharedSession
   private let client: LockedWriter
   private let server: LockedWriter
@@ -20,7 +19,7 @@ final class ServerSide: LineHandler {
     self.maxLine = maxLine
   }
 
-  func admit(_ line: UnsafeRawBufferPointer) -> Bool {
+  func admit(_ line: UnsafeRawBufferPointer, scanner: inout MessageScanner) -> Bool {
     switch scanner.scan(line) {
     case .blank:
       return false
