@@ -60,9 +60,9 @@ if [[ " $CONFIGS " == *" warden "* ]]; then
     [[ -x "$WARDEN" ]] || { log "WARDEN_BIN=$WARDEN is not executable"; WARDEN=""; }
   else
     log "building warden (release, scratch path .build-bench); log: $OUT/$STAMP.warden-build.log"
-    if (cd "$ROOT" && swift build -c release --product warden --scratch-path .build-bench) \
+    if (cd "$ROOT" && swift build -c release --static-swift-stdlib --product warden --scratch-path .build-bench) \
       >"$OUT/$STAMP.warden-build.log" 2>&1; then
-      WARDEN="$(cd "$ROOT" && swift build -c release --product warden --scratch-path .build-bench --show-bin-path)/warden"
+      WARDEN="$(cd "$ROOT" && swift build -c release --static-swift-stdlib --product warden --scratch-path .build-bench --show-bin-path)/warden"
     else
       log "warden did not build (see $OUT/$STAMP.warden-build.log); measuring without it"
       tail -n 5 "$OUT/$STAMP.warden-build.log" | sed 's/^/bench:   /' >&2 || true

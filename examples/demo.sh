@@ -25,9 +25,9 @@ if ! command -v swift >/dev/null 2>&1; then
 fi
 
 echo "demo: building (release)" >&2
-swift build -c release --product warden >&2
-swift build -c release --product warden-example-mailbox >&2
-bin="$(swift build -c release --show-bin-path)"
+swift build -c release --static-swift-stdlib --product warden >&2
+swift build -c release --static-swift-stdlib --product warden-example-mailbox >&2
+bin="$(swift build -c release --static-swift-stdlib --show-bin-path)"
 
 mailbox="$(mktemp -d)"
 trap 'rm -rf "$mailbox"' EXIT

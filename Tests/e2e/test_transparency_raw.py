@@ -2,7 +2,7 @@
 
 No SDK here: the tests write lines to warden's stdin and read its stdout, and the fixture server
 (servers/echo_raw.py) records every line it receives and can send arbitrary lines back. A second set
-of tests replays the client side of the recorded real sessions in /work/shared/mcp-captures (or
+of tests replays the client side of the recorded real sessions in fixtures/mcp-captures (or
 $MCP_CAPTURES) against the real servers, directly and through warden, and compares the server's
 output byte for byte.
 """
@@ -175,7 +175,7 @@ def test_number_and_string_ids_are_distinct_and_unchanged(warden, tmp_path):
 # --------------------------------------------------------------------------------------------------
 # Replay of recorded real sessions against the real servers
 
-CAPTURES = Path(os.environ.get("MCP_CAPTURES", "/work/shared/mcp-captures"))
+CAPTURES = Path(os.environ.get("MCP_CAPTURES", Path(__file__).resolve().parent / "fixtures" / "mcp-captures"))
 CAPTURED_REPO = "/home/user/project"
 ISO_DATETIME = re.compile(rb"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2}|Z)")
 REPLAYS = [
