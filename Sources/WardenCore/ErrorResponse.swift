@@ -20,7 +20,8 @@ public struct ErrorResponse: Sendable, Equatable {
   public let reason: String
   public let line: [UInt8]
 
-  public init(id: RequestID?, code: Int, message: String, reason: String, details: [(String, JSONValue)] = []) {
+  public init(id: RequestID?, code: Int, message: String, reason: String, details: [(String, JSONValue)] = [])
+  {
     self.id = id
     self.code = code
     self.message = message

@@ -74,7 +74,9 @@ public final class JSONValue {
     let size = json_dumpb(handle, nil, 0, Int(flags))
     guard size > 0 else { return [] }
     return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-      count = json_dumpb(handle, buffer.baseAddress.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: CChar.self) }, size, Int(flags))
+      count = json_dumpb(
+        handle, buffer.baseAddress.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: CChar.self) },
+        size, Int(flags))
     }
   }
 

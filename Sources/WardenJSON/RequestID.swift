@@ -28,7 +28,8 @@ public enum RequestID: Hashable, Sendable, CustomStringConvertible {
     if negative { index += 1 }
     let digits = range.upperBound - index
     // At most 18 digits cannot overflow; "-0" and leading zeros are not canonical integers.
-    var plain = digits > 0 && digits <= 18 && !(cursor.base[index] == UInt8(ascii: "0") && (digits > 1 || negative))
+    var plain =
+      digits > 0 && digits <= 18 && !(cursor.base[index] == UInt8(ascii: "0") && (digits > 1 || negative))
     while plain && index < range.upperBound {
       let digit = cursor.base[index] &- UInt8(ascii: "0")
       if digit > 9 { plain = false; break }

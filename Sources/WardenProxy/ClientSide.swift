@@ -57,7 +57,8 @@ final class ClientSide: LineHandler {
     answer(
       ErrorResponse(
         id: id, code: WardenErrorCode.invalidRequest,
-        message: "message of \(length) bytes exceeds the limit of \(maxLine) bytes (--max-message); warden did not forward it",
+        message:
+          "message of \(length) bytes exceeds the limit of \(maxLine) bytes (--max-message); warden did not forward it",
         reason: "message-too-large"))
   }
 

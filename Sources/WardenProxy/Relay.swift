@@ -87,7 +87,8 @@ public enum Relay {
 
     let inbound = Pump(
       source: clientInput, maxLine: configuration.maxMessage, destination: server,
-      handler: ClientSide(session: session, client: client, logger: logger, maxLine: configuration.maxMessage),
+      handler: ClientSide(
+        session: session, client: client, logger: logger, maxLine: configuration.maxMessage),
       onDestinationFailure: { logger.debug("the server's stdin is closed") })
     let outbound = Pump(
       source: child.output, maxLine: configuration.maxMessage, destination: client,
@@ -96,7 +97,9 @@ public enum Relay {
       onDestinationFailure: { events.post(.clientClosed) })
     startThread {
       let end = inbound.run()
-      if case .failed(let code) = end { logger.warning("reading from the client failed: \(SystemError("read", code: code))") }
+      if case .failed(let code) = end {
+        logger.warning("reading from the client failed: \(SystemError("read", code: code))")
+      }
       events.post(.clientClosed)
     }
     startThread {

@@ -55,7 +55,8 @@ extension Warden {
 
     func validate() throws {
       guard !command.isEmpty else {
-        throw ValidationError("missing the server's command: put it after --, as in: warden run -- uvx mcp-server-git")
+        throw ValidationError(
+          "missing the server's command: put it after --, as in: warden run -- uvx mcp-server-git")
       }
       guard grace >= 0, grace.isFinite else { throw ValidationError("--grace must be zero or more seconds") }
       guard maxMessage.bytes >= 64 else { throw ValidationError("--max-message must be at least 64 bytes") }

@@ -30,7 +30,9 @@ struct RelaySessionTests {
     }
     #expect(error.code == -32600)
     #expect(error.reason == "duplicate-request-id")
-    #expect(String(decoding: error.line, as: UTF8.self).hasPrefix(#"{"jsonrpc":"2.0","id":7,"error":{"code":-32600"#))
+    #expect(
+      String(decoding: error.line, as: UTF8.self).hasPrefix(
+        #"{"jsonrpc":"2.0","id":7,"error":{"code":-32600"#))
     // Once answered, the id may be used again.
     _ = session.admitFromServer(response(.number("7")))
     #expect(session.admitFromClient(request(.number("7"))) == .forward)
@@ -62,7 +64,9 @@ struct RelaySessionTests {
 
   @Test func theServerCannotUseWardensIDs() {
     var session = RelaySession(nonce: "abc")
-    guard case .answerServer(let error) = session.admitFromServer(request(.string("warden-abc-9"), "roots/list")) else {
+    guard
+      case .answerServer(let error) = session.admitFromServer(request(.string("warden-abc-9"), "roots/list"))
+    else {
       Issue.record("expected a refusal")
       return
     }
@@ -76,7 +80,8 @@ struct RelaySessionTests {
     let errors = session.serverGone(.killed(signal: 9))
     #expect(errors.map(\.id) == [.number("3"), .number("2")])
     #expect(errors.allSatisfy { $0.code == -32098 })
-    #expect(errors[0].message == "the server was killed by signal 9 (SIGKILL) before answering \"tools/call\"")
+    #expect(
+      errors[0].message == "the server was killed by signal 9 (SIGKILL) before answering \"tools/call\"")
     // Later requests are answered at once.
     guard case .answer(let late) = session.admitFromClient(request(.number("4"))) else {
       Issue.record("expected an answer")
@@ -110,7 +115,10 @@ struct RelaySessionTests {
 
   @Test func errorLinesEchoIDsExactly() {
     let number = ErrorResponse(id: .number("1.0"), code: -32600, message: "m", reason: "r")
-    #expect(String(decoding: number.line, as: UTF8.self) == #"{"jsonrpc":"2.0","id":1.0,"error":{"code":-32600,"message":"m","data":{"warden":{"reason":"r"}}}}"# + "\n")
+    #expect(
+      String(decoding: number.line, as: UTF8.self)
+        == #"{"jsonrpc":"2.0","id":1.0,"error":{"code":-32600,"message":"m","data":{"warden":{"reason":"r"}}}}"#
+        + "\n")
     let string = ErrorResponse(id: .string("a\"b"), code: -32700, message: "m", reason: "r")
     #expect(String(decoding: string.line, as: UTF8.self).hasPrefix(#"{"jsonrpc":"2.0","id":"a\"b","#))
     let none = ErrorResponse(id: nil, code: -32700, message: "m", reason: "r")

@@ -62,7 +62,8 @@ struct DifferentialTests {
 
   /// jansson accepts `{"a":false\0}`; the scanner, which sees every line first, does not.
   @Test func rawNULIsRejected() {
-    let line = Array(#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"a":false"#.utf8) + [0x00] + Array("}}".utf8)
+    let line =
+      Array(#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"a":false"#.utf8) + [0x00] + Array("}}".utf8)
     #expect(defect(scan(bytes: line))?.kind == .notJSON)
   }
 }

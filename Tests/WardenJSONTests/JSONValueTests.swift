@@ -4,7 +4,8 @@ import WardenJSON
 @Suite("JSON values on jansson")
 struct JSONValueTests {
   @Test func parsesAndReads() throws {
-    let value = try JSONValue.parse(#"{"name":"git_status","arguments":{"repo_path":"/r","n":3,"f":1.5,"b":true,"z":null,"l":[1,"two"]}}"#)
+    let value = try JSONValue.parse(
+      #"{"name":"git_status","arguments":{"repo_path":"/r","n":3,"f":1.5,"b":true,"z":null,"l":[1,"two"]}}"#)
     #expect(value.kind == .object)
     #expect(value.keys == ["name", "arguments"])
     #expect(value["name"]?.stringValue == "git_status")

@@ -53,11 +53,13 @@ struct MessageScannerEnvelopeTests {
   }
 
   @Test func responses() throws {
-    let result = try #require(envelope(scan(#"{"jsonrpc":"2.0","id":"s-1","result":{"a":[1,2,{"b":null}]}}"#)))
+    let result = try #require(
+      envelope(scan(#"{"jsonrpc":"2.0","id":"s-1","result":{"a":[1,2,{"b":null}]}}"#)))
     #expect(result.kind == .response)
     #expect(result.id == .string("s-1"))
     #expect(!result.isError)
-    let error = try #require(envelope(scan(#"{"jsonrpc":"2.0","id":null,"error":{"code":-1,"message":"x"}}"#)))
+    let error = try #require(
+      envelope(scan(#"{"jsonrpc":"2.0","id":null,"error":{"code":-1,"message":"x"}}"#)))
     #expect(error.kind == .response)
     #expect(error.id == nil)
     #expect(error.isError)
@@ -74,7 +76,10 @@ struct MessageScannerEnvelopeTests {
 
   @Test func unknownMembersAndWhitespaceAreAccepted() throws {
     let found = try #require(
-      envelope(scan(" \t{ \"x-extra\" : [ true , false , null ] , \"jsonrpc\" : \"2.0\" , \"id\" : 1 , \"result\" : { } }\r")))
+      envelope(
+        scan(
+          " \t{ \"x-extra\" : [ true , false , null ] , \"jsonrpc\" : \"2.0\" , \"id\" : 1 , \"result\" : { } }\r"
+        )))
     #expect(found.kind == .response)
   }
 
@@ -84,7 +89,8 @@ struct MessageScannerEnvelopeTests {
   }
 
   @Test func unicodeInStrings() throws {
-    let found = try #require(envelope(scan(#"{"jsonrpc":"2.0","id":"é✓😀","method":"x","params":{"t":"日本語 \ud83d\ude00"}}"#)))
+    let found = try #require(
+      envelope(scan(#"{"jsonrpc":"2.0","id":"é✓😀","method":"x","params":{"t":"日本語 \ud83d\ude00"}}"#)))
     #expect(found.id == .string("é✓😀"))
   }
 }
@@ -94,7 +100,8 @@ struct MessageScannerDefectTests {
   static let notJSON: [String] = [
     "not json", "{", "{\"jsonrpc\":\"2.0\"", "{\"a\":}", "{\"a\" 1}", "{\"a\":1,}", "[1,]", "{'a':1}",
     "{\"a\":01}", "{\"a\":1.}", "{\"a\":-}", "{\"a\":1e}", "{\"a\":tru}", "{\"a\":nul}", "{\"a\":\"\\x\"}",
-    "{\"a\":\"\\u12G4\"}", "{\"a\":\"tab\there\"}", "{} {}", "{}x", "{\"a\":[}", "{\"a\":{]}", "{\"a\":\"unterminated}",
+    "{\"a\":\"\\u12G4\"}", "{\"a\":\"tab\there\"}", "{} {}", "{}x", "{\"a\":[}", "{\"a\":{]}",
+    "{\"a\":\"unterminated}",
     "{\"a\":+1}", "{\"a\":.5}", "{\"a\":NaN}", "{\"a\":Infinity}", "\"just a string", "{\"a\":1}}",
   ]
 
@@ -111,11 +118,13 @@ struct MessageScannerDefectTests {
 
   @Test(arguments: invalidUTF8)
   func invalidUTF8IsAParseError(_ sequence: [UInt8]) {
-    let line = Array(#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"t":"abc"#.utf8) + sequence
+    let line =
+      Array(#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"t":"abc"#.utf8) + sequence
       + Array(#"defghijklmnop"}}"#.utf8)
     #expect(defect(scan(bytes: line))?.kind == .notJSON)
     // Also where the eight-byte fast path would see it.
-    let long = Array(#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"t":"abcdefghijklmnopqrstuvwx"#.utf8)
+    let long =
+      Array(#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"t":"abcdefghijklmnopqrstuvwx"#.utf8)
       + sequence + Array(#"abcdefghijklmnopqrstuvwxyz"}}"#.utf8)
     #expect(defect(scan(bytes: long))?.kind == .notJSON)
   }
@@ -153,7 +162,8 @@ struct MessageScannerDefectTests {
 
   @Test func deepNestingNeedsNoStack() {
     let depth = 200_000
-    let line = #"{"jsonrpc":"2.0","id":1,"result":"# + String(repeating: "[", count: depth)
+    let line =
+      #"{"jsonrpc":"2.0","id":1,"result":"# + String(repeating: "[", count: depth)
       + String(repeating: "]", count: depth) + "}"
     #expect(envelope(scan(line))?.kind == .response)
     let unbalanced = #"{"jsonrpc":"2.0","id":1,"result":"# + String(repeating: "[", count: depth) + "}"

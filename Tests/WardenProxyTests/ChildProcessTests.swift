@@ -23,7 +23,9 @@ struct ChildProcessTests {
 
   @Test func talksOverItsPipesWithDefaultSignals() throws {
     // SIGPIPE is ignored in warden; the child must get it back at its default, and an empty mask.
-    let child = try ChildProcess.spawn(["sh", "-c", "read line; echo \"got $line\"; grep -E '^(SigIgn|SigBlk)' /proc/self/status"])
+    let child = try ChildProcess.spawn([
+      "sh", "-c", "read line; echo \"got $line\"; grep -E '^(SigIgn|SigBlk)' /proc/self/status",
+    ])
     let message = Array("hello\n".utf8)
     _ = message.withUnsafeBytes { write(child.input, $0.baseAddress, $0.count) }
     close(child.input)

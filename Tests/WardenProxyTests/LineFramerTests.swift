@@ -45,7 +45,8 @@ struct LineFramerTests {
   }
 
   @Test func anOversizedLineInOneReadIsReported() throws {
-    let events = try frame([Array(("{\"id\":1," + String(repeating: "y", count: 100) + "\nok\n").utf8)], maxLine: 50)
+    let events = try frame(
+      [Array(("{\"id\":1," + String(repeating: "y", count: 100) + "\nok\n").utf8)], maxLine: 50)
     #expect(events == ["oversized 108 starting {\"id\":1,", "ok"])
   }
 
