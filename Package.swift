@@ -16,6 +16,8 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
   ],
   targets: [
     // The C JSON library; only WardenJSON may import it.
@@ -26,13 +28,24 @@ let package = Package(
     ),
     // Bytes <-> JSON values on jansson, plus the allocation-light message scanner of the hot path.
     .target(name: "WardenJSON", dependencies: ["CJansson"], swiftSettings: strictSettings),
-    // Pure: JSON-RPC session bookkeeping today, policy later. No I/O, no C modules.
+    // Pure: JSON-RPC session bookkeeping, manifests, scope templates, grants and the decision.
+    // No I/O, no C modules.
     .target(name: "WardenCore", dependencies: ["WardenJSON"], swiftSettings: strictSettings),
+    // Manifest files (YAML or JSON) to WardenCore's model, with file:line:column errors.
+    .target(
+      name: "WardenManifest",
+      dependencies: ["WardenCore", .product(name: "Yams", package: "Yams")],
+      swiftSettings: strictSettings),
+    // The delegation store: SQLite through GRDB, schema migrations, grants and forbids.
+    .target(
+      name: "WardenStore",
+      dependencies: ["WardenCore", .product(name: "GRDB", package: "GRDB.swift")],
+      swiftSettings: strictSettings),
     // The stdio relay: child process, pipes, signals, the two pumps.
     .target(
       name: "WardenProxy",
       dependencies: [
-        "WardenCore", "WardenJSON",
+        "WardenCore", "WardenJSON", "WardenStore",
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: strictSettings
@@ -40,7 +53,7 @@ let package = Package(
     .executableTarget(
       name: "warden",
       dependencies: [
-        "WardenProxy", "WardenCore",
+        "WardenProxy", "WardenCore", "WardenManifest", "WardenStore", "WardenJSON",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -54,7 +67,15 @@ let package = Package(
       swiftSettings: strictSettings
     ),
     .testTarget(name: "WardenJSONTests", dependencies: ["WardenJSON"], swiftSettings: strictSettings),
-    .testTarget(name: "WardenCoreTests", dependencies: ["WardenCore", "WardenJSON"], swiftSettings: strictSettings),
+    .testTarget(
+      name: "WardenCoreTests", dependencies: ["WardenCore", "WardenJSON"], exclude: ["Fixtures"],
+      swiftSettings: strictSettings),
+    .testTarget(
+      name: "WardenManifestTests", dependencies: ["WardenManifest", "WardenCore"],
+      swiftSettings: strictSettings),
+    .testTarget(
+      name: "WardenStoreTests", dependencies: ["WardenStore", "WardenCore"],
+      swiftSettings: strictSettings),
     .testTarget(
       name: "WardenProxyTests", dependencies: ["WardenProxy", "WardenCore", "WardenJSON"],
       swiftSettings: strictSettings),

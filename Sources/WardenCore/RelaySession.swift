@@ -94,6 +94,8 @@ public struct RelaySession: Sendable {
 
   public enum ServerVerdict: Sendable, Equatable {
     case forward
+    /// A response to the client's request with this method: forward it (warden may amend it first).
+    case forwardResponse(method: String)
     /// Do not forward; write this line to the server instead.
     case answerServer(ErrorResponse)
   }
@@ -101,7 +103,7 @@ public struct RelaySession: Sendable {
   public mutating func admitFromServer(_ envelope: Envelope) -> ServerVerdict {
     switch envelope.kind {
     case .response:
-      if let id = envelope.id { _ = clientRequests.close(id) }
+      if let id = envelope.id, let entry = clientRequests.close(id) { return .forwardResponse(method: entry.method) }
       return .forward
     case .request:
       guard let id = envelope.id, let method = envelope.method else { return .forward }
@@ -128,6 +130,11 @@ public struct RelaySession: Sendable {
       id: id, code: WardenErrorCode.invalidServerMessage,
       message: "the server's answer was not a valid JSON-RPC message (\(problem)); warden did not pass it on",
       reason: "invalid-server-message")
+  }
+
+  /// Warden answered this client request itself (a denied tool call): it is no longer in flight.
+  public mutating func answeredByWarden(_ id: RequestID) {
+    _ = clientRequests.close(id)
   }
 
   // MARK: - Warden's own requests

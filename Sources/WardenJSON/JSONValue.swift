@@ -70,7 +70,7 @@ public final class JSONValue {
 
   /// Compact JSON text, keys in insertion order, non-ASCII kept as UTF-8.
   public func serialized(pretty: Bool = false) -> [UInt8] {
-    let flags = pretty ? (JSON_PRESERVE_ORDER | 2) : (JSON_COMPACT | JSON_PRESERVE_ORDER)
+    let flags = (pretty ? (JSON_PRESERVE_ORDER | 2) : (JSON_COMPACT | JSON_PRESERVE_ORDER)) | JSON_ENCODE_ANY
     let size = json_dumpb(handle, nil, 0, Int(flags))
     guard size > 0 else { return [] }
     return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in

@@ -8,26 +8,33 @@ final class ClientSide: LineHandler {
   private let client: LockedWriter
   private let logger: Logger
   private let maxLine: Int
+  private let gate: ToolCallGate?
+  private let agentOverride: String?
   /// Cached from the session so that, once the client is known, no request's params are parsed.
   private var knowsClient = false
 
-  init(session: SharedSession, client: LockedWriter, logger: Logger, maxLine: Int) {
+  init(
+    session: SharedSession, client: LockedWriter, logger: Logger, maxLine: Int, gate: ToolCallGate?,
+    agentOverride: String?
+  ) {
     self.session = session
     self.client = client
     self.logger = logger
     self.maxLine = maxLine
+    self.gate = gate
+    self.agentOverride = agentOverride
   }
 
-  func admit(_ line: UnsafeRawBufferPointer, scanner: inout MessageScanner) -> Bool {
+  func admit(_ line: UnsafeRawBufferPointer, scanner: inout MessageScanner) -> Admission {
     switch scanner.scan(line) {
     case .blank:
-      return false
+      return .handled
     case .defect(let defect):
       let kind = defect.kind == .notJSON ? "parse error" : "invalid request"
       if let apparent = defect.apparentKind, apparent != .request {
         // JSON-RPC never answers a notification, and an answer to a response would go nowhere.
         logger.warning("dropped an invalid \(apparent) from the client: \(defect.detail)")
-        return false
+        return .handled
       }
       logger.warning("rejected a line from the client: \(kind): \(defect.detail)")
       answer(
@@ -35,18 +42,21 @@ final class ClientSide: LineHandler {
           id: defect.id, code: defect.errorCode,
           message: "\(kind): \(defect.detail); warden did not forward this line",
           reason: defect.kind == .notJSON ? "parse-error" : "invalid-request"))
-      return false
+      return .handled
     case .message(let envelope):
       if !knowsClient, envelope.kind == .request { learnClient(from: envelope, line: line) }
       switch session.withLock({ $0.admitFromClient(envelope) }) {
       case .forward:
-        return true
+        if let gate, envelope.kind == .request, envelope.method == "tools/call", let id = envelope.id {
+          return judge(id: id, params: envelope.params.map { UnsafeRawBufferPointer(rebasing: line[$0]) }, gate: gate)
+        }
+        return .forward
       case .answer(let response):
         logger.notice("answered \(envelope.method ?? "a request") itself: \(response.message)")
         answer(response)
-        return false
+        return .handled
       case .consume:
-        return false
+        return .handled
       }
     }
   }
@@ -60,6 +70,24 @@ final class ClientSide: LineHandler {
         message:
           "message of \(length) bytes exceeds the limit of \(maxLine) bytes (--max-message); warden did not forward it",
         reason: "message-too-large"))
+  }
+
+  /// The agent identity grants are matched against.
+  var agent: String {
+    agentOverride ?? session.withLock { $0.clientName } ?? "unknown"
+  }
+
+  private func judge(id: RequestID, params: UnsafeRawBufferPointer?, gate: ToolCallGate) -> Admission {
+    switch gate.judge(params: params, agent: agent) {
+    case .allow(let call, let decision):
+      logger.info("allowed \(call.tool) for \(call.agent): \(decision.explanation)")
+      return .forward
+    case .refuse(let call, let decision):
+      logger.notice("denied \(call.tool.isEmpty ? "a tool call" : call.tool) for \(call.agent): \(decision.explanation)")
+      session.withLock { $0.answeredByWarden(id) }
+      client.write(gate.refusal(id: id, call: call, decision: decision))
+      return .handled
+    }
   }
 
   private func answer(_ response: ErrorResponse) {

@@ -1,10 +1,19 @@
 import WardenJSON
 
+/// What becomes of one line.
+enum Admission {
+  /// Forward the line exactly as received.
+  case forward
+  /// The handler dealt with it (answered, dropped or consumed it).
+  case handled
+  /// Forward these bytes instead (a complete line with its terminator).
+  case replace([UInt8])
+}
+
 /// Decides, line by line, what crosses in one direction.
 protocol LineHandler: AnyObject {
-  /// Returns true to forward the line exactly as received; otherwise the handler has dealt with it.
   /// The scanner belongs to the pump's thread (a local there, so no runtime exclusivity checks).
-  func admit(_ line: UnsafeRawBufferPointer, scanner: inout MessageScanner) -> Bool
+  func admit(_ line: UnsafeRawBufferPointer, scanner: inout MessageScanner) -> Admission
   /// A line longer than the limit was discarded.
   func rejectOversized(prefix: [UInt8], length: Int)
 }
@@ -38,9 +47,14 @@ final class Pump: @unchecked Sendable {
       let result = framer.read(from: source)
       guard result == .data else {
         framer.finish { event in
-          if case .line(let content, _) = event, handler.admit(content, scanner: &scanner) {
-            send(content, addingNewline: true)
-          } else if case .oversized(let prefix, let length) = event {
+          switch event {
+          case .line(let content, _):
+            switch handler.admit(content, scanner: &scanner) {
+            case .forward: send(content, addingNewline: true)
+            case .replace(let bytes): bytes.withUnsafeBytes { send($0) }
+            case .handled: break
+            }
+          case .oversized(let prefix, let length):
             handler.rejectOversized(prefix: prefix, length: length)
           }
         }
@@ -50,17 +64,22 @@ final class Pump: @unchecked Sendable {
       framer.drain { event in
         switch event {
         case .line(let content, let raw):
-          if handler.admit(content, scanner: &scanner) {
+          switch handler.admit(content, scanner: &scanner) {
+          case .forward:
             if let pending = run, pending.baseAddress! + pending.count == raw.baseAddress! {
               run = UnsafeRawBufferPointer(start: pending.baseAddress, count: pending.count + raw.count)
             } else {
               if let pending = run { send(pending) }
               run = raw
             }
-          } else if let pending = run {
+          case .handled:
             // Keep order with whatever the handler wrote instead of this line.
-            send(pending)
+            if let pending = run { send(pending) }
             run = nil
+          case .replace(let bytes):
+            if let pending = run { send(pending) }
+            run = nil
+            bytes.withUnsafeBytes { send($0) }
           }
         case .oversized(let prefix, let length):
           if let pending = run { send(pending) }

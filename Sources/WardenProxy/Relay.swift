@@ -19,13 +19,19 @@ public struct RelayConfiguration: Sendable {
   public var maxMessage: Int
   /// Seconds the server gets to exit after its stdin closes, and again after SIGTERM.
   public var grace: Double
+  /// What to enforce on tool calls; nil relays without judging them (tests of the relay only).
+  public var policy: PolicyConfiguration?
 
-  public init(command: [String], serverName: String, agentID: String?, maxMessage: Int, grace: Double) {
+  public init(
+    command: [String], serverName: String, agentID: String?, maxMessage: Int, grace: Double,
+    policy: PolicyConfiguration? = nil
+  ) {
     self.command = command
     self.serverName = serverName
     self.agentID = agentID
     self.maxMessage = maxMessage
     self.grace = grace
+    self.policy = policy
   }
 }
 
@@ -85,16 +91,27 @@ public enum Relay {
     }
     startThread { events.post(.serverExited(child.waitForExit())) }
 
+    let engine = configuration.policy.map { PolicyEngine(configuration: $0, logger: logger) }
+    let agentOverride = configuration.agentID
+    let agent: @Sendable () -> String = {
+      agentOverride ?? session.withLock { $0.clientName } ?? "unknown"
+    }
     let inbound = Pump(
       source: clientInput, maxLine: configuration.maxMessage, destination: server,
       handler: ClientSide(
-        session: session, client: client, logger: logger, maxLine: configuration.maxMessage),
+        session: session, client: client, logger: logger, maxLine: configuration.maxMessage,
+        gate: engine.map { ToolCallGate(engine: $0) }, agentOverride: agentOverride),
       onDestinationFailure: { logger.debug("the server's stdin is closed") })
     let outbound = Pump(
       source: child.output, maxLine: configuration.maxMessage, destination: client,
       handler: ServerSide(
-        session: session, client: client, server: server, logger: logger, maxLine: configuration.maxMessage),
+        session: session, client: client, server: server, logger: logger, maxLine: configuration.maxMessage,
+        amender: engine.map { ResultAmender(engine: $0) }, agent: agent),
       onDestinationFailure: { events.post(.clientClosed) })
+    if let engine {
+      engine.refresh()
+      startThread { GrantWatcher(engine: engine, session: session, client: client, logger: logger).run() }
+    }
     startThread {
       let end = inbound.run()
       if case .failed(let code) = end {

@@ -10,34 +10,50 @@ final class ServerSide: LineHandler {
   private let server: LockedWriter
   private let logger: Logger
   private let maxLine: Int
+  private let amender: ResultAmender?
+  private let agent: @Sendable () -> String
 
-  init(session: SharedSession, client: LockedWriter, server: LockedWriter, logger: Logger, maxLine: Int) {
+  init(
+    session: SharedSession, client: LockedWriter, server: LockedWriter, logger: Logger, maxLine: Int,
+    amender: ResultAmender?, agent: @escaping @Sendable () -> String
+  ) {
     self.session = session
     self.client = client
     self.server = server
     self.logger = logger
     self.maxLine = maxLine
+    self.amender = amender
+    self.agent = agent
   }
 
-  func admit(_ line: UnsafeRawBufferPointer, scanner: inout MessageScanner) -> Bool {
+  func admit(_ line: UnsafeRawBufferPointer, scanner: inout MessageScanner) -> Admission {
     switch scanner.scan(line) {
     case .blank:
-      return false
+      return .handled
     case .defect(let defect):
       logger.warning("dropped a line from the server: \(defect.detail)")
       reject(id: defect.id ?? MessageScanner.peekID(line), problem: defect.detail)
-      return false
+      return .handled
     case .message(let envelope):
       switch session.withLock({ $0.admitFromServer(envelope) }) {
       case .forward:
-        return true
+        return .forward
+      case .forwardResponse(let method):
+        if let amender, Self.amendedMethods.contains(method),
+          let amended = amender.amend(method: method, line: line, envelope: envelope, agent: agent())
+        {
+          return .replace(amended)
+        }
+        return .forward
       case .answerServer(let response):
         logger.warning("refused a request from the server: \(response.message)")
         server.write(response.line)
-        return false
+        return .handled
       }
     }
   }
+
+  private static let amendedMethods: Set<String> = ["tools/list", "initialize", "server/discover"]
 
   func rejectOversized(prefix: [UInt8], length: Int) {
     logger.warning("dropped a line of \(length) bytes from the server: over --max-message \(maxLine)")

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Logging
+import WardenCore
 import WardenProxy
+import WardenStore
 
 #if canImport(Glibc)
   import Glibc
@@ -19,12 +21,26 @@ extension Warden {
 
         Warden starts COMMAND with its own environment and working directory and relays JSON-RPC both ways. Messages it does not need to change pass byte-for-byte. Lines that are not valid JSON-RPC are answered with an error (-32700 / -32600) and never forwarded. stdout carries only the protocol; the server's stderr and warden's log go to stderr.
 
+        Every tools/call is checked against the server's manifest and the grants issued with `warden grant`: a call outside the delegation never reaches the server, and the agent gets a tool result with isError and the reason. tools/list marks each tool delegated, needing confirmation, or not delegated (--hide-undelegated leaves the last out).
+
         Exit status: the server's own (128+N if it was killed by signal N); 0 when the client closed the session and warden had to stop the server; 127 if COMMAND cannot be started; 64 for a usage error.
         """
     )
 
-    @Option(name: .long, help: "The server's name (default: the basename of COMMAND).")
+    @Option(
+      name: .long,
+      help: "The server's name, which selects its manifest (default: the manifest's, else derived from COMMAND).")
     var server: String?
+
+    @Option(
+      name: .long,
+      help: ArgumentHelp(
+        "The manifest (default: NAME.yaml in $WARDEN_HOME/manifests, then the manifests installed with warden).",
+        valueName: "file"))
+    var manifest: String?
+
+    @Flag(name: .long, help: "Leave tools the agent may not call out of tools/list instead of marking them.")
+    var hideUndelegated = false
 
     @Option(name: .long, help: "The agent identity (default: the client's self-reported name).")
     var agent: String?
@@ -66,19 +82,51 @@ extension Warden {
       let level = logLevel ?? Logger.Level(environment: "WARDEN_LOG") ?? .warning
       LoggingSystem.bootstrap { _ in StandardErrorLogHandler(level: level) }
       let logger = Logger(label: "warden")
-      let configuration = RelayConfiguration(
-        command: command,
-        serverName: server ?? String(command[0].split(separator: "/").last ?? Substring(command[0])),
-        agentID: agent,
-        maxMessage: maxMessage.bytes,
-        grace: grace)
-      do {
-        let status = try Relay.run(configuration, logger: logger)
-        throw ExitCode(status)
-      } catch let error as RelayStartError {
-        printToStandardError("warden: \(error)")
-        throw ExitCode(127)
+      try reportingFailures {
+        let policy = try policyConfiguration(logger: logger)
+        let configuration = RelayConfiguration(
+          command: command, serverName: policy.serverName, agentID: agent, maxMessage: maxMessage.bytes,
+          grace: grace, policy: policy)
+        do {
+          let status = try Relay.run(configuration, logger: logger)
+          throw ExitCode(status)
+        } catch let error as RelayStartError {
+          throw CommandFailure("warden: \(error)", status: 127)
+        }
       }
+    }
+
+    /// The manifest and store to enforce. An invalid manifest stops warden before it starts the
+    /// server; a missing manifest or an unreadable store lets it start and deny every tool call.
+    private func policyConfiguration(logger: Logger) throws -> PolicyConfiguration {
+      let lookupName = server ?? CommandEnvironment.serverName(for: command)
+      let found = try CommandEnvironment.manifest(explicit: manifest, serverName: lookupName)
+      let serverName = server ?? found?.0.server ?? lookupName
+      if let (loaded, source) = found {
+        logger.info("server '\(serverName)': manifest \(source) (\(loaded.tools.count) tools, undeclared: \(loaded.undeclared.rawValue))")
+        if loaded.server != serverName {
+          logger.warning("the manifest is for server '\(loaded.server)' but --server is '\(serverName)'; grants are matched against '\(serverName)'")
+        }
+      } else {
+        logger.warning(
+          "no manifest for server '\(lookupName)': every tools/call will be denied. Write one (see `warden manifest show git` for an example) as $WARDEN_HOME/manifests/\(lookupName).yaml, or pass --manifest FILE."
+        )
+      }
+      let store: Result<GrantStore, StoreError>
+      var protectedPaths: [String] = []
+      do {
+        let home = try GrantStore.defaultHome(environment: CommandEnvironment.variables)
+        protectedPaths = CommandEnvironment.protectedPaths(home: home)
+        store = Result { () throws(StoreError) in try GrantStore.open(home: home) }
+      } catch {
+        store = .failure(error)
+      }
+      if case .failure(let error) = store {
+        logger.error("the delegation store is unavailable (\(error)); every tools/call will be denied")
+      }
+      return PolicyConfiguration(
+        manifest: found?.0, serverName: serverName, store: store, protectedPaths: protectedPaths,
+        hideUndelegated: hideUndelegated)
     }
   }
 }

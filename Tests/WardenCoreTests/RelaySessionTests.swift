@@ -14,10 +14,11 @@ func response(_ id: RequestID?) -> Envelope {
 struct RelaySessionTests {
   @Test func clientRequestsAreTrackedUntilAnswered() {
     var session = RelaySession(nonce: "n")
-    #expect(session.admitFromClient(request(.number("1"))) == .forward)
+    #expect(session.admitFromClient(request(.integer(1))) == .forward)
     #expect(session.admitFromClient(request(.string("1"))) == .forward)
     #expect(session.clientRequests.count == 2)
-    #expect(session.admitFromServer(response(.number("1"))) == .forward)
+    #expect(session.admitFromServer(response(.integer(1))) == .forwardResponse(method: "tools/call"))
+    #expect(session.admitFromServer(response(.integer(99))) == .forward)
     #expect(session.clientRequests.inFlight.map(\.id) == [.string("1")])
   }
 

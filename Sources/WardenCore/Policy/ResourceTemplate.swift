@@ -1,0 +1,245 @@
+import WardenJSON
+
+/// A resource template such as `repo:{repo_path|path}` or `file:{files[]|path}`: literal text with
+/// placeholders computed from a tool call's arguments.
+///
+/// The language, kept small on purpose:
+/// - `{arg}` an argument; `{arg.field}` a member of an object argument; `{arg[]}` one resource per
+///   element of an array argument (`{messages[].id}` per element's member). Several `[]` multiply.
+/// - Filters after `|`, applied left to right: `path` (absolute and lexically normalized: `.`, `..`,
+///   `//` and a trailing slash resolved, so `/repo/../etc` is `/etc`; a relative path is resolved
+///   against the declared base, and is an error without one), `host` (a URL's host, lowercased),
+///   `domain` (an e-mail address's domain, lowercased), `lower`.
+/// - `{{` and `}}` stand for literal braces.
+/// A missing or wrongly typed argument is an error, never a guessed resource.
+public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
+  /// The template as written.
+  public let source: String
+  let parts: [Part]
+
+  enum Part: Sendable, Equatable {
+    case literal(String)
+    case placeholder(Placeholder)
+  }
+
+  struct Placeholder: Sendable, Equatable {
+    var steps: [Step]
+    var filters: [Filter]
+  }
+
+  struct Step: Sendable, Equatable {
+    var name: String
+    var eachElement: Bool
+  }
+
+  public enum Filter: String, Sendable, Equatable, CaseIterable {
+    case path, host, domain, lower
+  }
+
+  public var description: String { source }
+
+  /// Parses a template; the error says what is wrong and at which character (0-based).
+  public init(_ source: String) throws(TemplateSyntaxError) {
+    self.source = source
+    var parts: [Part] = []
+    var literal = ""
+    let characters = Array(source)
+    var index = 0
+    while index < characters.count {
+      let character = characters[index]
+      if character == "{" {
+        if index + 1 < characters.count, characters[index + 1] == "{" {
+          literal.append("{")
+          index += 2
+          continue
+        }
+        guard let close = characters[index...].firstIndex(of: "}") else {
+          throw TemplateSyntaxError(message: "unclosed '{'", offset: index)
+        }
+        if !literal.isEmpty {
+          parts.append(.literal(literal))
+          literal = ""
+        }
+        parts.append(.placeholder(try Self.parsePlaceholder(String(characters[(index + 1)..<close]), at: index + 1)))
+        index = close + 1
+      } else if character == "}" {
+        guard index + 1 < characters.count, characters[index + 1] == "}" else {
+          throw TemplateSyntaxError(message: "unmatched '}' (write '}}' for a literal brace)", offset: index)
+        }
+        literal.append("}")
+        index += 2
+      } else {
+        literal.append(character)
+        index += 1
+      }
+    }
+    if !literal.isEmpty { parts.append(.literal(literal)) }
+    self.parts = parts
+  }
+
+  private static func parsePlaceholder(_ text: String, at offset: Int) throws(TemplateSyntaxError)
+    -> Placeholder
+  {
+    let pieces = text.split(separator: "|", omittingEmptySubsequences: false).map {
+      $0.trimmingSpaces()
+    }
+    guard let pathText = pieces.first, !pathText.isEmpty else {
+      throw TemplateSyntaxError(message: "empty placeholder", offset: offset)
+    }
+    var steps: [Step] = []
+    for segment in pathText.split(separator: ".", omittingEmptySubsequences: false) {
+      var name = String(segment)
+      var each = false
+      if name.hasSuffix("[]") {
+        each = true
+        name.removeLast(2)
+      }
+      let allowed = name.unicodeScalars.allSatisfy {
+        ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_"
+          || $0 == "-"
+      }
+      guard !name.isEmpty, allowed else {
+        throw TemplateSyntaxError(message: "invalid argument name '\(segment)' in '{\(text)}'", offset: offset)
+      }
+      steps.append(Step(name: name, eachElement: each))
+    }
+    var filters: [Filter] = []
+    for name in pieces.dropFirst() {
+      guard let filter = Filter(rawValue: name) else {
+        let known = Filter.allCases.map(\.rawValue).joined(separator: ", ")
+        throw TemplateSyntaxError(message: "unknown filter '\(name)' (known: \(known))", offset: offset)
+      }
+      filters.append(filter)
+    }
+    return Placeholder(steps: steps, filters: filters)
+  }
+
+  /// Argument names the template reads (the first step of each placeholder).
+  public var argumentNames: [String] {
+    parts.compactMap {
+      if case .placeholder(let placeholder) = $0 { return placeholder.steps.first?.name }
+      return nil
+    }
+  }
+
+  /// Computes the resources for `arguments`; at most `limit` of them.
+  public func resources(for arguments: JSON, base: String?, limit: Int = 256) throws(ScopeError)
+    -> [Resource]
+  {
+    var results: [Resource] = [Resource(text: "", paths: [])]
+    for part in parts {
+      switch part {
+      case .literal(let text):
+        for index in results.indices { results[index].text += text }
+      case .placeholder(let placeholder):
+        let values = try Self.values(of: placeholder, in: arguments, template: source, base: base)
+        var next: [Resource] = []
+        for result in results {
+          for value in values {
+            next.append(Resource(text: result.text + value.text, paths: result.paths + value.paths))
+            if next.count > limit {
+              throw ScopeError("template '\(source)' yields more than \(limit) resources")
+            }
+          }
+        }
+        results = next
+      }
+    }
+    return results
+  }
+
+  private static func values(of placeholder: Placeholder, in arguments: JSON, template: String, base: String?)
+    throws(ScopeError) -> [Resource]
+  {
+    var current: [(value: JSON, name: String)] = [(arguments, "")]
+    for step in placeholder.steps {
+      var next: [(value: JSON, name: String)] = []
+      for (value, name) in current {
+        let path = name.isEmpty ? step.name : "\(name).\(step.name)"
+        guard case .object = value else {
+          throw ScopeError("argument '\(name)' must be an object (template '\(template)')")
+        }
+        guard let member = value[step.name], member != .null else {
+          throw ScopeError("missing argument '\(path)' (template '\(template)')")
+        }
+        if step.eachElement {
+          guard case .array(let elements) = member else {
+            throw ScopeError("argument '\(path)' must be an array, not \(member.typeName) (template '\(template)')")
+          }
+          next += elements.enumerated().map { ($0.element, "\(path)[\($0.offset)]") }
+        } else {
+          next.append((member, path))
+        }
+      }
+      current = next
+    }
+    var results: [Resource] = []
+    for (value, name) in current {
+      var text: String
+      switch value {
+      case .string(let string): text = string
+      case .number(let literal): text = literal
+      case .bool(let flag): text = flag ? "true" : "false"
+      default:
+        throw ScopeError("argument '\(name)' must be a string, not \(value.typeName) (template '\(template)')")
+      }
+      var paths: [String] = []
+      for filter in placeholder.filters {
+        do throws(ScopeFilterError) {
+          switch filter {
+          case .path:
+            text = try ScopeFilters.normalizedPath(text, base: base)
+            paths.append(text)
+          case .host: text = try ScopeFilters.host(ofURL: text)
+          case .domain: text = try ScopeFilters.domain(ofAddress: text)
+          case .lower: text = text.lowercased()
+          }
+        } catch {
+          throw ScopeError("argument '\(name)': \(error.message) (template '\(template)')")
+        }
+      }
+      results.append(Resource(text: text, paths: paths))
+    }
+    return results
+  }
+}
+
+/// One resource a call touches, such as `repo:/srv/app`.
+public struct Resource: Sendable, Equatable, Hashable, CustomStringConvertible {
+  public var text: String
+  /// Normalized filesystem paths that went into it (through the `path` filter).
+  public var paths: [String]
+
+  public init(text: String, paths: [String] = []) {
+    self.text = text
+    self.paths = paths
+  }
+
+  public var description: String { text }
+}
+
+/// A template that cannot be parsed.
+public struct TemplateSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
+  public var message: String
+  /// Character offset in the template.
+  public var offset: Int
+
+  public var description: String { message }
+}
+
+/// Why the scopes of a call could not be computed; the call is then denied with this reason.
+public struct ScopeError: Error, Sendable, Equatable, CustomStringConvertible {
+  public var message: String
+
+  public init(_ message: String) {
+    self.message = message
+  }
+
+  public var description: String { message }
+}
+
+extension Substring {
+  func trimmingSpaces() -> String {
+    String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+  }
+}

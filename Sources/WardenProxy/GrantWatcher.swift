@@ -1,0 +1,37 @@
+import Logging
+import WardenCore
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+/// Watches the delegation store while a session runs, and tells a handshake-era client that the
+/// tool list changed when grants do, so the marks in `tools/list` stay true. (Enforcement does not
+/// depend on it: every call re-checks the store.)
+struct GrantWatcher {
+  let engine: PolicyEngine
+  let session: SharedSession
+  let client: LockedWriter
+  let logger: Logger
+  static let interval: UInt32 = 200_000  // microseconds
+
+  private static let notification = Array(
+    "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\"}\n".utf8)
+
+  func run() {
+    var lastSeen = engine.liveGrants
+    while client.isOpen {
+      usleep(Self.interval)
+      engine.refresh()
+      let current = engine.liveGrants
+      guard current != lastSeen else { continue }
+      lastSeen = current
+      // Only the handshake era has server-to-client notifications on stdio.
+      guard case .handshake = session.withLock({ $0.era }) else { continue }
+      logger.info("grants changed; telling the client its tool list changed")
+      client.write(Self.notification)
+    }
+  }
+}

@@ -1,0 +1,193 @@
+import Logging
+import Synchronization
+import WardenCore
+import WardenJSON
+import WardenStore
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+/// What `warden run` enforces: the server's manifest and the delegation store.
+public struct PolicyConfiguration: Sendable {
+  /// The loaded manifest; nil means every tool call is undeclared and denied.
+  public var manifest: Manifest?
+  /// The canonical server name grants are matched against.
+  public var serverName: String
+  /// The store, or why it could not be opened (then every call is denied).
+  public var store: Result<GrantStore, StoreError>
+  /// Paths no call may touch: warden's own home.
+  public var protectedPaths: [String]
+  /// Remove tools the agent may not call from `tools/list` results, instead of marking them.
+  public var hideUndelegated: Bool
+
+  public init(
+    manifest: Manifest?, serverName: String, store: Result<GrantStore, StoreError>, protectedPaths: [String],
+    hideUndelegated: Bool
+  ) {
+    self.manifest = manifest
+    self.serverName = serverName
+    self.store = store
+    self.protectedPaths = protectedPaths
+    self.hideUndelegated = hideUndelegated
+  }
+}
+
+/// The edge around the pure authorizer: keeps the grants in force current (re-reading the store
+/// when any process changed it, checked before every call), supplies the clock, rate-limit usage and
+/// the server's tool annotations, and records what rate limits need.
+final class PolicyEngine: Sendable {
+  let configuration: PolicyConfiguration
+  private let logger: Logger
+  private let state: Mutex<State>
+
+  private struct State {
+    var token: Int64?
+    var grants = GrantSet([])
+    var live: [Grant] = []
+    var loadError: StoreError?
+    var annotations: [String: ToolAnnotations] = [:]
+  }
+
+  init(configuration: PolicyConfiguration, logger: Logger) {
+    self.configuration = configuration
+    self.logger = logger
+    state = Mutex(State())
+  }
+
+  static func now() -> Int64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_REALTIME, &spec)
+    return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+  }
+
+  /// Re-reads the grants if the store changed since the last look; returns true when it did.
+  @discardableResult
+  func refresh() -> Bool {
+    guard case .success(let store) = configuration.store else { return false }
+    let token: Int64
+    do {
+      token = try store.changeToken()
+    } catch {
+      state.withLock { $0.loadError = error }
+      return false
+    }
+    if state.withLock({ $0.token == token && $0.loadError == nil }) { return false }
+    do {
+      let live = try store.liveGrants(now: Self.now())
+      let set = GrantSet(live)
+      state.withLock {
+        $0.token = token
+        $0.grants = set
+        $0.live = live
+        $0.loadError = nil
+      }
+      logger.debug("loaded \(live.count) grants and forbids in force")
+      return true
+    } catch {
+      state.withLock { $0.loadError = error }
+      return false
+    }
+  }
+
+  /// Grants and forbids in force at the last refresh.
+  var liveGrants: [Grant] { state.withLock { $0.live } }
+
+  /// Remembers the server's annotations for its tools, from a `tools/list` result.
+  func noteAnnotations(_ annotations: [String: ToolAnnotations]) {
+    state.withLock { $0.annotations.merge(annotations) { $1 } }
+  }
+
+  /// Decides one call, against the store as it is now.
+  func decide(tool: String, arguments: JSON, agent: String) -> (ToolCall, Authorization) {
+    let call = ToolCall(server: configuration.serverName, agent: agent, tool: tool, arguments: arguments)
+    refresh()
+    let (grants, loadError, annotations) = state.withLock { ($0.grants, $0.loadError, $0.annotations[tool]) }
+    if case .failure(let error) = configuration.store {
+      return (call, unavailable(error))
+    }
+    if let loadError { return (call, unavailable(loadError)) }
+    let scopes: Result<CallScopes, ScopeDenial> =
+      configuration.manifest.map { $0.scopes(for: call, annotations: annotations) }
+      ?? .failure(
+        ScopeDenial(
+          .noManifest,
+          "no manifest is loaded for server '\(configuration.serverName)', so warden cannot tell what '\(tool)' would do"))
+    let now = Self.now()
+    let decision = Authorizer.authorize(
+      call: call, scopes: scopes, grants: grants, now: now, protectedPaths: configuration.protectedPaths,
+      usage: usage(for: grants, call: call, now: now))
+    return (call, decision)
+  }
+
+  /// Records an allowed call against the rate limits of the grants that allowed it.
+  func recordUse(of decision: Authorization) {
+    guard case .success(let store) = configuration.store else { return }
+    for grant in decision.grants where grant.rateLimit != nil {
+      do { try store.recordUse(grantID: grant.id, at: Self.now()) } catch {
+        logger.error("could not record a call against \(grant.id)'s rate limit: \(error)")
+      }
+    }
+  }
+
+  private func usage(for grants: GrantSet, call: ToolCall, now: Int64) -> [String: Int] {
+    guard case .success(let store) = configuration.store else { return [:] }
+    var usage: [String: Int] = [:]
+    for grant in grants.grants where grant.rateLimit != nil && grant.effect == .allow {
+      guard let limit = grant.rateLimit else { continue }
+      // Unknown usage counts as exhausted: a limit that cannot be checked does not allow.
+      usage[grant.id] = (try? store.useCount(grantID: grant.id, since: now - limit.periodMilliseconds)) ?? limit.count
+    }
+    return usage
+  }
+
+  private func unavailable(_ error: StoreError) -> Authorization {
+    Authorization(
+      verdict: .deny, reason: .storeUnavailable,
+      explanation: "warden cannot read its delegation store (\(error)), so it allows nothing")
+  }
+
+  /// How a tool stands under the delegation, without arguments: for marking `tools/list`.
+  enum ToolStanding: String {
+    case delegated
+    case needsConfirmation = "needs-confirmation"
+    case notDelegated = "not-delegated"
+  }
+
+  func standing(ofTool tool: String, agent: String, annotations: ToolAnnotations?) -> (ToolStanding, String?) {
+    refresh()
+    let (grants, loadError) = state.withLock { ($0.grants, $0.loadError) }
+    if case .failure = configuration.store { return (.notDelegated, nil) }
+    guard loadError == nil, let manifest = configuration.manifest else { return (.notDelegated, nil) }
+    let action: String
+    var destructive = false
+    if let rule = manifest.tools[tool] {
+      action = rule.action
+      destructive = rule.destructive
+    } else {
+      switch manifest.undeclared {
+      case .deny: return (.notDelegated, nil)
+      case .confirm: return (.needsConfirmation, nil)
+      case .annotations:
+        let readOnly = annotations?.readOnly ?? false
+        action = "\(manifest.server).\(readOnly ? "read" : "write")"
+        destructive = !readOnly && (annotations?.destructive ?? true)
+      }
+    }
+    let now = Self.now()
+    let relevant = grants.grants.filter {
+      $0.isLive(at: now) && Glob.name($0.server).matches(configuration.serverName)
+        && Glob.name($0.agent).matches(agent) && $0.actions.contains { Glob.action($0).matches(action) }
+    }
+    // A forbid on every resource of the action rules the tool out entirely.
+    if relevant.contains(where: { $0.effect == .forbid && $0.resources.isEmpty }) { return (.notDelegated, action) }
+    let granting = relevant.filter { $0.effect == .allow }
+    guard !granting.isEmpty else { return (.notDelegated, action) }
+    if destructive || granting.allSatisfy({ $0.confirm.contains { Glob.action($0).matches(action) } }) {
+      return (.needsConfirmation, action)
+    }
+    return (.delegated, action)
+  }
+}

@@ -1,0 +1,76 @@
+import WardenCore
+import WardenJSON
+
+/// Decides a `tools/call` request before it may reach the server, and words the refusal.
+struct ToolCallGate {
+  let engine: PolicyEngine
+
+  enum Outcome {
+    case allow(ToolCall, Authorization)
+    case refuse(ToolCall, Authorization)
+  }
+
+  /// Judges the request whose `params` are `params` (nil when absent). Anything warden cannot read
+  /// with certainty is refused.
+  func judge(params: UnsafeRawBufferPointer?, agent: String) -> Outcome {
+    let unnamed = ToolCall(server: engine.configuration.serverName, agent: agent, tool: "", arguments: .object([]))
+    func refuse(_ message: String) -> Outcome {
+      .refuse(unnamed, Authorization(verdict: .deny, reason: .badArguments, explanation: message))
+    }
+    guard let params else { return refuse("a tools/call request needs params with the tool's name") }
+    let parsed: JSONValue
+    do {
+      // Duplicate keys are refused here: warden must decide on exactly what the server will read.
+      parsed = try JSONValue.parse(params)
+    } catch {
+      return refuse("warden could not read the call's params unambiguously (\(error.message))")
+    }
+    guard parsed.kind == .object, let name = parsed["name"]?.stringValue, !name.isEmpty else {
+      return refuse("a tools/call request needs a string 'name'")
+    }
+    let arguments: JSON
+    switch parsed["arguments"] {
+    case nil: arguments = .object([])
+    case let value? where value.kind == .object: arguments = value.json
+    case let value? where value.kind == .null: arguments = .object([])
+    default: return refuse("the 'arguments' of a tools/call request must be an object")
+    }
+    let (call, decision) = engine.decide(tool: name, arguments: arguments, agent: agent)
+    if decision.verdict == .allow {
+      engine.recordUse(of: decision)
+      return .allow(call, decision)
+    }
+    return .refuse(call, decision)
+  }
+
+  /// The tool result that answers a refused call: `isError`, a message a model and a human can act
+  /// on, and the structured decision under `_meta`.
+  func refusal(id: RequestID, call: ToolCall, decision: Authorization) -> [UInt8] {
+    let message = DelegationText.denial(for: call, authorization: decision, liveGrants: engine.liveGrants)
+    var details: [(String, JSONValue)] = [
+      ("verdict", .string(decision.verdict == .confirm ? "deny" : decision.verdict.rawValue)),
+      ("reason", .string(decision.reason.rawValue)),
+      ("explanation", .string(decision.explanation)),
+      ("server", .string(call.server)),
+      ("agent", .string(call.agent)),
+      ("tool", .string(call.tool)),
+    ]
+    if decision.verdict == .confirm { details.append(("needsConfirmation", .bool(true))) }
+    if let scopes = decision.scopes {
+      details.append(("action", .string(scopes.action)))
+      details.append(("resources", .array(scopes.resources.map { .string($0.text) })))
+    }
+    if !decision.uncovered.isEmpty { details.append(("uncovered", .array(decision.uncovered.map { .string($0.text) }))) }
+    if let forbid = decision.forbid { details.append(("forbid", .string(forbid.id))) }
+    if let command = DelegationText.suggestedGrant(for: call, authorization: decision) {
+      details.append(("suggestedGrant", .string(command)))
+    }
+    let result = JSONValue.object([
+      ("content", .array([.object([("type", .string("text")), ("text", .string(message))])])),
+      ("isError", .bool(true)),
+      ("_meta", .object([("dev.warden/decision", .object(details))])),
+    ])
+    return Array("{\"jsonrpc\":\"2.0\",\"id\":\(id.jsonText),\"result\":".utf8) + result.serialized()
+      + Array("}\n".utf8)
+  }
+}

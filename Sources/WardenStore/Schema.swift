@@ -1,0 +1,105 @@
+import GRDB
+
+/// The store's schema, built by named migrations. A database that has a migration this build does not
+/// know was written by a newer warden and is refused (see `GrantStore.open`).
+enum Schema {
+  static let migrator: DatabaseMigrator = {
+    var migrator = DatabaseMigrator()
+    migrator.registerMigration("v1-grants") { db in
+      for statement in v1 { try db.execute(sql: statement) }
+    }
+    return migrator
+  }()
+
+  /// v1: grants and forbids, the change generation, rate-limit uses.
+  ///
+  /// ```
+  /// grants            one row per grant (effect 'allow') or forbid (effect 'forbid'); never deleted
+  ///   id              TEXT PK, non-empty (`g_...` / `f_...`)
+  ///   effect          'allow' | 'forbid'
+  ///   actions         JSON array of strings, non-empty
+  ///   resources       JSON array of strings (empty: every resource)
+  ///   agent, server   globs, non-empty
+  ///   confirm         JSON array of strings
+  ///   purpose, issued_by, issued_at (ms since the epoch)
+  ///   expires_at      ms; NOT NULL for an allow
+  ///   rate_count, rate_period_ms   both NULL or both > 0
+  ///   parent_id       grant narrowed by this one (FK grants.id), never itself
+  ///   revoked_at, revoked_by       revoked_by only with revoked_at
+  ///   Triggers: only revoked_at/revoked_by may change, once; any insert, update or delete bumps
+  ///   generation.value.
+  /// generation        exactly one row (id = 1): value counts changes to grants; read by changeToken
+  /// grant_uses        (grant_id FK grants.id, at ms): one row per allowed call under a rate-limited
+  ///                   grant; rows older than the grant's period are pruned as new ones come
+  /// ```
+  static let v1 = [
+    """
+    CREATE TABLE grants (
+      id TEXT NOT NULL PRIMARY KEY CONSTRAINT id_not_empty CHECK (length(id) > 0),
+      effect TEXT NOT NULL CONSTRAINT effect_known CHECK (effect IN ('allow', 'forbid')),
+      actions TEXT NOT NULL CONSTRAINT actions_non_empty_array
+        CHECK (json_valid(actions) AND json_type(actions) = 'array' AND json_array_length(actions) > 0),
+      resources TEXT NOT NULL CONSTRAINT resources_array
+        CHECK (json_valid(resources) AND json_type(resources) = 'array'),
+      agent TEXT NOT NULL CONSTRAINT agent_not_empty CHECK (length(agent) > 0),
+      server TEXT NOT NULL CONSTRAINT server_not_empty CHECK (length(server) > 0),
+      confirm TEXT NOT NULL CONSTRAINT confirm_array
+        CHECK (json_valid(confirm) AND json_type(confirm) = 'array'),
+      purpose TEXT NOT NULL,
+      issued_by TEXT NOT NULL,
+      issued_at INTEGER NOT NULL,
+      expires_at INTEGER,
+      rate_count INTEGER,
+      rate_period_ms INTEGER,
+      parent_id TEXT REFERENCES grants(id),
+      revoked_at INTEGER,
+      revoked_by TEXT,
+      CONSTRAINT allow_expires CHECK (effect = 'forbid' OR expires_at IS NOT NULL),
+      CONSTRAINT rate_limit_whole CHECK ((rate_count IS NULL) = (rate_period_ms IS NULL)),
+      CONSTRAINT rate_limit_positive CHECK (rate_count IS NULL OR (rate_count > 0 AND rate_period_ms > 0)),
+      CONSTRAINT parent_not_self CHECK (parent_id IS NULL OR parent_id <> id),
+      CONSTRAINT revoked_by_with_revoked_at CHECK (revoked_by IS NULL OR revoked_at IS NOT NULL)
+    ) STRICT
+    """,
+    "CREATE INDEX grants_by_order ON grants(issued_at, id)",
+    "CREATE INDEX grants_by_parent ON grants(parent_id) WHERE parent_id IS NOT NULL",
+    "CREATE INDEX grants_by_agent ON grants(agent)",
+    """
+    CREATE TABLE generation (
+      id INTEGER NOT NULL PRIMARY KEY CONSTRAINT single_row CHECK (id = 1),
+      value INTEGER NOT NULL
+    ) STRICT
+    """,
+    "INSERT INTO generation (id, value) VALUES (1, 0)",
+    """
+    CREATE TRIGGER grants_immutable BEFORE UPDATE OF
+      id, effect, actions, resources, agent, server, confirm, purpose, issued_by, issued_at, expires_at,
+      rate_count, rate_period_ms, parent_id ON grants
+    BEGIN SELECT RAISE(ABORT, 'grants are immutable except for revocation'); END
+    """,
+    """
+    CREATE TRIGGER grants_revocation_final BEFORE UPDATE OF revoked_at, revoked_by ON grants
+    WHEN OLD.revoked_at IS NOT NULL
+    BEGIN SELECT RAISE(ABORT, 'a revoked grant stays revoked'); END
+    """,
+    """
+    CREATE TRIGGER grants_insert_generation AFTER INSERT ON grants
+    BEGIN UPDATE generation SET value = value + 1 WHERE id = 1; END
+    """,
+    """
+    CREATE TRIGGER grants_update_generation AFTER UPDATE ON grants
+    BEGIN UPDATE generation SET value = value + 1 WHERE id = 1; END
+    """,
+    """
+    CREATE TRIGGER grants_delete_generation AFTER DELETE ON grants
+    BEGIN UPDATE generation SET value = value + 1 WHERE id = 1; END
+    """,
+    """
+    CREATE TABLE grant_uses (
+      grant_id TEXT NOT NULL REFERENCES grants(id),
+      at INTEGER NOT NULL
+    ) STRICT
+    """,
+    "CREATE INDEX grant_uses_by_grant ON grant_uses(grant_id, at)",
+  ]
+}

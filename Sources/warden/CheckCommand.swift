@@ -1,0 +1,135 @@
+import ArgumentParser
+import WardenCore
+import WardenJSON
+import WardenStore
+
+extension Warden {
+  struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Explain the decision on a tool call, without calling anything.",
+      discussion: """
+        Computes the call's scopes from the server's manifest, weighs the grants and forbids in force, and prints the verdict with its reasons.
+
+        Exit status: 0 allow, 2 deny, 3 confirm (1 if the check itself failed).
+
+        Example:
+          warden check --server git --agent claude-code git_commit '{"repo_path": "/home/me/app", "message": "wip"}'
+        """
+    )
+
+    @Option(name: .long, help: "The server's name (selects its manifest).")
+    var server: String
+
+    @Option(name: .long, help: "The agent identity (default: any name, 'agent').")
+    var agent: String = "agent"
+
+    @Option(name: .long, help: "Use this manifest file instead of the server's.")
+    var manifest: String?
+
+    @Argument(help: "The tool's name.")
+    var tool: String
+
+    @Argument(help: "The call's arguments as a JSON object.")
+    var arguments: String = "{}"
+
+    @Flag(name: .long, help: "Print the decision as JSON.")
+    var json = false
+
+    func run() throws {
+      var status: Int32 = 1
+      try reportingFailures {
+        let parsed: JSONValue
+        do { parsed = try JSONValue.parse(arguments) } catch {
+          throw CommandFailure("warden: the arguments are not valid JSON: \(error)")
+        }
+        guard parsed.kind == .object else { throw CommandFailure("warden: the arguments must be a JSON object") }
+        let found = try CommandEnvironment.manifest(explicit: manifest, serverName: server)
+        let serverName = found?.0.server ?? server
+        let call = ToolCall(server: serverName, agent: agent, tool: tool, arguments: parsed.json)
+        let store = try CommandEnvironment.openStore()
+        let now = CommandEnvironment.now()
+        let grants: [Grant]
+        do { grants = try store.liveGrants(now: now) } catch {
+          throw CommandFailure("warden: cannot read the delegation store: \(error)")
+        }
+        var usage: [String: Int] = [:]
+        for grant in grants {
+          if let limit = grant.rateLimit {
+            usage[grant.id] = (try? store.useCount(grantID: grant.id, since: now - limit.periodMilliseconds)) ?? limit.count
+          }
+        }
+        let scopes: Result<CallScopes, ScopeDenial> =
+          found.map { $0.0.scopes(for: call, annotations: nil) }
+          ?? .failure(ScopeDenial(.noManifest, "no manifest found for server '\(server)'"))
+        let home = try CommandEnvironment.home()
+        let decision = Authorizer.authorize(
+          call: call, scopes: scopes, grants: grants, now: now,
+          protectedPaths: CommandEnvironment.protectedPaths(home: home), usage: usage)
+        if json {
+          printLine(Self.json(decision, call: call, manifest: found?.1).text(pretty: true))
+        } else {
+          printLine(Self.text(decision, call: call, manifest: found?.1, liveGrants: grants))
+        }
+        switch decision.verdict {
+        case .allow: status = 0
+        case .deny: status = 2
+        case .confirm: status = 3
+        }
+      }
+      throw ExitCode(status)
+    }
+
+    static func text(_ decision: Authorization, call: ToolCall, manifest: String?, liveGrants: [Grant]) -> String {
+      var lines = ["server:   \(call.server) (\(manifest ?? "no manifest"))", "agent:    \(call.agent)", "tool:     \(call.tool)"]
+      if let scopes = decision.scopes {
+        lines.append("action:   \(scopes.action)\(scopes.destructive ? " (destructive)" : "")")
+        lines.append(
+          "on:       \(scopes.resources.isEmpty ? "(no resources)" : scopes.resources.map(\.text).joined(separator: ", "))")
+      }
+      if !decision.considered.isEmpty {
+        lines.append("considered:")
+        for item in decision.considered {
+          lines.append("  \(item.applied ? "*" : "-") \(item.grant.id) \(item.grant.effect.rawValue) \(item.grant.actions.joined(separator: ",")): \(item.note)")
+        }
+      }
+      lines.append("verdict:  \(decision.verdict.rawValue.uppercased()) (\(decision.reason.rawValue))")
+      lines.append("because:  \(decision.explanation)")
+      if let command = DelegationText.suggestedGrant(for: call, authorization: decision) {
+        lines.append("to allow: \(command)")
+      }
+      return lines.joined(separator: "\n")
+    }
+
+    static func json(_ decision: Authorization, call: ToolCall, manifest: String?) -> JSONValue {
+      var members: [(String, JSONValue)] = [
+        ("verdict", .string(decision.verdict.rawValue)),
+        ("reason", .string(decision.reason.rawValue)),
+        ("explanation", .string(decision.explanation)),
+        ("server", .string(call.server)),
+        ("agent", .string(call.agent)),
+        ("tool", .string(call.tool)),
+        ("manifest", manifest.map { .string($0) } ?? .null()),
+      ]
+      if let scopes = decision.scopes {
+        members.append(("action", .string(scopes.action)))
+        members.append(("resources", .array(scopes.resources.map { .string($0.text) })))
+        members.append(("destructive", .bool(scopes.destructive)))
+      }
+      members.append(("grants", .array(decision.grants.map { .string($0.id) })))
+      if let forbid = decision.forbid { members.append(("forbid", .string(forbid.id))) }
+      members.append(("uncovered", .array(decision.uncovered.map { .string($0.text) })))
+      members.append(
+        ("considered",
+         .array(decision.considered.map { item in
+           .object([
+             ("id", .string(item.grant.id)), ("effect", .string(item.grant.effect.rawValue)),
+             ("applied", .bool(item.applied)), ("note", .string(item.note)),
+           ])
+         })))
+      if let command = DelegationText.suggestedGrant(for: call, authorization: decision) {
+        members.append(("suggestedGrant", .string(command)))
+      }
+      return .object(members)
+    }
+  }
+}

@@ -1,0 +1,144 @@
+import ArgumentParser
+import WardenCore
+import WardenManifest
+import WardenStore
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+/// What the commands share: the environment, the clock, the person at the keyboard, the store.
+enum CommandEnvironment {
+  static var variables: [String: String] {
+    var result: [String: String] = [:]
+    var pointer = environ
+    while let entry = pointer.pointee {
+      let text = String(cString: entry)
+      if let equals = text.firstIndex(of: "=") {
+        result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+      }
+      pointer += 1
+    }
+    return result
+  }
+
+  /// Milliseconds since the Unix epoch.
+  static func now() -> Int64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_REALTIME, &spec)
+    return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+  }
+
+  /// The OS user running the command.
+  static var userName: String {
+    if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+    return variables["USER"] ?? "uid \(geteuid())"
+  }
+
+  static func home() throws -> String {
+    do { return try GrantStore.defaultHome(environment: variables) } catch {
+      throw CommandFailure("warden: \(error)")
+    }
+  }
+
+  /// Opens the store, or fails the command with the store's reason.
+  static func openStore() throws -> GrantStore {
+    let home = try home()
+    do { return try GrantStore.open(home: home) } catch {
+      throw CommandFailure("warden: cannot open the delegation store in \(home): \(error)")
+    }
+  }
+
+  /// Paths no tool call may touch: warden's home, as given and as resolved.
+  static func protectedPaths(home: String) -> [String] {
+    var paths = [(try? ScopeFilters.normalizedPath(home, base: nil)) ?? home]
+    if let resolved = realpath(home, nil) {
+      paths.append(String(cString: resolved))
+      free(resolved)
+    }
+    return Array(Set(paths)).sorted()
+  }
+
+  /// Finds the manifest for a server: `--manifest`, else `$WARDEN_HOME/manifests/NAME.{yaml,yml,json}`,
+  /// else the ones installed with warden. Nil when there is none.
+  static func manifest(explicit path: String?, serverName: String) throws -> (Manifest, String)? {
+    if let path {
+      return (try loadManifest(path), path)
+    }
+    if let home = try? home() {
+      for suffix in ["yaml", "yml", "json"] {
+        let candidate = "\(home)/manifests/\(serverName).\(suffix)"
+        if access(candidate, F_OK) == 0 { return (try loadManifest(candidate), candidate) }
+      }
+    }
+    if let builtin = BuiltinManifests.builtin(named: serverName) {
+      return (builtin, "built-in manifest '\(builtin.server)'")
+    }
+    return nil
+  }
+
+  static func loadManifest(_ path: String) throws -> Manifest {
+    do { return try ManifestLoader.load(path: path) } catch {
+      throw CommandFailure(
+        "warden: the manifest \(path) is invalid:\n" + error.errors.map { "  \($0)" }.joined(separator: "\n"),
+        status: 78)
+    }
+  }
+
+  /// The server name `warden run` derives from a command line: its basename, or for a launcher
+  /// (`uvx`, `npx`, `pipx run`, `python -m`) the package or module it launches.
+  static func serverName(for command: [String]) -> String {
+    func base(_ text: String) -> String { String(text.split(separator: "/").last ?? Substring(text)) }
+    let program = base(command[0])
+    let arguments = command.dropFirst()
+    switch program {
+    case "uvx", "npx", "bunx", "pnpx":
+      if let package = arguments.first(where: { !$0.hasPrefix("-") }) { return stripVersion(base(package)) }
+    case "pipx", "uv":
+      let rest = arguments.drop { $0 == "run" || $0 == "tool" || $0.hasPrefix("-") }
+      if let package = rest.first { return stripVersion(base(package)) }
+    default:
+      if program.hasPrefix("python"), let index = arguments.firstIndex(of: "-m"), index + 1 < command.count {
+        return command[index + 1]
+      }
+    }
+    return program
+  }
+
+  private static func stripVersion(_ package: String) -> String {
+    // "pkg@1.2" and "@scope/pkg@1.2" launch "pkg".
+    let trimmed = package.hasPrefix("@") ? String(package.dropFirst()) : package
+    return String(trimmed.split(separator: "@").first ?? Substring(trimmed))
+  }
+}
+
+/// A command that failed with a message for stderr and an exit status.
+struct CommandFailure: Error, CustomStringConvertible {
+  var message: String
+  var status: Int32
+
+  init(_ message: String, status: Int32 = 1) {
+    self.message = message
+    self.status = status
+  }
+
+  var description: String { message }
+}
+
+extension ParsableCommand {
+  /// Runs `body`, turning a CommandFailure into its message on stderr and its exit status.
+  func reportingFailures(_ body: () throws -> Void) throws {
+    do { try body() } catch let failure as CommandFailure {
+      printToStandardError(failure.message)
+      throw ExitCode(failure.status)
+    }
+  }
+}
+
+/// Writes a line to stdout.
+func printLine(_ text: String) {
+  let line = Array((text + "\n").utf8)
+  _ = line.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+}

@@ -1,0 +1,144 @@
+import ArgumentParser
+import WardenCore
+import WardenJSON
+import WardenStore
+
+extension Warden {
+  struct GrantCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "grant",
+      abstract: "Delegate actions on resources to an agent, for a purpose and a limited time.",
+      discussion: """
+        Prints the new grant's id (with --json, the whole grant). Every grant expires: after --for, at --until, or after 8 hours when neither is given.
+
+        Globs: in actions, * matches within one dotted segment and ** across them (git.* covers git.read, not git.remote.push); in resources, * matches within one path component and ** across them (file:/srv/** covers everything under /srv).
+
+        Examples:
+          warden grant --server git --agent claude-code --allow git.read --on 'repo:/home/me/app' --for 2h --purpose 'review the open branch'
+          warden grant --server mailbox --allow mail.read,mail.archive --confirm mail.archive --max-calls 50/1h --purpose 'triage the inbox'
+          warden grant --parent g_abc123 --allow git.read --on 'repo:/home/me/app' --for 30m --purpose 'narrower, for a sub-agent'
+
+        A grant with --parent may only narrow its parent (actions, resources, agent, server, expiry, confirmations, rate limit); anything wider is refused with the reason. Revoking the parent revokes it.
+        """
+    )
+
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Actions to allow, comma-separated or repeated (globs).", valueName: "actions"))
+    var allow: [String] = []
+
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("A resource the grant covers (a glob); repeat for more. Omitted: every resource.", valueName: "resource"))
+    var on: [String] = []
+
+    @Option(name: .long, help: "The agent it is for (a glob; default: any agent).")
+    var agent: String = "*"
+
+    @Option(name: .long, help: "The server it is for (a glob; default: any server).")
+    var server: String = "*"
+
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Actions that still need a human's confirmation on each call.", valueName: "actions"))
+    var confirm: [String] = []
+
+    @Option(name: .customLong("for"), help: ArgumentHelp("How long it lasts: 90s, 30m, 8h, 2d, 1h30m.", valueName: "duration"))
+    var duration: String?
+
+    @Option(name: .long, help: ArgumentHelp("When it ends: 2026-11-24T18:00 (UTC unless an offset is given).", valueName: "time"))
+    var until: String?
+
+    @Option(name: .long, help: "Why: shown to the agent and kept with the grant.")
+    var purpose: String
+
+    @Option(name: .long, help: ArgumentHelp("At most N calls per period, e.g. 100/1h.", valueName: "N/period"))
+    var maxCalls: String?
+
+    @Option(name: .long, help: ArgumentHelp("The grant this one narrows.", valueName: "grant"))
+    var parent: String?
+
+    @Option(name: .long, help: "Who issues it (default: the OS user).")
+    var by: String?
+
+    @Flag(name: .long, help: "Print the whole grant as JSON.")
+    var json = false
+
+    func run() throws {
+      try reportingFailures {
+        let now = CommandEnvironment.now()
+        let actions = try GrantInput.actions(allow, option: "--allow")
+        let grant = Grant(
+          id: GrantInput.newID(prefix: "g"), effect: .allow, actions: actions,
+          resources: try GrantInput.resources(on), agent: try GrantInput.name(agent, option: "--agent"),
+          server: try GrantInput.name(server, option: "--server"),
+          confirm: confirm.isEmpty ? [] : try GrantInput.actions(confirm, option: "--confirm"),
+          purpose: try GrantInput.purpose(purpose), issuedBy: by ?? CommandEnvironment.userName, issuedAt: now,
+          expiresAt: try GrantInput.expiry(duration: duration, until: until, now: now, defaultMilliseconds: 8 * 3_600_000),
+          rateLimit: try maxCalls.map(GrantInput.rateLimit), parentID: parent)
+        let store = try CommandEnvironment.openStore()
+        if let parentID = parent {
+          guard let parentGrant = try? store.grant(id: parentID) else {
+            throw CommandFailure("warden: no grant '\(parentID)' to narrow")
+          }
+          let problems = Narrowing.problems(child: grant, parent: parentGrant, now: now)
+          if !problems.isEmpty {
+            throw CommandFailure(
+              "warden: refused: a grant with --parent may only narrow \(parentID):\n"
+                + problems.map { "  - \($0)" }.joined(separator: "\n"))
+          }
+        }
+        do { try store.insert(grant) } catch { throw CommandFailure("warden: could not save the grant: \(error)") }
+        printLine(json ? GrantFormatting.json(grant, now: now).text(pretty: true) : grant.id)
+      }
+    }
+  }
+
+  struct Deny: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Forbid actions on resources; a forbid beats every grant.",
+      discussion: """
+        Prints the new forbid's id. Without --for or --until a forbid lasts until revoked.
+
+        Example:
+          warden deny --action '**' --on 'repo:/srv/prod/**' --purpose 'stay out of production'
+        """
+    )
+
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Actions to forbid, comma-separated or repeated (globs).", valueName: "actions"))
+    var action: [String] = []
+
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("A resource it covers (a glob); repeat for more. Omitted: every resource.", valueName: "resource"))
+    var on: [String] = []
+
+    @Option(name: .long, help: "The agent it is for (a glob; default: any agent).")
+    var agent: String = "*"
+
+    @Option(name: .long, help: "The server it is for (a glob; default: any server).")
+    var server: String = "*"
+
+    @Option(name: .customLong("for"), help: ArgumentHelp("How long it lasts (default: until revoked).", valueName: "duration"))
+    var duration: String?
+
+    @Option(name: .long, help: ArgumentHelp("When it ends.", valueName: "time"))
+    var until: String?
+
+    @Option(name: .long, help: "Why.")
+    var purpose: String
+
+    @Option(name: .long, help: "Who issues it (default: the OS user).")
+    var by: String?
+
+    @Flag(name: .long, help: "Print the whole forbid as JSON.")
+    var json = false
+
+    func run() throws {
+      try reportingFailures {
+        let now = CommandEnvironment.now()
+        let forbid = Grant(
+          id: GrantInput.newID(prefix: "f"), effect: .forbid, actions: try GrantInput.actions(action, option: "--action"),
+          resources: try GrantInput.resources(on), agent: try GrantInput.name(agent, option: "--agent"),
+          server: try GrantInput.name(server, option: "--server"), purpose: try GrantInput.purpose(purpose),
+          issuedBy: by ?? CommandEnvironment.userName, issuedAt: now,
+          expiresAt: try GrantInput.expiry(duration: duration, until: until, now: now, defaultMilliseconds: nil))
+        let store = try CommandEnvironment.openStore()
+        do { try store.insert(forbid) } catch { throw CommandFailure("warden: could not save the forbid: \(error)") }
+        printLine(json ? GrantFormatting.json(forbid, now: now).text(pretty: true) : forbid.id)
+      }
+    }
+  }
+}
