@@ -84,8 +84,12 @@ final class ClientSide: LineHandler {
       return .forward
     case .refuse(let call, let decision):
       logger.notice("denied \(call.tool.isEmpty ? "a tool call" : call.tool) for \(call.agent): \(decision.explanation)")
-      session.withLock { $0.answeredByWarden(id) }
-      client.write(gate.refusal(id: id, call: call, decision: decision))
+      let perRequestEra = session.withLock { session in
+        session.answeredByWarden(id)
+        if case .perRequest = session.era { return true }
+        return false
+      }
+      client.write(gate.refusal(id: id, call: call, decision: decision, perRequestEra: perRequestEra))
       return .handled
     }
   }

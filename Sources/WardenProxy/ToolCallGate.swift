@@ -45,7 +45,8 @@ struct ToolCallGate {
 
   /// The tool result that answers a refused call: `isError`, a message a model and a human can act
   /// on, and the structured decision under `_meta`.
-  func refusal(id: RequestID, call: ToolCall, decision: Authorization) -> [UInt8] {
+  /// In the per-request era (2026-07-28) every result states its `resultType`.
+  func refusal(id: RequestID, call: ToolCall, decision: Authorization, perRequestEra: Bool) -> [UInt8] {
     let message = DelegationText.denial(for: call, authorization: decision, liveGrants: engine.liveGrants)
     var details: [(String, JSONValue)] = [
       ("verdict", .string(decision.verdict == .confirm ? "deny" : decision.verdict.rawValue)),
@@ -65,11 +66,13 @@ struct ToolCallGate {
     if let command = DelegationText.suggestedGrant(for: call, authorization: decision) {
       details.append(("suggestedGrant", .string(command)))
     }
-    let result = JSONValue.object([
+    var members: [(String, JSONValue)] = [
       ("content", .array([.object([("type", .string("text")), ("text", .string(message))])])),
       ("isError", .bool(true)),
       ("_meta", .object([("dev.warden/decision", .object(details))])),
-    ])
+    ]
+    if perRequestEra { members.append(("resultType", .string("complete"))) }
+    let result = JSONValue.object(members)
     return Array("{\"jsonrpc\":\"2.0\",\"id\":\(id.jsonText),\"result\":".utf8) + result.serialized()
       + Array("}\n".utf8)
   }

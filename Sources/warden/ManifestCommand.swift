@@ -44,13 +44,15 @@ extension Warden.Manifest {
         Each problem goes to stderr as FILE:LINE:COLUMN: error: MESSAGE, each good file to stdout as \
         FILE: ok (N tools, server NAME). With --json, stdout carries one JSON array instead, an object \
         per file: {"file", "ok", "server", "tools"} or {"file", "ok": false, "errors": [{"line", \
-        "column", "message"}]}.
+        "column", "message"}]}, where line and column are 0 for a problem with the whole file (it \
+        cannot be read, say).
 
         Example:
 
           $ warden manifest lint manifests/git.yaml mine.yaml
           manifests/git.yaml: ok (12 tools, server git)
-          mine.yaml:7:5: error: unknown key 'destructve' in tool 'git_reset' (did you mean 'destructive'?)
+          mine.yaml:9:5: error: tool 'git_log' has no 'action'
+          mine.yaml:12:18: error: 'destructive' must be true or false, not a string
 
         Exit status: 0 when every file is valid, 1 when any has an error.
         """
