@@ -103,7 +103,9 @@ public struct RelaySession: Sendable {
   public mutating func admitFromServer(_ envelope: Envelope) -> ServerVerdict {
     switch envelope.kind {
     case .response:
-      if let id = envelope.id, let entry = clientRequests.close(id) { return .forwardResponse(method: entry.method) }
+      if let id = envelope.id, let entry = clientRequests.close(id) {
+        return .forwardResponse(method: entry.method)
+      }
       return .forward
     case .request:
       guard let id = envelope.id, let method = envelope.method else { return .forward }

@@ -70,9 +70,8 @@ public enum BuiltinManifests {
     #   git.checkout  git_checkout: switch the working tree to another branch
     #   git.reset     git_reset: unstage everything; destructive, so always confirmed by a human
     #
-    # git_add also yields `file:/abs/path` for each entry of `files`. A relative file name would be
-    # relative to `repo_path`, which a manifest cannot know, so such a call is denied with that
-    # reason: pass absolute paths inside the repository (the server accepts them too).
+    # git_add also yields `file:/abs/path` for each entry of `files`; a relative file name is resolved
+    # against `repo_path`, as the server does (`path:repo_path`), so `../x` cannot leave a granted tree.
     server: git
     aliases: [mcp-server-git]
     undeclared: deny
@@ -100,7 +99,7 @@ public enum BuiltinManifests {
         resource: "repo:{repo_path|path}"
       git_add:
         action: git.write
-        resource: ["repo:{repo_path|path}", "file:{files[]|path}"]
+        resource: ["repo:{repo_path|path}", "file:{files[]|path:repo_path}"]
       git_commit:
         action: git.commit
         resource: "repo:{repo_path|path}"

@@ -6,7 +6,8 @@ import Yams
 enum DuplicateKeyLocator {
   /// The position of the next key `key` in the mapping whose first key `first` was found at, or nil when
   /// the layout does not allow telling (flow style on one line, say).
-  static func laterOccurrence(of key: String, after first: Mark, in text: String) -> (line: Int, column: Int)? {
+  static func laterOccurrence(of key: String, after first: Mark, in text: String) -> (line: Int, column: Int)?
+  {
     let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
     guard first.line >= 1, first.line < lines.count else { return nil }
     let candidates = [key, "\"\(key)\"", "'\(key)'"]

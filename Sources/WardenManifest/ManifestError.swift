@@ -9,6 +9,7 @@ public struct ManifestError: Error, Sendable, Equatable, CustomStringConvertible
   /// What is wrong, lowercase, with the user's own text quoted.
   public var message: String
 
+  /// A problem at `line`:`column` of `file` (both 0 for the whole file).
   public init(file: String, line: Int, column: Int, message: String) {
     self.file = file
     self.line = line
@@ -24,8 +25,10 @@ public struct ManifestError: Error, Sendable, Equatable, CustomStringConvertible
 
 /// Every problem found in one manifest file, in the order they appear in it. Never empty.
 public struct ManifestErrors: Error, Sendable, Equatable, CustomStringConvertible {
+  /// The problems, by position.
   public var errors: [ManifestError]
 
+  /// Wraps the problems of one file.
   public init(_ errors: [ManifestError]) {
     self.errors = errors
   }

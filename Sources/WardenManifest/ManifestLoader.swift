@@ -20,7 +20,8 @@ public enum ManifestLoader {
     }
     guard let root else {
       throw ManifestErrors([
-        ManifestError(file: file, line: 0, column: 0, message: "the manifest is empty; it needs 'server' and 'tools'")
+        ManifestError(
+          file: file, line: 0, column: 0, message: "the manifest is empty; it needs 'server' and 'tools'")
       ])
     }
     var reader = ManifestReader(file: file, text: text)

@@ -50,8 +50,10 @@ extension ManifestReader {
 
   /// The value as `true` or `false`.
   mutating func bool(_ entry: Entry) -> Bool? {
-    guard case .scalar = entry.value, Self.tagName(of: entry.value) == .bool, let value = entry.value.bool else {
-      report("'\(entry.key)' must be true or false, not \(Self.describe(entry.value))", at: position(of: entry))
+    guard case .scalar = entry.value, Self.tagName(of: entry.value) == .bool, let value = entry.value.bool
+    else {
+      report(
+        "'\(entry.key)' must be true or false, not \(Self.describe(entry.value))", at: position(of: entry))
       return nil
     }
     return value

@@ -16,7 +16,8 @@ enum TemplatePosition {
     }
     let line = Array(lines[mark.line - 1].unicodeScalars)
     let wanted = Array(template.unicodeScalars)
-    guard start >= 0, start + wanted.count <= line.count, Array(line[start..<(start + wanted.count)]) == wanted
+    guard start >= 0, start + wanted.count <= line.count,
+      Array(line[start..<(start + wanted.count)]) == wanted
     else { return nil }
     return (mark.line, start + 1 + template.prefix(offset).unicodeScalars.count)
   }

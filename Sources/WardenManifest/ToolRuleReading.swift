@@ -5,7 +5,9 @@ extension ManifestReader {
   /// The `tools` mapping: tool name to rule. Nil when it is not a mapping.
   mutating func toolRules(_ entry: Entry) -> [String: ToolRule]? {
     guard case .mapping(let mapping) = entry.value else {
-      report("'tools' must be a mapping of tool names to rules, not \(Self.describe(entry.value))", at: entry.value)
+      report(
+        "'tools' must be a mapping of tool names to rules, not \(Self.describe(entry.value))", at: entry.value
+      )
       return nil
     }
     var rules: [String: ToolRule] = [:]
@@ -48,7 +50,8 @@ extension ManifestReader {
       report("tool '\(tool.key)' has no 'action'", at: tool.keyNode)
     }
     guard let action else { return nil }
-    return ToolRule(action: action, resources: resources, destructive: destructive, redact: redact, base: base)
+    return ToolRule(
+      action: action, resources: resources, destructive: destructive, redact: redact, base: base)
   }
 
   /// A dotted action name such as `git.write`: no globs, no empty segments.
@@ -85,8 +88,9 @@ extension ManifestReader {
         templates.append(try ResourceTemplate(text))
       } catch {
         let message = "invalid resource template '\(text)': \(error.message)"
-        if let scalar = node.scalar, let position = TemplatePosition.locate(
-          offset: error.offset, in: text, scalar: scalar, lines: lines)
+        if let scalar = node.scalar,
+          let position = TemplatePosition.locate(
+            offset: error.offset, in: text, scalar: scalar, lines: lines)
         {
           report(message, line: position.line, column: position.column)
         } else {

@@ -48,7 +48,8 @@ final class ClientSide: LineHandler {
       switch session.withLock({ $0.admitFromClient(envelope) }) {
       case .forward:
         if let gate, envelope.kind == .request, envelope.method == "tools/call", let id = envelope.id {
-          return judge(id: id, params: envelope.params.map { UnsafeRawBufferPointer(rebasing: line[$0]) }, gate: gate)
+          return judge(
+            id: id, params: envelope.params.map { UnsafeRawBufferPointer(rebasing: line[$0]) }, gate: gate)
         }
         return .forward
       case .answer(let response):
@@ -83,7 +84,8 @@ final class ClientSide: LineHandler {
       logger.info("allowed \(call.tool) for \(call.agent): \(decision.explanation)")
       return .forward
     case .refuse(let call, let decision):
-      logger.notice("denied \(call.tool.isEmpty ? "a tool call" : call.tool) for \(call.agent): \(decision.explanation)")
+      logger.notice(
+        "denied \(call.tool.isEmpty ? "a tool call" : call.tool) for \(call.agent): \(decision.explanation)")
       let perRequestEra = session.withLock { session in
         session.answeredByWarden(id)
         if case .perRequest = session.era { return true }

@@ -114,7 +114,8 @@ final class PolicyEngine: Sendable {
       ?? .failure(
         ScopeDenial(
           .noManifest,
-          "no manifest is loaded for server '\(configuration.serverName)', so warden cannot tell what '\(tool)' would do"))
+          "no manifest is loaded for server '\(configuration.serverName)', so warden cannot tell what '\(tool)' would do"
+        ))
     let now = Self.now()
     let decision = Authorizer.authorize(
       call: call, scopes: scopes, grants: grants, now: now, protectedPaths: configuration.protectedPaths,
@@ -138,7 +139,8 @@ final class PolicyEngine: Sendable {
     for grant in grants.grants where grant.rateLimit != nil && grant.effect == .allow {
       guard let limit = grant.rateLimit else { continue }
       // Unknown usage counts as exhausted: a limit that cannot be checked does not allow.
-      usage[grant.id] = (try? store.useCount(grantID: grant.id, since: now - limit.periodMilliseconds)) ?? limit.count
+      usage[grant.id] =
+        (try? store.useCount(grantID: grant.id, since: now - limit.periodMilliseconds)) ?? limit.count
     }
     return usage
   }
@@ -156,7 +158,8 @@ final class PolicyEngine: Sendable {
     case notDelegated = "not-delegated"
   }
 
-  func standing(ofTool tool: String, agent: String, annotations: ToolAnnotations?) -> (ToolStanding, String?) {
+  func standing(ofTool tool: String, agent: String, annotations: ToolAnnotations?) -> (ToolStanding, String?)
+  {
     refresh()
     let (grants, loadError) = state.withLock { ($0.grants, $0.loadError) }
     if case .failure = configuration.store { return (.notDelegated, nil) }
@@ -182,7 +185,9 @@ final class PolicyEngine: Sendable {
         && Glob.name($0.agent).matches(agent) && $0.actions.contains { Glob.action($0).matches(action) }
     }
     // A forbid on every resource of the action rules the tool out entirely.
-    if relevant.contains(where: { $0.effect == .forbid && $0.resources.isEmpty }) { return (.notDelegated, action) }
+    if relevant.contains(where: { $0.effect == .forbid && $0.resources.isEmpty }) {
+      return (.notDelegated, action)
+    }
     let granting = relevant.filter { $0.effect == .allow }
     guard !granting.isEmpty else { return (.notDelegated, action) }
     if destructive || granting.allSatisfy({ $0.confirm.contains { Glob.action($0).matches(action) } }) {

@@ -15,7 +15,8 @@ struct ResultAmender {
   /// A replacement line for the response, or nil to forward the original.
   func amend(method: String, line: UnsafeRawBufferPointer, envelope: Envelope, agent: String) -> [UInt8]? {
     guard !envelope.isError, let id = envelope.id, let payload = envelope.payload,
-      let result = try? JSONValue.parse(UnsafeRawBufferPointer(rebasing: line[payload])), result.kind == .object
+      let result = try? JSONValue.parse(UnsafeRawBufferPointer(rebasing: line[payload])),
+      result.kind == .object
     else { return nil }
     let amended: JSONValue?
     switch method {
@@ -66,7 +67,8 @@ struct ResultAmender {
       server: engine.configuration.serverName, agent: agent, liveGrants: engine.liveGrants)
     let instructions = result["instructions"]?.stringValue.map { $0 + "\n\n" + summary } ?? summary
     var amended = result.setting("instructions", to: .string(instructions))
-    if let capabilities = result["capabilities"], capabilities.kind == .object, let tools = capabilities["tools"],
+    if let capabilities = result["capabilities"], capabilities.kind == .object,
+      let tools = capabilities["tools"],
       tools.kind == .object
     {
       amended = amended.setting(

@@ -13,7 +13,8 @@ struct ToolCallGate {
   /// Judges the request whose `params` are `params` (nil when absent). Anything warden cannot read
   /// with certainty is refused.
   func judge(params: UnsafeRawBufferPointer?, agent: String) -> Outcome {
-    let unnamed = ToolCall(server: engine.configuration.serverName, agent: agent, tool: "", arguments: .object([]))
+    let unnamed = ToolCall(
+      server: engine.configuration.serverName, agent: agent, tool: "", arguments: .object([]))
     func refuse(_ message: String) -> Outcome {
       .refuse(unnamed, Authorization(verdict: .deny, reason: .badArguments, explanation: message))
     }
@@ -61,7 +62,9 @@ struct ToolCallGate {
       details.append(("action", .string(scopes.action)))
       details.append(("resources", .array(scopes.resources.map { .string($0.text) })))
     }
-    if !decision.uncovered.isEmpty { details.append(("uncovered", .array(decision.uncovered.map { .string($0.text) }))) }
+    if !decision.uncovered.isEmpty {
+      details.append(("uncovered", .array(decision.uncovered.map { .string($0.text) })))
+    }
     if let forbid = decision.forbid { details.append(("forbid", .string(forbid.id))) }
     if let command = DelegationText.suggestedGrant(for: call, authorization: decision) {
       details.append(("suggestedGrant", .string(command)))

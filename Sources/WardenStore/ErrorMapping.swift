@@ -11,11 +11,14 @@ extension StoreError {
     let underlying = oneLine(error.description)
     switch error.resultCode {
     case .SQLITE_BUSY, .SQLITE_LOCKED:
-      return StoreError(.locked, "\(action): the database stayed locked by another process", underlying: underlying)
+      return StoreError(
+        .locked, "\(action): the database stayed locked by another process", underlying: underlying)
     case .SQLITE_NOTADB, .SQLITE_CORRUPT:
-      return StoreError(.unreadable, "\(action): the file is corrupt or not a database", underlying: underlying)
+      return StoreError(
+        .unreadable, "\(action): the file is corrupt or not a database", underlying: underlying)
     case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_AUTH, .SQLITE_READONLY:
-      return StoreError(.cannotOpen, "\(action): permission denied or file unavailable", underlying: underlying)
+      return StoreError(
+        .cannotOpen, "\(action): permission denied or file unavailable", underlying: underlying)
     case .SQLITE_CONSTRAINT:
       if error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
         return StoreError(.notFound, "\(action): a referenced grant does not exist", underlying: underlying)

@@ -60,9 +60,7 @@ public final class GrantStore: Sendable {
         try DatabasePool(path: path, configuration: configuration)
       }
       try migrate(pool, path: path)
-      let token = try guarded("cannot open \(path)") {
-        try ChangeTokenReader(path: path, configuration: configuration)
-      }
+      let token = try ChangeTokenReader(path: path, busyTimeout: busyTimeout)
       let store = GrantStore(home: home, databasePath: path, pool: pool, token: token)
       _ = try store.changeToken()
       return store
@@ -98,7 +96,8 @@ public final class GrantStore: Sendable {
               + " AND name <> 'grdb_migrations'")
           if !tables.isEmpty {
             throw StoreError(
-              .unreadable, "\(path) is not a warden database (it has tables \(tables.joined(separator: ", ")))")
+              .unreadable,
+              "\(path) is not a warden database (it has tables \(tables.joined(separator: ", ")))")
           }
         }
       }
@@ -164,14 +163,15 @@ public final class GrantStore: Sendable {
 
   /// A number that changes whenever any process commits a change to grants (an insert or a
   /// revocation). Cheap enough to read before every tool call: one `PRAGMA data_version` on a
-  /// dedicated connection, plus one single-row read when some commit happened. Never decreases for a
-  /// given store; equal tokens mean no change to grants in between.
+  /// dedicated connection (about 1.5 us), plus one single-row read when some commit happened. Never
+  /// decreases; equal tokens mean no change to grants in between.
   public func changeToken() throws(StoreError) -> Int64 {
-    try guarded("cannot read the change token of \(databasePath)") { try token.read() }
+    try token.read()
   }
 
   func exists(_ db: Database, _ id: String) throws -> Bool {
-    try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM grants WHERE id = ?)"), arguments: [id])
+    try Bool.fetchOne(
+      db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM grants WHERE id = ?)"), arguments: [id])
       ?? false
   }
 }

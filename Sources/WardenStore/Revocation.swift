@@ -10,12 +10,15 @@ extension GrantStore {
         let requested = StringArrayJSON.encode(ids)
         let unknown = try String.fetchAll(
           db.cachedStatement(
-            sql: "SELECT DISTINCT value FROM json_each(?) WHERE value NOT IN (SELECT id FROM grants) ORDER BY value"),
+            sql:
+              "SELECT DISTINCT value FROM json_each(?) WHERE value NOT IN (SELECT id FROM grants) ORDER BY value"
+          ),
           arguments: [requested])
         if !unknown.isEmpty {
           throw StoreError(.notFound, "no grant with id \(unknown.joined(separator: ", "))")
         }
-        return try Self.revokeTrees(db, rootsSQL: "SELECT value FROM json_each(?)", [requested], by: by, at: at)
+        return try Self.revokeTrees(
+          db, rootsSQL: "SELECT value FROM json_each(?)", [requested], by: by, at: at)
       }
     }
   }
@@ -39,7 +42,8 @@ extension GrantStore {
   public func revokeAll(by: String, at: Int64) throws(StoreError) -> [String] {
     try guarded("cannot revoke grants in \(databasePath)") {
       try pool.write { db in
-        try Self.revokeTrees(db, rootsSQL: "SELECT id FROM grants WHERE revoked_at IS NULL", [], by: by, at: at)
+        try Self.revokeTrees(
+          db, rootsSQL: "SELECT id FROM grants WHERE revoked_at IS NULL", [], by: by, at: at)
       }
     }
   }

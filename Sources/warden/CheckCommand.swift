@@ -42,7 +42,9 @@ extension Warden {
         do { parsed = try JSONValue.parse(arguments) } catch {
           throw CommandFailure("warden: the arguments are not valid JSON: \(error)")
         }
-        guard parsed.kind == .object else { throw CommandFailure("warden: the arguments must be a JSON object") }
+        guard parsed.kind == .object else {
+          throw CommandFailure("warden: the arguments must be a JSON object")
+        }
         let found = try CommandEnvironment.manifest(explicit: manifest, serverName: server)
         let serverName = found?.0.server ?? server
         let call = ToolCall(server: serverName, agent: agent, tool: tool, arguments: parsed.json)
@@ -55,7 +57,8 @@ extension Warden {
         var usage: [String: Int] = [:]
         for grant in grants {
           if let limit = grant.rateLimit {
-            usage[grant.id] = (try? store.useCount(grantID: grant.id, since: now - limit.periodMilliseconds)) ?? limit.count
+            usage[grant.id] =
+              (try? store.useCount(grantID: grant.id, since: now - limit.periodMilliseconds)) ?? limit.count
           }
         }
         let scopes: Result<CallScopes, ScopeDenial> =
@@ -79,17 +82,25 @@ extension Warden {
       throw ExitCode(status)
     }
 
-    static func text(_ decision: Authorization, call: ToolCall, manifest: String?, liveGrants: [Grant]) -> String {
-      var lines = ["server:   \(call.server) (\(manifest ?? "no manifest"))", "agent:    \(call.agent)", "tool:     \(call.tool)"]
+    static func text(_ decision: Authorization, call: ToolCall, manifest: String?, liveGrants: [Grant])
+      -> String
+    {
+      var lines = [
+        "server:   \(call.server) (\(manifest ?? "no manifest"))", "agent:    \(call.agent)",
+        "tool:     \(call.tool)",
+      ]
       if let scopes = decision.scopes {
         lines.append("action:   \(scopes.action)\(scopes.destructive ? " (destructive)" : "")")
         lines.append(
-          "on:       \(scopes.resources.isEmpty ? "(no resources)" : scopes.resources.map(\.text).joined(separator: ", "))")
+          "on:       \(scopes.resources.isEmpty ? "(no resources)" : scopes.resources.map(\.text).joined(separator: ", "))"
+        )
       }
       if !decision.considered.isEmpty {
         lines.append("considered:")
         for item in decision.considered {
-          lines.append("  \(item.applied ? "*" : "-") \(item.grant.id) \(item.grant.effect.rawValue) \(item.grant.actions.joined(separator: ",")): \(item.note)")
+          lines.append(
+            "  \(item.applied ? "*" : "-") \(item.grant.id) \(item.grant.effect.rawValue) \(item.grant.actions.joined(separator: ",")): \(item.note)"
+          )
         }
       }
       lines.append("verdict:  \(decision.verdict.rawValue.uppercased()) (\(decision.reason.rawValue))")
@@ -119,13 +130,16 @@ extension Warden {
       if let forbid = decision.forbid { members.append(("forbid", .string(forbid.id))) }
       members.append(("uncovered", .array(decision.uncovered.map { .string($0.text) })))
       members.append(
-        ("considered",
-         .array(decision.considered.map { item in
-           .object([
-             ("id", .string(item.grant.id)), ("effect", .string(item.grant.effect.rawValue)),
-             ("applied", .bool(item.applied)), ("note", .string(item.note)),
-           ])
-         })))
+        (
+          "considered",
+          .array(
+            decision.considered.map { item in
+              .object([
+                ("id", .string(item.grant.id)), ("effect", .string(item.grant.effect.rawValue)),
+                ("applied", .bool(item.applied)), ("note", .string(item.note)),
+              ])
+            })
+        ))
       if let command = DelegationText.suggestedGrant(for: call, authorization: decision) {
         members.append(("suggestedGrant", .string(command)))
       }

@@ -22,10 +22,16 @@ extension Warden {
         """
     )
 
-    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Actions to allow, comma-separated or repeated (globs).", valueName: "actions"))
+    @Option(
+      name: .long, parsing: .singleValue,
+      help: ArgumentHelp("Actions to allow, comma-separated or repeated (globs).", valueName: "actions"))
     var allow: [String] = []
 
-    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("A resource the grant covers (a glob); repeat for more. Omitted: every resource.", valueName: "resource"))
+    @Option(
+      name: .long, parsing: .singleValue,
+      help: ArgumentHelp(
+        "A resource the grant covers (a glob); repeat for more. Omitted: every resource.",
+        valueName: "resource"))
     var on: [String] = []
 
     @Option(name: .long, help: "The agent it is for (a glob; default: any agent).")
@@ -34,19 +40,28 @@ extension Warden {
     @Option(name: .long, help: "The server it is for (a glob; default: any server).")
     var server: String = "*"
 
-    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Actions that still need a human's confirmation on each call.", valueName: "actions"))
+    @Option(
+      name: .long, parsing: .singleValue,
+      help: ArgumentHelp("Actions that still need a human's confirmation on each call.", valueName: "actions")
+    )
     var confirm: [String] = []
 
-    @Option(name: .customLong("for"), help: ArgumentHelp("How long it lasts: 90s, 30m, 8h, 2d, 1h30m.", valueName: "duration"))
+    @Option(
+      name: .customLong("for"),
+      help: ArgumentHelp("How long it lasts: 90s, 30m, 8h, 2d, 1h30m.", valueName: "duration"))
     var duration: String?
 
-    @Option(name: .long, help: ArgumentHelp("When it ends: 2026-11-24T18:00 (UTC unless an offset is given).", valueName: "time"))
+    @Option(
+      name: .long,
+      help: ArgumentHelp("When it ends: 2026-11-24T18:00 (UTC unless an offset is given).", valueName: "time")
+    )
     var until: String?
 
     @Option(name: .long, help: "Why: shown to the agent and kept with the grant.")
     var purpose: String
 
-    @Option(name: .long, help: ArgumentHelp("At most N calls per period, e.g. 100/1h.", valueName: "N/period"))
+    @Option(
+      name: .long, help: ArgumentHelp("At most N calls per period, e.g. 100/1h.", valueName: "N/period"))
     var maxCalls: String?
 
     @Option(name: .long, help: ArgumentHelp("The grant this one narrows.", valueName: "grant"))
@@ -67,8 +82,10 @@ extension Warden {
           resources: try GrantInput.resources(on), agent: try GrantInput.name(agent, option: "--agent"),
           server: try GrantInput.name(server, option: "--server"),
           confirm: confirm.isEmpty ? [] : try GrantInput.actions(confirm, option: "--confirm"),
-          purpose: try GrantInput.purpose(purpose), issuedBy: by ?? CommandEnvironment.userName, issuedAt: now,
-          expiresAt: try GrantInput.expiry(duration: duration, until: until, now: now, defaultMilliseconds: 8 * 3_600_000),
+          purpose: try GrantInput.purpose(purpose), issuedBy: by ?? CommandEnvironment.userName,
+          issuedAt: now,
+          expiresAt: try GrantInput.expiry(
+            duration: duration, until: until, now: now, defaultMilliseconds: 8 * 3_600_000),
           rateLimit: try maxCalls.map(GrantInput.rateLimit), parentID: parent)
         let store = try CommandEnvironment.openStore()
         if let parentID = parent {
@@ -82,7 +99,9 @@ extension Warden {
                 + problems.map { "  - \($0)" }.joined(separator: "\n"))
           }
         }
-        do { try store.insert(grant) } catch { throw CommandFailure("warden: could not save the grant: \(error)") }
+        do { try store.insert(grant) } catch {
+          throw CommandFailure("warden: could not save the grant: \(error)")
+        }
         printLine(json ? GrantFormatting.json(grant, now: now).text(pretty: true) : grant.id)
       }
     }
@@ -99,10 +118,15 @@ extension Warden {
         """
     )
 
-    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Actions to forbid, comma-separated or repeated (globs).", valueName: "actions"))
+    @Option(
+      name: .long, parsing: .singleValue,
+      help: ArgumentHelp("Actions to forbid, comma-separated or repeated (globs).", valueName: "actions"))
     var action: [String] = []
 
-    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("A resource it covers (a glob); repeat for more. Omitted: every resource.", valueName: "resource"))
+    @Option(
+      name: .long, parsing: .singleValue,
+      help: ArgumentHelp(
+        "A resource it covers (a glob); repeat for more. Omitted: every resource.", valueName: "resource"))
     var on: [String] = []
 
     @Option(name: .long, help: "The agent it is for (a glob; default: any agent).")
@@ -111,7 +135,9 @@ extension Warden {
     @Option(name: .long, help: "The server it is for (a glob; default: any server).")
     var server: String = "*"
 
-    @Option(name: .customLong("for"), help: ArgumentHelp("How long it lasts (default: until revoked).", valueName: "duration"))
+    @Option(
+      name: .customLong("for"),
+      help: ArgumentHelp("How long it lasts (default: until revoked).", valueName: "duration"))
     var duration: String?
 
     @Option(name: .long, help: ArgumentHelp("When it ends.", valueName: "time"))
@@ -130,13 +156,17 @@ extension Warden {
       try reportingFailures {
         let now = CommandEnvironment.now()
         let forbid = Grant(
-          id: GrantInput.newID(prefix: "f"), effect: .forbid, actions: try GrantInput.actions(action, option: "--action"),
+          id: GrantInput.newID(prefix: "f"), effect: .forbid,
+          actions: try GrantInput.actions(action, option: "--action"),
           resources: try GrantInput.resources(on), agent: try GrantInput.name(agent, option: "--agent"),
           server: try GrantInput.name(server, option: "--server"), purpose: try GrantInput.purpose(purpose),
           issuedBy: by ?? CommandEnvironment.userName, issuedAt: now,
-          expiresAt: try GrantInput.expiry(duration: duration, until: until, now: now, defaultMilliseconds: nil))
+          expiresAt: try GrantInput.expiry(
+            duration: duration, until: until, now: now, defaultMilliseconds: nil))
         let store = try CommandEnvironment.openStore()
-        do { try store.insert(forbid) } catch { throw CommandFailure("warden: could not save the forbid: \(error)") }
+        do { try store.insert(forbid) } catch {
+          throw CommandFailure("warden: could not save the forbid: \(error)")
+        }
         printLine(json ? GrantFormatting.json(forbid, now: now).text(pretty: true) : forbid.id)
       }
     }

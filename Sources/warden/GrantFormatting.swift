@@ -20,7 +20,13 @@ enum GrantFormatting {
     ]
     if let limit = grant.rateLimit {
       members.append(
-        ("maxCalls", .object([("count", .integer(Int64(limit.count))), ("period", .string(Durations.describe(limit.periodMilliseconds)))])))
+        (
+          "maxCalls",
+          .object([
+            ("count", .integer(Int64(limit.count))),
+            ("period", .string(Durations.describe(limit.periodMilliseconds))),
+          ])
+        ))
     }
     if let parent = grant.parentID { members.append(("parent", .string(parent))) }
     if let revokedAt = grant.revokedAt {
@@ -39,15 +45,20 @@ enum GrantFormatting {
   /// A table with one grant a row.
   static func table(_ grants: [Grant], now: Int64, showStatus: Bool) -> String {
     var rows: [[String]] = [
-      (showStatus ? ["ID", "STATUS"] : ["ID"]) + ["EFFECT", "ACTIONS", "ON", "AGENT", "SERVER", "EXPIRES", "PURPOSE"]
+      (showStatus ? ["ID", "STATUS"] : ["ID"]) + [
+        "EFFECT", "ACTIONS", "ON", "AGENT", "SERVER", "EXPIRES", "PURPOSE",
+      ]
     ]
     for grant in grants {
       var flags = grant.actions.joined(separator: ",")
       if !grant.confirm.isEmpty { flags += " (confirm \(grant.confirm.joined(separator: ",")))" }
-      if let limit = grant.rateLimit { flags += " (max \(limit.count)/\(Durations.describe(limit.periodMilliseconds)))" }
+      if let limit = grant.rateLimit {
+        flags += " (max \(limit.count)/\(Durations.describe(limit.periodMilliseconds)))"
+      }
       rows.append(
         [grant.id] + (showStatus ? [status(of: grant, now: now)] : []) + [
-          grant.effect.rawValue, flags, grant.resources.isEmpty ? "*" : grant.resources.joined(separator: ","),
+          grant.effect.rawValue, flags,
+          grant.resources.isEmpty ? "*" : grant.resources.joined(separator: ","),
           grant.agent, grant.server, grant.expiresAt.map(Timestamps.format) ?? "never",
           grant.purpose,
         ])

@@ -9,15 +9,21 @@ import WardenCore
 /// Checks what people type for grants and forbids; every message names the option.
 enum GrantInput {
   static func actions(_ values: [String], option: String) throws -> [String] {
-    let actions = values.flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters() } }.filter { !$0.isEmpty }
-    guard !actions.isEmpty else { throw CommandFailure("warden: \(option) needs at least one action, such as git.read") }
+    let actions = values.flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters() } }.filter {
+      !$0.isEmpty
+    }
+    guard !actions.isEmpty else {
+      throw CommandFailure("warden: \(option) needs at least one action, such as git.read")
+    }
     for action in actions {
       let segments = action.split(separator: ".", omittingEmptySubsequences: false)
       let valid = segments.allSatisfy { segment in
-        !segment.isEmpty && segment.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-*".contains($0)) }
+        !segment.isEmpty
+          && segment.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-*".contains($0)) }
       }
       guard valid else {
-        throw CommandFailure("warden: \(option): '\(action)' is not an action (dotted names such as git.read, with * or **)")
+        throw CommandFailure(
+          "warden: \(option): '\(action)' is not an action (dotted names such as git.read, with * or **)")
       }
     }
     return actions
@@ -43,18 +49,23 @@ enum GrantInput {
     return trimmed
   }
 
-  static func expiry(duration: String?, until: String?, now: Int64, defaultMilliseconds: Int64?) throws -> Int64? {
+  static func expiry(duration: String?, until: String?, now: Int64, defaultMilliseconds: Int64?) throws
+    -> Int64?
+  {
     switch (duration, until) {
     case (.some, .some):
       throw CommandFailure("warden: give --for or --until, not both")
     case (let duration?, nil):
       guard let milliseconds = Durations.parse(duration) else {
-        throw CommandFailure("warden: --for '\(duration)' is not a duration (examples: 90s, 30m, 8h, 2d, 1h30m)")
+        throw CommandFailure(
+          "warden: --for '\(duration)' is not a duration (examples: 90s, 30m, 8h, 2d, 1h30m)")
       }
       return now + milliseconds
     case (nil, let until?):
       guard let instant = Timestamps.parse(until) else {
-        throw CommandFailure("warden: --until '\(until)' is not a time (example: 2026-11-24T18:00, UTC unless an offset is given)")
+        throw CommandFailure(
+          "warden: --until '\(until)' is not a time (example: 2026-11-24T18:00, UTC unless an offset is given)"
+        )
       }
       guard instant > now else { throw CommandFailure("warden: --until \(until) is in the past") }
       return instant
@@ -65,7 +76,9 @@ enum GrantInput {
 
   static func rateLimit(_ text: String) throws -> RateLimit {
     let parts = text.split(separator: "/")
-    guard parts.count == 2, let count = Int(parts[0]), count > 0, let period = Durations.parse(String(parts[1])) else {
+    guard parts.count == 2, let count = Int(parts[0]), count > 0,
+      let period = Durations.parse(String(parts[1]))
+    else {
       throw CommandFailure("warden: --max-calls '\(text)' is not N/PERIOD (example: 100/1h)")
     }
     return RateLimit(count: count, periodMilliseconds: period)
@@ -75,7 +88,8 @@ enum GrantInput {
   static func newID(prefix: String) -> String {
     let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")
     var generator = SystemRandomNumberGenerator()
-    return prefix + "_" + String((0..<16).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+    return prefix + "_"
+      + String((0..<16).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
   }
 }
 

@@ -85,7 +85,8 @@ extension Warden.Manifest {
               "{\"line\":\($0.line),\"column\":\($0.column),\"message\":\(JSONText.quoted($0.message))}"
             }
             results.append(
-              "{\"file\":\(JSONText.quoted(file)),\"ok\":false,\"errors\":[\(errors.joined(separator: ","))]}")
+              "{\"file\":\(JSONText.quoted(file)),\"ok\":false,\"errors\":[\(errors.joined(separator: ","))]}"
+            )
           } else {
             for problem in error.errors {
               let position = problem.line > 0 ? "\(problem.line):\(problem.column): " : " "

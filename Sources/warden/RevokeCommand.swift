@@ -63,7 +63,9 @@ extension Warden {
 
     func validate() throws {
       let ways = (ids.isEmpty ? 0 : 1) + (agent == nil ? 0 : 1) + (all ? 1 : 0)
-      guard ways == 1 else { throw ValidationError("give grant ids, or --agent ID, or --all (exactly one of them)") }
+      guard ways == 1 else {
+        throw ValidationError("give grant ids, or --agent ID, or --all (exactly one of them)")
+      }
     }
 
     func run() throws {

@@ -29,7 +29,8 @@ extension Warden {
 
     @Option(
       name: .long,
-      help: "The server's name, which selects its manifest (default: the manifest's, else derived from COMMAND).")
+      help:
+        "The server's name, which selects its manifest (default: the manifest's, else derived from COMMAND).")
     var server: String?
 
     @Option(
@@ -103,9 +104,13 @@ extension Warden {
       let found = try CommandEnvironment.manifest(explicit: manifest, serverName: lookupName)
       let serverName = server ?? found?.0.server ?? lookupName
       if let (loaded, source) = found {
-        logger.info("server '\(serverName)': manifest \(source) (\(loaded.tools.count) tools, undeclared: \(loaded.undeclared.rawValue))")
+        logger.info(
+          "server '\(serverName)': manifest \(source) (\(loaded.tools.count) tools, undeclared: \(loaded.undeclared.rawValue))"
+        )
         if loaded.server != serverName {
-          logger.warning("the manifest is for server '\(loaded.server)' but --server is '\(serverName)'; grants are matched against '\(serverName)'")
+          logger.warning(
+            "the manifest is for server '\(loaded.server)' but --server is '\(serverName)'; grants are matched against '\(serverName)'"
+          )
         }
       } else {
         logger.warning(

@@ -23,14 +23,18 @@ struct DecisionCorpusTests {
     let fixture = try JSONValue.parse(Array(try readFile(Self.directory + file)))
     let manifest = try Self.manifest(fixture["manifest"])
     let now = try #require(Timestamps.parse(fixture["now"]?.stringValue ?? ""), "\(file): bad 'now'")
-    let grants = try (0..<(fixture["grants"]?.count ?? 0)).map { try Self.grant(fixture["grants"]![$0]!, now: now) }
+    let grants = try (0..<(fixture["grants"]?.count ?? 0)).map {
+      try Self.grant(fixture["grants"]![$0]!, now: now)
+    }
     var usage: [String: Int] = [:]
     for index in 0..<(fixture["grants"]?.count ?? 0) {
       if let used = fixture["grants"]![index]!["used"]?.integerValue {
         usage[grants[index].id] = Int(used)
       }
     }
-    let protectedPaths = (0..<(fixture["protected"]?.count ?? 0)).compactMap { fixture["protected"]![$0]?.stringValue }
+    let protectedPaths = (0..<(fixture["protected"]?.count ?? 0)).compactMap {
+      fixture["protected"]![$0]?.stringValue
+    }
     let cases = try #require(fixture["cases"], "\(file): no cases")
     #expect(cases.count > 0)
     for index in 0..<cases.count {
@@ -47,7 +51,8 @@ struct DecisionCorpusTests {
       let at = testCase["at"]?.stringValue.flatMap(Timestamps.parse) ?? now
       let decision = Authorizer.authorize(
         call: call, scopes: scopes, grants: grants, now: at, protectedPaths: protectedPaths, usage: usage)
-      #expect(decision.verdict.rawValue == testCase["expect"]?.stringValue, "\(name): \(decision.explanation)")
+      #expect(
+        decision.verdict.rawValue == testCase["expect"]?.stringValue, "\(name): \(decision.explanation)")
       if let reason = testCase["reason"]?.stringValue {
         #expect(decision.reason.rawValue == reason, "\(name): \(decision.explanation)")
       }
@@ -80,7 +85,9 @@ struct DecisionCorpusTests {
         let rule = toolsValue[name]!
         var templates: [ResourceTemplate] = []
         if let resource = rule["resource"] {
-          let texts = resource.kind == .array ? (0..<resource.count).compactMap { resource[$0]?.stringValue } : [resource.stringValue ?? ""]
+          let texts =
+            resource.kind == .array
+            ? (0..<resource.count).compactMap { resource[$0]?.stringValue } : [resource.stringValue ?? ""]
           templates = try texts.map { try ResourceTemplate($0) }
         }
         tools[name] = ToolRule(
@@ -124,6 +131,7 @@ struct DecisionCorpusTests {
 
   static func annotations(_ value: JSONValue?) -> ToolAnnotations? {
     guard let value else { return nil }
-    return ToolAnnotations(readOnly: value["readOnlyHint"]?.boolValue, destructive: value["destructiveHint"]?.boolValue)
+    return ToolAnnotations(
+      readOnly: value["readOnlyHint"]?.boolValue, destructive: value["destructiveHint"]?.boolValue)
   }
 }

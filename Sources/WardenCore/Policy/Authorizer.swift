@@ -83,7 +83,8 @@ public enum Authorizer {
     protectedPaths: [String] = [], usage: [String: Int] = [:]
   ) -> Authorization {
     authorize(
-      call: call, scopes: scopes, grants: GrantSet(grants), now: now, protectedPaths: protectedPaths, usage: usage)
+      call: call, scopes: scopes, grants: GrantSet(grants), now: now, protectedPaths: protectedPaths,
+      usage: usage)
   }
 
   public static func authorize(
@@ -108,7 +109,9 @@ public enum Authorizer {
       scopes = computed
     }
 
-    func deny(_ reason: Authorization.Reason, _ explanation: String, forbid: Grant? = nil, uncovered: [Resource] = [])
+    func deny(
+      _ reason: Authorization.Reason, _ explanation: String, forbid: Grant? = nil, uncovered: [Resource] = []
+    )
       -> Authorization
     {
       Authorization(
@@ -118,7 +121,9 @@ public enum Authorizer {
 
     for resource in scopes.resources {
       for path in resource.paths {
-        if let home = protectedPaths.first(where: { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) {
+        if let home = protectedPaths.first(where: {
+          path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/")
+        }) {
           return deny(
             .protectedPath,
             "'\(path)' is inside warden's own home (\(home)); warden never delegates access to its own store")
@@ -138,7 +143,10 @@ public enum Authorizer {
         continue
       }
       guard entry.actions.contains(where: { $0.matches(scopes.action) }) else {
-        considered.append(Consideration(grant: forbid, applied: false, note: "for \(forbid.actions.joined(separator: ", ")), not \(scopes.action)"))
+        considered.append(
+          Consideration(
+            grant: forbid, applied: false,
+            note: "for \(forbid.actions.joined(separator: ", ")), not \(scopes.action)"))
         continue
       }
       let hit: Resource?
@@ -148,7 +156,8 @@ public enum Authorizer {
         hit = scopes.resources.first { resource in entry.resources.contains { $0.matches(resource.text) } }
       }
       guard let hit else {
-        considered.append(Consideration(grant: forbid, applied: false, note: "no resource of the call matches"))
+        considered.append(
+          Consideration(grant: forbid, applied: false, note: "no resource of the call matches"))
         continue
       }
       considered.append(Consideration(grant: forbid, applied: true, note: "forbids it"))
@@ -169,14 +178,19 @@ public enum Authorizer {
         continue
       }
       guard entry.actions.contains(where: { $0.matches(scopes.action) }) else {
-        considered.append(Consideration(grant: grant, applied: false, note: "for \(grant.actions.joined(separator: ", ")), not \(scopes.action)"))
+        considered.append(
+          Consideration(
+            grant: grant, applied: false,
+            note: "for \(grant.actions.joined(separator: ", ")), not \(scopes.action)"))
         continue
       }
       if let limit = grant.rateLimit, let used = usage[grant.id], used >= limit.count {
         considered.append(
           Consideration(
             grant: grant, applied: false,
-            note: "rate limit reached: \(used) of \(limit.count) calls per \(Durations.describe(limit.periodMilliseconds))"))
+            note:
+              "rate limit reached: \(used) of \(limit.count) calls per \(Durations.describe(limit.periodMilliseconds))"
+          ))
         continue
       }
       candidates.append(entry)
@@ -190,7 +204,9 @@ public enum Authorizer {
     var uncovered: [Resource] = []
     if scopes.resources.isEmpty {
       if let first = candidates.first { usedEntries = [first] }
-    } else if let single = candidates.first(where: { entry in scopes.resources.allSatisfy { covers(entry, $0) } }) {
+    } else if let single = candidates.first(where: { entry in
+      scopes.resources.allSatisfy { covers(entry, $0) }
+    }) {
       usedEntries = [single]
     } else {
       for resource in scopes.resources {
@@ -226,13 +242,16 @@ public enum Authorizer {
 
     var result = Authorization(
       verdict: .allow, reason: .allowed,
-      explanation: "allowed by \(used.map(\.id).joined(separator: ", ")) (\"\(used[0].purpose)\")", scopes: scopes,
+      explanation: "allowed by \(used.map(\.id).joined(separator: ", ")) (\"\(used[0].purpose)\")",
+      scopes: scopes,
       grants: used, forbid: nil, uncovered: [], considered: considered)
     if scopes.destructive {
       result.verdict = .confirm
       result.reason = .destructive
       result.explanation = "\(scopes.action) is destructive and needs a human's confirmation"
-    } else if let strict = usedEntries.first(where: { entry in entry.confirm.contains { $0.matches(scopes.action) } }) {
+    } else if let strict = usedEntries.first(where: { entry in
+      entry.confirm.contains { $0.matches(scopes.action) }
+    }) {
       result.verdict = .confirm
       result.reason = .confirmRequired
       result.explanation = "grant \(strict.grant.id) requires a human's confirmation for \(scopes.action)"

@@ -33,7 +33,8 @@ public enum DelegationText {
   public static func denial(for call: ToolCall, authorization: Authorization, liveGrants: [Grant]) -> String {
     var lines = ["Warden denied this call to '\(call.tool)': \(authorization.explanation)."]
     if let scopes = authorization.scopes {
-      let resources = scopes.resources.isEmpty ? "no resources" : scopes.resources.map(\.text).joined(separator: ", ")
+      let resources =
+        scopes.resources.isEmpty ? "no resources" : scopes.resources.map(\.text).joined(separator: ", ")
       lines.append("The call means: \(scopes.action) on \(resources).")
     }
     let relevant = liveGrants.filter {

@@ -56,7 +56,8 @@ public enum Timestamps {
     let secondOfDay = seconds - days * 86_400
     let (year, month, day) = civil(fromDays: days)
     func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
-    return "\(year)-\(two(month))-\(two(day))T\(two(secondOfDay / 3600)):\(two(secondOfDay % 3600 / 60)):\(two(secondOfDay % 60))Z"
+    return
+      "\(year)-\(two(month))-\(two(day))T\(two(secondOfDay / 3600)):\(two(secondOfDay % 3600 / 60)):\(two(secondOfDay % 60))Z"
   }
 
   /// Parses `2026-11-24`, `2026-11-24T18:30`, `2026-11-24T18:30:00`, with an optional `Z` or

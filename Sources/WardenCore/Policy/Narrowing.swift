@@ -5,16 +5,20 @@ public enum Narrowing {
     var problems: [String] = []
     if parent.effect != .allow { problems.append("parent \(parent.id) is a forbid, not a grant") }
     if !parent.isLive(at: now) { problems.append("parent \(parent.id) is not live (revoked or expired)") }
-    for action in child.actions where !parent.actions.contains(where: { Glob.action($0).covers(Glob.action(action)) }) {
-      problems.append("action '\(action)' is not within the parent's \(parent.actions.joined(separator: ", "))")
+    for action in child.actions
+    where !parent.actions.contains(where: { Glob.action($0).covers(Glob.action(action)) }) {
+      problems.append(
+        "action '\(action)' is not within the parent's \(parent.actions.joined(separator: ", "))")
     }
     if !parent.resources.isEmpty {
       if child.resources.isEmpty {
-        problems.append("the parent is limited to \(parent.resources.joined(separator: ", ")); give --on within it")
+        problems.append(
+          "the parent is limited to \(parent.resources.joined(separator: ", ")); give --on within it")
       }
       for resource in child.resources
       where !parent.resources.contains(where: { Glob.resource($0).covers(Glob.resource(resource)) }) {
-        problems.append("resource '\(resource)' is not within the parent's \(parent.resources.joined(separator: ", "))")
+        problems.append(
+          "resource '\(resource)' is not within the parent's \(parent.resources.joined(separator: ", "))")
       }
     }
     if !Glob.name(parent.agent).covers(Glob.name(child.agent)) {
@@ -35,7 +39,9 @@ public enum Narrowing {
     }
     if let parentLimit = parent.rateLimit {
       if let childLimit = child.rateLimit {
-        if childLimit.count > parentLimit.count || childLimit.periodMilliseconds < parentLimit.periodMilliseconds {
+        if childLimit.count > parentLimit.count
+          || childLimit.periodMilliseconds < parentLimit.periodMilliseconds
+        {
           problems.append("its rate limit is looser than the parent's")
         }
       } else {

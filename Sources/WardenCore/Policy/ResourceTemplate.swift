@@ -8,8 +8,10 @@ import WardenJSON
 ///   element of an array argument (`{messages[].id}` per element's member). Several `[]` multiply.
 /// - Filters after `|`, applied left to right: `path` (absolute and lexically normalized: `.`, `..`,
 ///   `//` and a trailing slash resolved, so `/repo/../etc` is `/etc`; a relative path is resolved
-///   against the declared base, and is an error without one), `host` (a URL's host, lowercased),
-///   `domain` (an e-mail address's domain, lowercased), `lower`.
+///   against the declared base, and is an error without one), `path:ARG` (the same, with relative
+///   paths resolved against the argument ARG, itself a path: `{files[]|path:repo_path}` for files
+///   named relative to a repository), `host` (a URL's host, lowercased), `domain` (the domain of one
+///   e-mail address, lowercased), `lower`.
 /// - `{{` and `}}` stand for literal braces.
 /// A missing or wrongly typed argument is an error, never a guessed resource.
 public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
@@ -32,8 +34,12 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
     var eachElement: Bool
   }
 
-  public enum Filter: String, Sendable, Equatable, CaseIterable {
-    case path, host, domain, lower
+  public enum Filter: Sendable, Equatable {
+    /// With the name of an argument that holds the base directory for relative paths, if any.
+    case path(baseArgument: String?)
+    case host, domain, lower
+
+    static let names = ["path", "path:ARG", "host", "domain", "lower"]
   }
 
   public var description: String { source }
@@ -60,7 +66,8 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
           parts.append(.literal(literal))
           literal = ""
         }
-        parts.append(.placeholder(try Self.parsePlaceholder(String(characters[(index + 1)..<close]), at: index + 1)))
+        parts.append(
+          .placeholder(try Self.parsePlaceholder(String(characters[(index + 1)..<close]), at: index + 1)))
         index = close + 1
       } else if character == "}" {
         guard index + 1 < characters.count, characters[index + 1] == "}" else {
@@ -94,24 +101,35 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
         each = true
         name.removeLast(2)
       }
-      let allowed = name.unicodeScalars.allSatisfy {
-        ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_"
-          || $0 == "-"
-      }
-      guard !name.isEmpty, allowed else {
-        throw TemplateSyntaxError(message: "invalid argument name '\(segment)' in '{\(text)}'", offset: offset)
+      guard !name.isEmpty, isArgumentName(Substring(name)) else {
+        throw TemplateSyntaxError(
+          message: "invalid argument name '\(segment)' in '{\(text)}'", offset: offset)
       }
       steps.append(Step(name: name, eachElement: each))
     }
     var filters: [Filter] = []
     for name in pieces.dropFirst() {
-      guard let filter = Filter(rawValue: name) else {
-        let known = Filter.allCases.map(\.rawValue).joined(separator: ", ")
+      switch name {
+      case "path": filters.append(.path(baseArgument: nil))
+      case "host": filters.append(.host)
+      case "domain": filters.append(.domain)
+      case "lower": filters.append(.lower)
+      case let text where text.hasPrefix("path:") && text.count > 5 && isArgumentName(text.dropFirst(5)):
+        filters.append(.path(baseArgument: String(text.dropFirst(5))))
+      default:
+        let known = Filter.names.joined(separator: ", ")
         throw TemplateSyntaxError(message: "unknown filter '\(name)' (known: \(known))", offset: offset)
       }
-      filters.append(filter)
     }
     return Placeholder(steps: steps, filters: filters)
+  }
+
+  private static func isArgumentName(_ name: Substring) -> Bool {
+    !name.isEmpty
+      && name.unicodeScalars.allSatisfy {
+        ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_"
+          || $0 == "-"
+      }
   }
 
   /// Argument names the template reads (the first step of each placeholder).
@@ -164,7 +182,8 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
         }
         if step.eachElement {
           guard case .array(let elements) = member else {
-            throw ScopeError("argument '\(path)' must be an array, not \(member.typeName) (template '\(template)')")
+            throw ScopeError(
+              "argument '\(path)' must be an array, not \(member.typeName) (template '\(template)')")
           }
           next += elements.enumerated().map { ($0.element, "\(path)[\($0.offset)]") }
         } else {
@@ -181,14 +200,22 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
       case .number(let literal): text = literal
       case .bool(let flag): text = flag ? "true" : "false"
       default:
-        throw ScopeError("argument '\(name)' must be a string, not \(value.typeName) (template '\(template)')")
+        throw ScopeError(
+          "argument '\(name)' must be a string, not \(value.typeName) (template '\(template)')")
       }
       var paths: [String] = []
       for filter in placeholder.filters {
         do throws(ScopeFilterError) {
           switch filter {
-          case .path:
-            text = try ScopeFilters.normalizedPath(text, base: base)
+          case .path(let baseArgument):
+            var effectiveBase = base
+            if let baseArgument {
+              guard case .string(let raw)? = arguments[baseArgument] else {
+                throw ScopeFilterError("its base argument '\(baseArgument)' is missing or not a string")
+              }
+              effectiveBase = try ScopeFilters.normalizedPath(raw, base: base)
+            }
+            text = try ScopeFilters.normalizedPath(text, base: effectiveBase)
             paths.append(text)
           case .host: text = try ScopeFilters.host(ofURL: text)
           case .domain: text = try ScopeFilters.domain(ofAddress: text)

@@ -8,7 +8,8 @@ public enum ScopeFilters {
     guard !path.isEmpty else { throw ScopeFilterError("empty path") }
     guard !path.contains("\u{0}") else { throw ScopeFilterError("path contains a NUL character") }
     guard !path.hasPrefix("~") else {
-      throw ScopeFilterError("path '\(path)' starts with '~', which the server may expand; use an absolute path")
+      throw ScopeFilterError(
+        "path '\(path)' starts with '~', which the server may expand; use an absolute path")
     }
     var full = path
     if !path.hasPrefix("/") {
@@ -40,14 +41,17 @@ public enum ScopeFilters {
     guard let first = scheme.first, first.isLetter, scheme.allSatisfy(isSchemeCharacter) else {
       throw ScopeFilterError("'\(url)' has no valid scheme")
     }
-    let authority = Substring(String(characters[(colon + 3)...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }))
+    let authority = Substring(
+      String(characters[(colon + 3)...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }))
     guard !authority.contains(where: isAmbiguousInAuthority) else {
       throw ScopeFilterError("the host part of '\(url)' is ambiguous")
     }
     var host = authority
     if let at = host.lastIndex(of: "@") { host = host[host.index(after: at)...] }
     if host.hasPrefix("[") {
-      guard let close = host.firstIndex(of: "]") else { throw ScopeFilterError("'\(url)' has an unclosed IPv6 host") }
+      guard let close = host.firstIndex(of: "]") else {
+        throw ScopeFilterError("'\(url)' has an unclosed IPv6 host")
+      }
       host = host[...close]
     } else if let colon = host.lastIndex(of: ":") {
       host = host[..<colon]
@@ -68,18 +72,32 @@ public enum ScopeFilters {
     return ascii < 0x20 || ascii == 0x7F
   }
 
-  /// The domain of an e-mail address (after its last `@`), lowercased, without a trailing dot.
+  /// The domain of one e-mail address (`ann@example.com` or `Ann <ann@example.com>`), lowercased,
+  /// without a trailing dot. Anything that could name more than one recipient, or whose domain
+  /// readers could disagree on (several `@`, quotes, separators, spaces), is refused: a grant for
+  /// one domain must never let mail go to another.
   public static func domain(ofAddress address: String) throws(ScopeFilterError) -> String {
-    var text = Substring(address)
-    // "Name <user@example.com>" form.
-    if let open = text.lastIndex(of: "<"), text.hasSuffix(">") {
+    var text = Substring(address.trimmingCharacters())
+    if let open = text.firstIndex(of: "<"), text.hasSuffix(">") {
+      // The display name may not hide an address or a second recipient.
+      guard !text[..<open].contains(where: { "@,;<>".contains($0) }) else {
+        throw ScopeFilterError("'\(address)' is not exactly one e-mail address")
+      }
       text = text[text.index(after: open)..<text.index(before: text.endIndex)]
     }
-    guard let at = text.lastIndex(of: "@") else { throw ScopeFilterError("'\(address)' is not an e-mail address") }
-    var domain = text[text.index(after: at)...].lowercased()
+    let forbidden: Set<Character> = [",", ";", "<", ">", "\"", "(", ")", "[", "]", "\\", ":"]
+    guard
+      !text.contains(where: {
+        forbidden.contains($0) || $0.isWhitespace || $0.asciiValue.map { $0 < 0x20 } == true
+      })
+    else { throw ScopeFilterError("'\(address)' is not exactly one e-mail address") }
+    let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+    guard parts.count == 2, !parts[0].isEmpty else {
+      throw ScopeFilterError("'\(address)' is not exactly one e-mail address")
+    }
+    var domain = parts[1].lowercased()
     while domain.hasSuffix(".") { domain.removeLast() }
-    guard !domain.isEmpty, !domain.contains(where: { $0.isWhitespace || $0 == "," || $0 == ";" || $0 == ">" })
-    else { throw ScopeFilterError("'\(address)' has no valid domain") }
+    guard !domain.isEmpty else { throw ScopeFilterError("'\(address)' has no domain") }
     return domain
   }
 }

@@ -80,7 +80,8 @@ extension Manifest {
       switch undeclared {
       case .deny:
         return .failure(
-          ScopeDenial(.undeclared, "tool '\(call.tool)' is not declared in the manifest for server '\(server)'"))
+          ScopeDenial(
+            .undeclared, "tool '\(call.tool)' is not declared in the manifest for server '\(server)'"))
       case .confirm:
         return .failure(
           ScopeDenial(
