@@ -39,7 +39,10 @@ let package = Package(
     // The delegation store: SQLite through GRDB, schema migrations, grants and forbids.
     .target(
       name: "WardenStore",
-      dependencies: ["WardenCore", .product(name: "GRDB", package: "GRDB.swift")],
+      dependencies: [
+        "WardenCore", .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "GRDBSQLite", package: "GRDB.swift"),
+      ],
       swiftSettings: strictSettings),
     // The stdio relay: child process, pipes, signals, the two pumps.
     .target(
@@ -64,6 +67,13 @@ let package = Package(
       name: "warden-example-mailbox",
       path: "examples/mailbox",
       exclude: ["README.md"],
+      swiftSettings: strictSettings
+    ),
+    // bench/: the cost of one decision with many grants in force (run by bench/run.sh).
+    .executableTarget(
+      name: "warden-bench-decision",
+      dependencies: ["WardenCore", "WardenJSON", "WardenStore"],
+      path: "bench/decision",
       swiftSettings: strictSettings
     ),
     .testTarget(name: "WardenJSONTests", dependencies: ["WardenJSON"], swiftSettings: strictSettings),

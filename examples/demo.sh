@@ -10,6 +10,7 @@ cd "$root"
 # System packages: jansson's headers for the build, python3 for the scripted client.
 need=()
 [[ -f /usr/include/jansson.h ]] || need+=(libjansson-dev)
+[[ -f /usr/include/sqlite3.h ]] || need+=(libsqlite3-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 if ((${#need[@]})); then

@@ -10,9 +10,8 @@ extension GrantStore {
         let requested = StringArrayJSON.encode(ids)
         let unknown = try String.fetchAll(
           db.cachedStatement(
-            sql:
-              "SELECT DISTINCT value FROM json_each(?) WHERE value NOT IN (SELECT id FROM grants) ORDER BY value"
-          ),
+            sql: "SELECT DISTINCT value FROM json_each(?)"
+              + " WHERE value NOT IN (SELECT id FROM grants) ORDER BY value"),
           arguments: [requested])
         if !unknown.isEmpty {
           throw StoreError(.notFound, "no grant with id \(unknown.joined(separator: ", "))")

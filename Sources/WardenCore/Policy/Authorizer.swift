@@ -80,16 +80,18 @@ public enum Authorizer {
   /// Convenience for a plain list of grants (tests, `warden check`).
   public static func authorize(
     call: ToolCall, scopes: Result<CallScopes, ScopeDenial>, grants: [Grant], now: Int64,
-    protectedPaths: [String] = [], usage: [String: Int] = [:]
+    protectedPaths: [String] = [], usage: [String: Int] = [:], explain: Bool = true
   ) -> Authorization {
     authorize(
       call: call, scopes: scopes, grants: GrantSet(grants), now: now, protectedPaths: protectedPaths,
-      usage: usage)
+      usage: usage, explain: explain)
   }
 
+  /// Decides `call`. With `explain`, `considered` lists every grant looked at and why it did or did
+  /// not apply (for `warden check`); the relay leaves it out, since it costs per grant.
   public static func authorize(
     call: ToolCall, scopes: Result<CallScopes, ScopeDenial>, grants: GrantSet, now: Int64,
-    protectedPaths: [String] = [], usage: [String: Int] = [:]
+    protectedPaths: [String] = [], usage: [String: Int] = [:], explain: Bool = false
   ) -> Authorization {
     let computedScopes = scopes
     let scopes: CallScopes
@@ -139,14 +141,14 @@ public enum Authorizer {
     for entry in relevant where entry.grant.effect == .forbid {
       let forbid = entry.grant
       guard liveness.isLive(forbid) else {
-        considered.append(Consideration(grant: forbid, applied: false, note: liveness.whyNotLive(forbid)))
+        if explain { considered.append(Consideration(grant: forbid, applied: false, note: liveness.whyNotLive(forbid))) }
         continue
       }
       guard entry.actions.contains(where: { $0.matches(scopes.action) }) else {
-        considered.append(
+        if explain { considered.append(
           Consideration(
             grant: forbid, applied: false,
-            note: "for \(forbid.actions.joined(separator: ", ")), not \(scopes.action)"))
+            note: "for \(forbid.actions.joined(separator: ", ")), not \(scopes.action)")) }
         continue
       }
       let hit: Resource?
@@ -156,11 +158,11 @@ public enum Authorizer {
         hit = scopes.resources.first { resource in entry.resources.contains { $0.matches(resource.text) } }
       }
       guard let hit else {
-        considered.append(
-          Consideration(grant: forbid, applied: false, note: "no resource of the call matches"))
+        if explain { considered.append(
+          Consideration(grant: forbid, applied: false, note: "no resource of the call matches")) }
         continue
       }
-      considered.append(Consideration(grant: forbid, applied: true, note: "forbids it"))
+      if explain { considered.append(Consideration(grant: forbid, applied: true, note: "forbids it")) }
       let target = hit.text.isEmpty ? scopes.action : "\(scopes.action) on \(hit.text)"
       var result = deny(
         .forbidden, "forbid \(forbid.id) (\"\(forbid.purpose)\", by \(forbid.issuedBy)) forbids \(target)",
@@ -174,23 +176,23 @@ public enum Authorizer {
     for entry in relevant where entry.grant.effect == .allow {
       let grant = entry.grant
       guard liveness.isLive(grant) else {
-        considered.append(Consideration(grant: grant, applied: false, note: liveness.whyNotLive(grant)))
+        if explain { considered.append(Consideration(grant: grant, applied: false, note: liveness.whyNotLive(grant))) }
         continue
       }
       guard entry.actions.contains(where: { $0.matches(scopes.action) }) else {
-        considered.append(
+        if explain { considered.append(
           Consideration(
             grant: grant, applied: false,
-            note: "for \(grant.actions.joined(separator: ", ")), not \(scopes.action)"))
+            note: "for \(grant.actions.joined(separator: ", ")), not \(scopes.action)")) }
         continue
       }
       if let limit = grant.rateLimit, let used = usage[grant.id], used >= limit.count {
-        considered.append(
+        if explain { considered.append(
           Consideration(
             grant: grant, applied: false,
             note:
               "rate limit reached: \(used) of \(limit.count) calls per \(Durations.describe(limit.periodMilliseconds))"
-          ))
+          )) }
         continue
       }
       candidates.append(entry)
@@ -218,12 +220,12 @@ public enum Authorizer {
       }
     }
     let used = usedEntries.map(\.grant)
-    for candidate in candidates {
+    for candidate in candidates where explain {
       let applied = usedEntries.contains { $0.order == candidate.order }
-      considered.append(
+      if explain { considered.append(
         Consideration(
           grant: candidate.grant, applied: applied,
-          note: applied ? "covers it" : "does not cover the call's resources"))
+          note: applied ? "covers it" : "does not cover the call's resources")) }
     }
 
     if used.isEmpty || !uncovered.isEmpty {

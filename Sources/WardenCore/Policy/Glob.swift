@@ -1,41 +1,64 @@
 /// Glob patterns for actions and resources: `*` matches within one segment (it never crosses the
-/// separator), `**` matches across segments, everything else matches itself, case-sensitively.
+/// separator), `**` matches across segments, everything else matches itself, byte for byte (so
+/// case-sensitively).
 ///
 /// Actions use `.` as the separator (`git.*` covers `git.read`, not `git.remote.push`; `git.**`
 /// covers both); resources use `/` (`file:/srv/*` covers `file:/srv/a`, `file:/srv/**` also
 /// `file:/srv/a/b`).
+///
+/// Matching runs on every grant that could apply to every call, so the common shapes (a literal, a
+/// prefix followed by `**` or by `*`) take a direct path; other patterns run a small dynamic program.
 public struct Glob: Sendable, Equatable, Hashable, CustomStringConvertible {
   public let pattern: String
-  public let separator: Character
+  public let separator: UInt8
   private let tokens: [Token]
+  private let shape: Shape
 
   enum Token: Sendable, Equatable, Hashable {
-    case literal(Character)
+    case literal(UInt8)
     case star
     case doubleStar
   }
 
+  private enum Shape: Sendable, Equatable, Hashable {
+    case literal
+    /// A literal prefix then `**`.
+    case prefixThenAnything([UInt8])
+    /// A literal prefix then `*`.
+    case prefixThenSegment([UInt8])
+    case general
+  }
+
   public init(_ pattern: String, separator: Character) {
     self.pattern = pattern
-    self.separator = separator
+    self.separator = separator.asciiValue ?? UInt8(ascii: "/")
     var tokens: [Token] = []
-    var characters = pattern[...]
-    while let first = characters.first {
-      if first == "*" {
-        if characters.dropFirst().first == "*" {
-          // Any run of stars with two or more is one `**`.
-          characters = characters.drop(while: { $0 == "*" })
-          tokens.append(.doubleStar)
-        } else {
-          characters = characters.dropFirst()
-          tokens.append(.star)
-        }
+    let bytes = Array(pattern.utf8)
+    var index = 0
+    while index < bytes.count {
+      if bytes[index] == UInt8(ascii: "*") {
+        var end = index
+        while end < bytes.count, bytes[end] == UInt8(ascii: "*") { end += 1 }
+        // Any run of two or more stars is one `**`.
+        tokens.append(end - index >= 2 ? .doubleStar : .star)
+        index = end
       } else {
-        tokens.append(.literal(first))
-        characters = characters.dropFirst()
+        tokens.append(.literal(bytes[index]))
+        index += 1
       }
     }
     self.tokens = tokens
+    let literalCount = tokens.prefix { if case .literal = $0 { return true } else { return false } }.count
+    let prefix = Array(bytes.prefix(literalCount))
+    if literalCount == tokens.count {
+      shape = .literal
+    } else if literalCount == tokens.count - 1, tokens.last == .doubleStar {
+      shape = .prefixThenAnything(prefix)
+    } else if literalCount == tokens.count - 1, tokens.last == .star {
+      shape = .prefixThenSegment(prefix)
+    } else {
+      shape = .general
+    }
   }
 
   public static func action(_ pattern: String) -> Glob { Glob(pattern, separator: ".") }
@@ -46,28 +69,50 @@ public struct Glob: Sendable, Equatable, Hashable, CustomStringConvertible {
   public var description: String { pattern }
 
   /// Whether the pattern has no wildcard.
-  public var isLiteral: Bool { !tokens.contains { $0 == .star || $0 == .doubleStar } }
+  public var isLiteral: Bool { shape == .literal }
 
   /// Whether `text` matches the whole pattern.
   public func matches(_ text: String) -> Bool {
-    let characters = Array(text)
+    switch shape {
+    case .literal:
+      return text == pattern
+    case .prefixThenAnything(let prefix):
+      return text.utf8.starts(with: prefix)
+    case .prefixThenSegment(let prefix):
+      let utf8 = text.utf8
+      guard utf8.starts(with: prefix) else { return false }
+      return !utf8.dropFirst(prefix.count).contains(separator)
+    case .general:
+      var text = text
+      return text.withUTF8 { matchesGeneral($0) }
+    }
+  }
+
+  private func matchesGeneral(_ characters: UnsafeBufferPointer<UInt8>) -> Bool {
     // reachable[i]: the pattern prefix consumed so far can match characters[0..<i].
     var reachable = [Bool](repeating: false, count: characters.count + 1)
+    var next = reachable
     reachable[0] = true
     for token in tokens {
-      var next = [Bool](repeating: false, count: characters.count + 1)
+      for index in next.indices { next[index] = false }
       switch token {
       case .literal(let expected):
-        for index in characters.indices where reachable[index] && characters[index] == expected {
+        for index in 0..<characters.count where reachable[index] && characters[index] == expected {
           next[index + 1] = true
         }
       case .star:
-        for index in reachable.indices where reachable[index] {
-          next[index] = true
-          var end = index
-          while end < characters.count, characters[end] != separator {
-            end += 1
-            next[end] = true
+        var index = 0
+        while index <= characters.count {
+          if reachable[index] {
+            next[index] = true
+            var end = index
+            while end < characters.count, characters[end] != separator {
+              end += 1
+              next[end] = true
+            }
+            index = end + 1
+          } else {
+            index += 1
           }
         }
       case .doubleStar:
@@ -75,7 +120,7 @@ public struct Glob: Sendable, Equatable, Hashable, CustomStringConvertible {
           for index in first...characters.count { next[index] = true }
         }
       }
-      reachable = next
+      swap(&reachable, &next)
       if !reachable.contains(true) { return false }
     }
     return reachable[characters.count]
@@ -102,8 +147,7 @@ public struct Glob: Sendable, Equatable, Hashable, CustomStringConvertible {
           next[index] = true
           var end = index
           while end < inner.count {
-            if case .literal(let character) = inner[end], character == separator { break }
-            if inner[end] == .doubleStar { break }
+            if inner[end] == .literal(separator) || inner[end] == .doubleStar { break }
             end += 1
             next[end] = true
           }

@@ -1,0 +1,101 @@
+// warden-bench-decision: the cost of one decision with many grants in force, and of the store
+// checks around it. Run by bench/run.sh, or alone: warden-bench-decision [GRANTS] [ITERATIONS].
+import WardenCore
+import WardenJSON
+import WardenStore
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+func nanoseconds() -> UInt64 {
+  var spec = timespec()
+  clock_gettime(CLOCK_MONOTONIC, &spec)
+  return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+}
+
+/// Median of `rounds` timings of `body`, each averaged over `batch` calls, in microseconds.
+func medianMicroseconds(rounds: Int = 31, batch: Int, _ body: () -> Void) -> Double {
+  var samples: [Double] = []
+  for _ in 0..<rounds {
+    let start = nanoseconds()
+    for _ in 0..<batch { body() }
+    samples.append(Double(nanoseconds() - start) / Double(batch) / 1000)
+  }
+  samples.sort()
+  return samples[samples.count / 2]
+}
+
+let arguments = CommandLine.arguments
+let grantCount = arguments.count > 1 ? Int(arguments[1]) ?? 10_000 : 10_000
+let batch = arguments.count > 2 ? Int(arguments[2]) ?? 2_000 : 2_000
+
+var template = Array("/tmp/warden-bench-XXXXXX".utf8CString)
+guard let created = mkdtemp(&template) else { fatalError("mkdtemp failed") }
+let home = String(cString: created) + "/home"
+defer { _ = system("rm -rf '\(String(cString: created))'") }
+
+let store = try GrantStore.open(home: home)
+var now: Int64 = {
+  var spec = timespec()
+  clock_gettime(CLOCK_REALTIME, &spec)
+  return Int64(spec.tv_sec) * 1000
+}()
+
+// The population: most grants belong to other agents and servers; a few to the one measured, as in
+// a team where every agent has its own delegations.
+var grants: [Grant] = []
+for index in 0..<grantCount {
+  let mine = index % 1000 == 0
+  grants.append(
+    Grant(
+      id: "g_\(index)", effect: !mine && index % 97 == 0 ? .forbid : .allow,
+      actions: mine ? ["git.read", "git.write"] : ["git.read"],
+      resources: mine ? ["repo:/srv/app\(index)/**", "repo:/srv/app"] : ["repo:/home/user\(index)/**"],
+      agent: mine ? "claude" : "agent-\(index % 500)", server: index % 3 == 0 ? "git" : "fs-\(index % 50)",
+      purpose: "bench grant \(index)", issuedBy: "bench", issuedAt: now - 1000,
+      expiresAt: !mine && index % 97 == 0 ? nil : now + 3_600_000))
+}
+let insertStart = nanoseconds()
+for grant in grants { try store.insert(grant) }
+let insertSeconds = Double(nanoseconds() - insertStart) / 1e9
+
+let manifest = Manifest(
+  server: "git",
+  tools: ["git_status": ToolRule(action: "git.read", resources: [try ResourceTemplate("repo:{repo_path|path}")])])
+let call = ToolCall(
+  server: "git", agent: "claude", tool: "git_status",
+  arguments: .object([.init("repo_path", .string("/srv/app"))]))
+
+let loadMicroseconds = medianMicroseconds(rounds: 5, batch: 1) { _ = try? store.liveGrants(now: now) }
+let live = try store.liveGrants(now: now)
+let compileMicroseconds = medianMicroseconds(rounds: 5, batch: 1) { _ = GrantSet(live) }
+let set = GrantSet(live)
+let tokenMicroseconds = medianMicroseconds(batch: batch) { _ = try? store.changeToken() }
+var verdict = Authorization.Verdict.deny
+let scopesMicroseconds = medianMicroseconds(batch: batch) { _ = manifest.scopes(for: call, annotations: nil) }
+let decideMicroseconds = medianMicroseconds(batch: batch) {
+  verdict = Authorizer.authorize(
+    call: call, scopes: manifest.scopes(for: call, annotations: nil), grants: set, now: now).verdict
+}
+guard verdict == .allow else { fatalError("the measured call should be allowed, got \(verdict)") }
+
+// Worst case: every grant in force is for this server and agent.
+let crowded = (0..<grantCount).map { index in
+  Grant(
+    id: "c_\(index)", effect: .allow, actions: ["git.read"], resources: ["repo:/other/\(index)"], agent: "claude",
+    server: "git", purpose: "crowd", issuedBy: "bench", issuedAt: now - 1000, expiresAt: now + 3_600_000)
+} + [
+  Grant(
+    id: "c_last", effect: .allow, actions: ["git.read"], resources: ["repo:/srv/app"], agent: "claude",
+    server: "git", purpose: "crowd", issuedBy: "bench", issuedAt: now - 1000, expiresAt: now + 3_600_000)
+]
+let crowdedSet = GrantSet(crowded)
+let crowdedMicroseconds = medianMicroseconds(rounds: 11, batch: max(1, batch / 100)) {
+  verdict = Authorizer.authorize(
+    call: call, scopes: manifest.scopes(for: call, annotations: nil), grants: crowdedSet, now: now).verdict
+}
+
+print("{\"grants\":\(grantCount),\"insert_s\":\(insertSeconds),\"load_us\":\(loadMicroseconds),\"compile_us\":\(compileMicroseconds),\"token_us\":\(tokenMicroseconds),\"scopes_us\":\(scopesMicroseconds),\"decide_us\":\(decideMicroseconds),\"per_call_us\":\(tokenMicroseconds + decideMicroseconds),\"crowded_decide_us\":\(crowdedMicroseconds)}")
