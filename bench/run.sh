@@ -71,6 +71,25 @@ if [[ " $CONFIGS " == *" warden "* ]]; then
   fi
 fi
 
+# ---- warden's delegation: a manifest for the echo server, a grant for its tools, and GRANTS in force ----
+GRANTS="${GRANTS:-10000}"
+DECISION_BIN=""
+if [[ -n "$WARDEN" ]]; then
+  export WARDEN_HOME="$OUT/$STAMP.home"
+  mkdir -p "$WARDEN_HOME" && chmod 700 "$WARDEN_HOME"
+  "$WARDEN" grant --server bench-echo --allow 'bench.*' --for 3h --purpose 'benchmark' >/dev/null
+  if (cd "$ROOT" && swift build -c release --product warden-bench-decision --scratch-path .build-bench) \
+    >>"$OUT/$STAMP.warden-build.log" 2>&1; then
+    DECISION_BIN="$(cd "$ROOT" && swift build -c release --product warden-bench-decision --scratch-path .build-bench --show-bin-path)/warden-bench-decision"
+    if ((GRANTS > 1)); then
+      log "filling the store with $((GRANTS - 1)) more grants for other agents and servers"
+      "$DECISION_BIN" --populate "$WARDEN_HOME" "$((GRANTS - 1))"
+    fi
+  else
+    log "warning: warden-bench-decision did not build; no decision figures, no filler grants"
+  fi
+fi
+
 # ---- pinning ----
 PREFIX=()
 PINNING="none"
@@ -97,7 +116,7 @@ config_cmd() {
   case "$1" in
     direct) CMD=("$BIN/echo_server") ;;
     relay) CMD=("$BIN/relay" "$BIN/echo_server") ;;
-    warden) CMD=("$WARDEN" run ${WARDEN_EXTRA[@]+"${WARDEN_EXTRA[@]}"} -- "$BIN/echo_server") ;;
+    warden) CMD=("$WARDEN" run --manifest "$BENCH/echo-manifest.yaml" ${WARDEN_EXTRA[@]+"${WARDEN_EXTRA[@]}"} -- "$BIN/echo_server") ;;
     *) log "unknown configuration: $1"; return 1 ;;
   esac
 }
@@ -141,3 +160,24 @@ if [[ -s "$ERRLOG" ]]; then
 fi
 log "raw results: $RAW"
 python3 "$BENCH/aggregate.py" "$RAW" --pinning "$PINNING" --notes "$NOTES"
+
+# ---- the cost of one decision, in process: 10,000 grants in the store ----
+if [[ -n "$DECISION_BIN" ]]; then
+  decision="$(${PREFIX[@]+"${PREFIX[@]}"} "$DECISION_BIN" "$GRANTS" 2000)"
+  printf '%s\n' "$decision" >"$OUT/$STAMP.decision.json"
+  python3 - "$decision" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+print()
+print(f"Decision cost with {d['grants']:,} grants and forbids in the store (in process, medians):")
+print()
+print("| step | cost | target |")
+print("|---|---:|---|")
+print(f"| store change check before each call (`changeToken`) | {d['token_us']:.1f} us | |")
+print(f"| scopes of the call (manifest templates) | {d['scopes_us']:.1f} us | |")
+print(f"| decision (scopes + authorizer) | {d['decide_us']:.1f} us | |")
+print(f"| **per call, check + decision** | **{d['per_call_us']:.1f} us** | <= 20 us: {'PASS' if d['per_call_us'] <= 20 else 'FAIL'} |")
+print(f"| worst case: all {d['grants']:,} for the same agent and server | {d['crowded_decide_us']/1000:.2f} ms | |")
+print(f"| reload after a change (read {d['grants']:,} + compile) | {(d['load_us'] + d['compile_us'])/1000:.1f} ms | |")
+PY
+fi

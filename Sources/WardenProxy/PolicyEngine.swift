@@ -76,7 +76,7 @@ final class PolicyEngine: Sendable {
     }
     if state.withLock({ $0.token == token && $0.loadError == nil }) { return false }
     do {
-      let live = try store.liveGrants(now: Self.now())
+      let live = try store.liveGrants(now: Self.now(), server: configuration.serverName)
       let set = GrantSet(live)
       state.withLock {
         $0.token = token
@@ -98,6 +98,12 @@ final class PolicyEngine: Sendable {
   /// Remembers the server's annotations for its tools, from a `tools/list` result.
   func noteAnnotations(_ annotations: [String: ToolAnnotations]) {
     state.withLock { $0.annotations.merge(annotations) { $1 } }
+  }
+
+  /// The arguments the manifest reads for `tool`; the others need not be parsed.
+  func argumentNames(forTool tool: String) -> Set<String> {
+    guard let rule = configuration.manifest?.tools[tool] else { return [] }
+    return Set(rule.resources.flatMap(\.argumentNames))
   }
 
   /// Decides one call, against the store as it is now.
@@ -136,7 +142,7 @@ final class PolicyEngine: Sendable {
   private func usage(for grants: GrantSet, call: ToolCall, now: Int64) -> [String: Int] {
     guard case .success(let store) = configuration.store else { return [:] }
     var usage: [String: Int] = [:]
-    for grant in grants.grants where grant.rateLimit != nil && grant.effect == .allow {
+    for grant in grants.rateLimited(server: call.server, agent: call.agent) {
       guard let limit = grant.rateLimit else { continue }
       // Unknown usage counts as exhausted: a limit that cannot be checked does not allow.
       usage[grant.id] =

@@ -12,6 +12,10 @@ struct ToolCallGate {
 
   /// Judges the request whose `params` are `params` (nil when absent). Anything warden cannot read
   /// with certainty is refused.
+  ///
+  /// Only what the decision reads is parsed into values: the tool's name and the arguments its
+  /// manifest templates name. The other arguments are split off by position (checked to be valid
+  /// JSON with distinct keys by the scanner), so a large argument costs one pass over its bytes.
   func judge(params: UnsafeRawBufferPointer?, agent: String) -> Outcome {
     let unnamed = ToolCall(
       server: engine.configuration.serverName, agent: agent, tool: "", arguments: .object([]))
@@ -19,24 +23,44 @@ struct ToolCallGate {
       .refuse(unnamed, Authorization(verdict: .deny, reason: .badArguments, explanation: message))
     }
     guard let params else { return refuse("a tools/call request needs params with the tool's name") }
-    let parsed: JSONValue
-    do {
-      // Duplicate keys are refused here: warden must decide on exactly what the server will read.
-      parsed = try JSONValue.parse(params)
-    } catch {
-      return refuse("warden could not read the call's params unambiguously (\(error.message))")
+    let members: [ObjectMembers.Member]
+    switch ObjectMembers.split(params) {
+    case .success(let found): members = found
+    case .failure(let problem):
+      // Duplicate keys are refused: warden must decide on exactly what the server will read.
+      return refuse("warden could not read the call's params unambiguously (\(problem))")
     }
-    guard parsed.kind == .object, let name = parsed["name"]?.stringValue, !name.isEmpty else {
-      return refuse("a tools/call request needs a string 'name'")
+    guard let nameMember = members.first(where: { $0.key == "name" }),
+      let name = try? JSONValue.parse(UnsafeRawBufferPointer(rebasing: params[nameMember.value])).stringValue,
+      !name.isEmpty
+    else { return refuse("a tools/call request needs a string 'name'") }
+    var arguments: [JSON.Member] = []
+    if let argumentsMember = members.first(where: { $0.key == "arguments" }) {
+      let bytes = UnsafeRawBufferPointer(rebasing: params[argumentsMember.value])
+      switch bytes.first {
+      case UInt8(ascii: "{"):
+        let wanted = engine.argumentNames(forTool: name)
+        switch ObjectMembers.split(bytes) {
+        case .failure(let problem):
+          return refuse("warden could not read the call's arguments unambiguously (\(problem))")
+        case .success(let found):
+          for member in found where wanted.contains(member.key) {
+            do throws(JSONParseError) {
+              let value = try JSONValue.parse(UnsafeRawBufferPointer(rebasing: bytes[member.value]))
+              arguments.append(JSON.Member(member.key, value.json))
+            } catch {
+              return refuse(
+                "warden could not read the argument '\(member.key)' unambiguously (\(error.message))")
+            }
+          }
+        }
+      case UInt8(ascii: "n"):
+        break  // null: no arguments
+      default:
+        return refuse("the 'arguments' of a tools/call request must be an object")
+      }
     }
-    let arguments: JSON
-    switch parsed["arguments"] {
-    case nil: arguments = .object([])
-    case let value? where value.kind == .object: arguments = value.json
-    case let value? where value.kind == .null: arguments = .object([])
-    default: return refuse("the 'arguments' of a tools/call request must be an object")
-    }
-    let (call, decision) = engine.decide(tool: name, arguments: arguments, agent: agent)
+    let (call, decision) = engine.decide(tool: name, arguments: .object(arguments), agent: agent)
     if decision.verdict == .allow {
       engine.recordUse(of: decision)
       return .allow(call, decision)

@@ -161,6 +161,21 @@ public final class GrantStore: Sendable {
     }
   }
 
+  /// The live grants and forbids that can apply to `server`: those issued for exactly that name, and
+  /// those whose server is a pattern (`*`). What a running warden keeps in memory, so that grants for
+  /// other servers cost it nothing. Same order as `liveGrants(now:)`.
+  public func liveGrants(now: Int64, server: String) throws(StoreError) -> [Grant] {
+    try guarded("cannot read grants from \(databasePath)") {
+      try pool.read { db in
+        let statement = try db.cachedStatement(
+          sql: "SELECT \(GrantRow.columns) FROM grants WHERE revoked_at IS NULL"
+            + " AND (expires_at IS NULL OR expires_at > ?) AND (server = ? OR instr(server, '*') > 0)"
+            + " ORDER BY issued_at, id")
+        return try GrantRow.fetchAll(statement, [now, server])
+      }
+    }
+  }
+
   /// A number that changes whenever any process commits a change to grants (an insert or a
   /// revocation). Cheap enough to read before every tool call: one `PRAGMA data_version` on a
   /// dedicated connection (about 1.5 us), plus one single-row read when some commit happened. Never

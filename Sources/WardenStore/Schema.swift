@@ -8,6 +8,10 @@ enum Schema {
     migrator.registerMigration("v1-grants") { db in
       for statement in v1 { try db.execute(sql: statement) }
     }
+    // v2: a running warden loads only the grants for its server (and those with a server pattern).
+    migrator.registerMigration("v2-grants-by-server") { db in
+      try db.execute(sql: "CREATE INDEX grants_by_server ON grants(server)")
+    }
     return migrator
   }()
 

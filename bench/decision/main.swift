@@ -29,6 +29,25 @@ func medianMicroseconds(rounds: Int = 31, batch: Int, _ body: () -> Void) -> Dou
 }
 
 let arguments = CommandLine.arguments
+
+// `--populate HOME N`: fill an existing store with N grants for other agents and servers, so that a
+// benchmark of `warden run` decides with that many in force.
+if arguments.count == 4, arguments[1] == "--populate", let count = Int(arguments[3]) {
+  let store = try GrantStore.open(home: arguments[2])
+  var spec = timespec()
+  clock_gettime(CLOCK_REALTIME, &spec)
+  let now = Int64(spec.tv_sec) * 1000
+  for index in 0..<count {
+    try store.insert(
+      Grant(
+        id: "g_filler_\(index)", effect: .allow, actions: ["git.read"],
+        resources: ["repo:/home/user\(index)/**"],
+        agent: "agent-\(index % 500)", server: "fs-\(index % 50)", purpose: "filler", issuedBy: "bench",
+        issuedAt: now - 1000, expiresAt: now + 7_200_000))
+  }
+  exit(0)
+}
+
 let grantCount = arguments.count > 1 ? Int(arguments[1]) ?? 10_000 : 10_000
 let batch = arguments.count > 2 ? Int(arguments[2]) ?? 2_000 : 2_000
 
@@ -64,7 +83,9 @@ let insertSeconds = Double(nanoseconds() - insertStart) / 1e9
 
 let manifest = Manifest(
   server: "git",
-  tools: ["git_status": ToolRule(action: "git.read", resources: [try ResourceTemplate("repo:{repo_path|path}")])])
+  tools: [
+    "git_status": ToolRule(action: "git.read", resources: [try ResourceTemplate("repo:{repo_path|path}")])
+  ])
 let call = ToolCall(
   server: "git", agent: "claude", tool: "git_status",
   arguments: .object([.init("repo_path", .string("/srv/app"))]))
@@ -77,25 +98,33 @@ let tokenMicroseconds = medianMicroseconds(batch: batch) { _ = try? store.change
 var verdict = Authorization.Verdict.deny
 let scopesMicroseconds = medianMicroseconds(batch: batch) { _ = manifest.scopes(for: call, annotations: nil) }
 let decideMicroseconds = medianMicroseconds(batch: batch) {
-  verdict = Authorizer.authorize(
-    call: call, scopes: manifest.scopes(for: call, annotations: nil), grants: set, now: now).verdict
+  verdict =
+    Authorizer.authorize(
+      call: call, scopes: manifest.scopes(for: call, annotations: nil), grants: set, now: now
+    ).verdict
 }
 guard verdict == .allow else { fatalError("the measured call should be allowed, got \(verdict)") }
 
 // Worst case: every grant in force is for this server and agent.
-let crowded = (0..<grantCount).map { index in
-  Grant(
-    id: "c_\(index)", effect: .allow, actions: ["git.read"], resources: ["repo:/other/\(index)"], agent: "claude",
-    server: "git", purpose: "crowd", issuedBy: "bench", issuedAt: now - 1000, expiresAt: now + 3_600_000)
-} + [
-  Grant(
-    id: "c_last", effect: .allow, actions: ["git.read"], resources: ["repo:/srv/app"], agent: "claude",
-    server: "git", purpose: "crowd", issuedBy: "bench", issuedAt: now - 1000, expiresAt: now + 3_600_000)
-]
+let crowded =
+  (0..<grantCount).map { index in
+    Grant(
+      id: "c_\(index)", effect: .allow, actions: ["git.read"], resources: ["repo:/other/\(index)"],
+      agent: "claude",
+      server: "git", purpose: "crowd", issuedBy: "bench", issuedAt: now - 1000, expiresAt: now + 3_600_000)
+  } + [
+    Grant(
+      id: "c_last", effect: .allow, actions: ["git.read"], resources: ["repo:/srv/app"], agent: "claude",
+      server: "git", purpose: "crowd", issuedBy: "bench", issuedAt: now - 1000, expiresAt: now + 3_600_000)
+  ]
 let crowdedSet = GrantSet(crowded)
 let crowdedMicroseconds = medianMicroseconds(rounds: 11, batch: max(1, batch / 100)) {
-  verdict = Authorizer.authorize(
-    call: call, scopes: manifest.scopes(for: call, annotations: nil), grants: crowdedSet, now: now).verdict
+  verdict =
+    Authorizer.authorize(
+      call: call, scopes: manifest.scopes(for: call, annotations: nil), grants: crowdedSet, now: now
+    ).verdict
 }
 
-print("{\"grants\":\(grantCount),\"insert_s\":\(insertSeconds),\"load_us\":\(loadMicroseconds),\"compile_us\":\(compileMicroseconds),\"token_us\":\(tokenMicroseconds),\"scopes_us\":\(scopesMicroseconds),\"decide_us\":\(decideMicroseconds),\"per_call_us\":\(tokenMicroseconds + decideMicroseconds),\"crowded_decide_us\":\(crowdedMicroseconds)}")
+print(
+  "{\"grants\":\(grantCount),\"insert_s\":\(insertSeconds),\"load_us\":\(loadMicroseconds),\"compile_us\":\(compileMicroseconds),\"token_us\":\(tokenMicroseconds),\"scopes_us\":\(scopesMicroseconds),\"decide_us\":\(decideMicroseconds),\"per_call_us\":\(tokenMicroseconds + decideMicroseconds),\"crowded_decide_us\":\(crowdedMicroseconds)}"
+)

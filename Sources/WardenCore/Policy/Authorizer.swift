@@ -141,14 +141,18 @@ public enum Authorizer {
     for entry in relevant where entry.grant.effect == .forbid {
       let forbid = entry.grant
       guard liveness.isLive(forbid) else {
-        if explain { considered.append(Consideration(grant: forbid, applied: false, note: liveness.whyNotLive(forbid))) }
+        if explain {
+          considered.append(Consideration(grant: forbid, applied: false, note: liveness.whyNotLive(forbid)))
+        }
         continue
       }
       guard entry.actions.contains(where: { $0.matches(scopes.action) }) else {
-        if explain { considered.append(
-          Consideration(
-            grant: forbid, applied: false,
-            note: "for \(forbid.actions.joined(separator: ", ")), not \(scopes.action)")) }
+        if explain {
+          considered.append(
+            Consideration(
+              grant: forbid, applied: false,
+              note: "for \(forbid.actions.joined(separator: ", ")), not \(scopes.action)"))
+        }
         continue
       }
       let hit: Resource?
@@ -158,8 +162,10 @@ public enum Authorizer {
         hit = scopes.resources.first { resource in entry.resources.contains { $0.matches(resource.text) } }
       }
       guard let hit else {
-        if explain { considered.append(
-          Consideration(grant: forbid, applied: false, note: "no resource of the call matches")) }
+        if explain {
+          considered.append(
+            Consideration(grant: forbid, applied: false, note: "no resource of the call matches"))
+        }
         continue
       }
       if explain { considered.append(Consideration(grant: forbid, applied: true, note: "forbids it")) }
@@ -176,23 +182,29 @@ public enum Authorizer {
     for entry in relevant where entry.grant.effect == .allow {
       let grant = entry.grant
       guard liveness.isLive(grant) else {
-        if explain { considered.append(Consideration(grant: grant, applied: false, note: liveness.whyNotLive(grant))) }
+        if explain {
+          considered.append(Consideration(grant: grant, applied: false, note: liveness.whyNotLive(grant)))
+        }
         continue
       }
       guard entry.actions.contains(where: { $0.matches(scopes.action) }) else {
-        if explain { considered.append(
-          Consideration(
-            grant: grant, applied: false,
-            note: "for \(grant.actions.joined(separator: ", ")), not \(scopes.action)")) }
+        if explain {
+          considered.append(
+            Consideration(
+              grant: grant, applied: false,
+              note: "for \(grant.actions.joined(separator: ", ")), not \(scopes.action)"))
+        }
         continue
       }
       if let limit = grant.rateLimit, let used = usage[grant.id], used >= limit.count {
-        if explain { considered.append(
-          Consideration(
-            grant: grant, applied: false,
-            note:
-              "rate limit reached: \(used) of \(limit.count) calls per \(Durations.describe(limit.periodMilliseconds))"
-          )) }
+        if explain {
+          considered.append(
+            Consideration(
+              grant: grant, applied: false,
+              note:
+                "rate limit reached: \(used) of \(limit.count) calls per \(Durations.describe(limit.periodMilliseconds))"
+            ))
+        }
         continue
       }
       candidates.append(entry)
@@ -222,10 +234,12 @@ public enum Authorizer {
     let used = usedEntries.map(\.grant)
     for candidate in candidates where explain {
       let applied = usedEntries.contains { $0.order == candidate.order }
-      if explain { considered.append(
-        Consideration(
-          grant: candidate.grant, applied: applied,
-          note: applied ? "covers it" : "does not cover the call's resources")) }
+      if explain {
+        considered.append(
+          Consideration(
+            grant: candidate.grant, applied: applied,
+            note: applied ? "covers it" : "does not cover the call's resources"))
+      }
     }
 
     if used.isEmpty || !uncovered.isEmpty {

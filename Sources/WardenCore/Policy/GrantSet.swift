@@ -19,6 +19,7 @@ public struct GrantSet: Sendable {
   private let byServer: [String: [Int]]
   /// Everything else (a server pattern).
   private let others: [Int]
+  private let hasRateLimits: Bool
 
   public init(_ grants: [Grant]) {
     var byID: [String: Grant] = [:]
@@ -46,10 +47,20 @@ public struct GrantSet: Sendable {
     self.exact = exact
     self.byServer = byServer
     self.others = others
+    hasRateLimits = grants.contains { $0.rateLimit != nil }
   }
 
   public var grants: [Grant] { compiled.map(\.grant) }
   public var count: Int { compiled.count }
+
+  /// The grants with a rate limit that could apply to `server` and `agent` (their usage must be
+  /// counted before deciding).
+  public func rateLimited(server: String, agent: String) -> [Grant] {
+    guard hasRateLimits else { return [] }
+    return relevant(server: server, agent: agent).map(\.grant).filter {
+      $0.rateLimit != nil && $0.effect == .allow
+    }
+  }
 
   /// The grants that could apply to `server` and `agent`, in issue order.
   func relevant(server: String, agent: String) -> [Compiled] {

@@ -132,12 +132,16 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
       }
   }
 
-  /// Argument names the template reads (the first step of each placeholder).
+  /// Argument names the template reads: the first step of each placeholder, and the arguments that
+  /// `path:ARG` filters take their base from.
   public var argumentNames: [String] {
-    parts.compactMap {
-      if case .placeholder(let placeholder) = $0 { return placeholder.steps.first?.name }
-      return nil
+    var names: [String] = []
+    for part in parts {
+      guard case .placeholder(let placeholder) = part else { continue }
+      if let first = placeholder.steps.first?.name { names.append(first) }
+      for case .path(let base?) in placeholder.filters { names.append(base) }
     }
+    return names
   }
 
   /// Computes the resources for `arguments`; at most `limit` of them.
