@@ -30,8 +30,14 @@ swift build -c release --static-swift-stdlib --product warden >&2
 swift build -c release --static-swift-stdlib --product warden-example-mailbox >&2
 bin="$(swift build -c release --static-swift-stdlib --show-bin-path)"
 
-mailbox="$(mktemp -d)"
-trap 'rm -rf "$mailbox"' EXIT
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+mailbox="$scratch/mailbox"
+# A delegation store of the demo's own, so the demo leaves yours alone.
+export WARDEN_HOME="$scratch/warden"
+echo "demo: \$ warden grant --server mailbox --agent demo-agent --allow mail.list,mail.read --for 1h --purpose 'triage the inbox'" >&2
+"$bin/warden" grant --server mailbox --agent demo-agent --allow mail.list,mail.read --for 1h \
+  --purpose 'triage the inbox' >/dev/null
 echo "demo: warden run -- warden-example-mailbox --mailbox $mailbox --seed" >&2
 echo
 python3 examples/demo_client.py \

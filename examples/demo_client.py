@@ -7,6 +7,7 @@ Standard library only, so the demo needs nothing from PyPI. It speaks raw JSON-R
 MCP client does over stdio, and shows one malformed line to show what warden does with it.
 """
 import json
+import shlex
 import subprocess
 import sys
 
@@ -53,18 +54,30 @@ def main():
         hints = tool.get("annotations", {})
         kind = "read-only" if hints.get("readOnlyHint") else ("destructive" if hints.get("destructiveHint") else "write")
         print(f"   {tool['name']:<16} {kind}")
-    print("\n== reading the inbox")
+    print("\n== reading the inbox (delegated: mail.list, mail.read)")
     listing = call(3, "tools/call", {"name": "list_messages", "arguments": {"folder": "inbox"}})
     messages = listing["result"].get("structuredContent", {}).get("messages", [])
-    if messages:
-        first = messages[0]["id"]
-        call(4, "tools/call", {"name": "read_message", "arguments": {"id": first}})
-        print("\n== archiving one message")
-        call(5, "tools/call", {"name": "archive_message", "arguments": {"id": first}})
+    first = messages[0]["id"] if messages else "none"
+    call(4, "tools/call", {"name": "read_message", "arguments": {"id": first}})
+    print("\n== archiving it: not delegated, so warden denies it and says what would allow it")
+    denied = call(5, "tools/call", {"name": "archive_message", "arguments": {"id": first}})
+    print("   " + denied["result"]["content"][0]["text"].replace("\n", "\n   "))
+    warden = sys.argv[1]
+    if warden.endswith("warden"):
+        grant = [warden, "grant", "--server", "mailbox", "--agent", "demo-agent", "--allow", "mail.archive",
+                 "--on", f"message:{first}", "--for", "10m", "--purpose", "archive the message the human picked"]
+        print("\n== the human delegates it, outside the conversation:")
+        print("   $ warden " + shlex.join(grant[1:]))
+        subprocess.run(grant, check=True, stdout=subprocess.DEVNULL)
+        # Warden announces the change (notifications/tools/list_changed).
+        receive()
+        call(6, "tools/call", {"name": "archive_message", "arguments": {"id": first}})
+    print("\n== deleting: not delegated (and destructive: even under a grant a human must confirm each call)")
+    call(7, "tools/call", {"name": "delete_message", "arguments": {"id": first}})
     print("\n== a line that is not JSON: warden answers it and the session goes on")
     send("this is not json")
     receive()
-    call(6, "ping")
+    call(8, "ping")
     child.stdin.close()
     status = child.wait(timeout=10)
     print(f"\n== session closed; exit status {status}")
