@@ -13,7 +13,8 @@ extension Warden {
         Exit status: 0 allow, 2 deny, 3 confirm (1 if the check itself failed).
 
         Example:
-          warden check --server git --agent claude-code git_commit '{"repo_path": "/home/me/app", "message": "wip"}'
+          warden check --server git --agent claude-code \\
+            git_commit '{"repo_path": "/home/me/app", "message": "wip"}'
         """
     )
 

@@ -14,9 +14,12 @@ extension Warden {
         Globs: in actions, * matches within one dotted segment and ** across them (git.* covers git.read, not git.remote.push); in resources, * matches within one path component and ** across them (file:/srv/** covers everything under /srv).
 
         Examples:
-          warden grant --server git --agent claude-code --allow git.read --on 'repo:/home/me/app' --for 2h --purpose 'review the open branch'
-          warden grant --server mailbox --allow mail.read,mail.archive --confirm mail.archive --max-calls 50/1h --purpose 'triage the inbox'
-          warden grant --parent g_abc123 --allow git.read --on 'repo:/home/me/app' --for 30m --purpose 'narrower, for a sub-agent'
+          warden grant --server git --agent claude-code --allow git.read \\
+            --on 'repo:/home/me/app' --for 2h --purpose 'review the open branch'
+          warden grant --server mailbox --allow mail.read,mail.archive \\
+            --confirm mail.archive --max-calls 50/1h --purpose 'triage the inbox'
+          warden grant --parent g_abc123 --allow git.read \\
+            --on 'repo:/home/me/app' --for 30m --purpose 'narrower, for a sub-agent'
 
         A grant with --parent may only narrow its parent (actions, resources, agent, server, expiry, confirmations, rate limit); anything wider is refused with the reason. Revoking the parent revokes it.
         """
@@ -27,18 +30,7 @@ extension Warden {
       help: ArgumentHelp("Actions to allow, comma-separated or repeated (globs).", valueName: "actions"))
     var allow: [String] = []
 
-    @Option(
-      name: .long, parsing: .singleValue,
-      help: ArgumentHelp(
-        "A resource the grant covers (a glob); repeat for more. Omitted: every resource.",
-        valueName: "resource"))
-    var on: [String] = []
-
-    @Option(name: .long, help: "The agent it is for (a glob; default: any agent).")
-    var agent: String = "*"
-
-    @Option(name: .long, help: "The server it is for (a glob; default: any server).")
-    var server: String = "*"
+    @OptionGroup var scope: ScopeOptions
 
     @Option(
       name: .long, parsing: .singleValue,
@@ -47,31 +39,11 @@ extension Warden {
     var confirm: [String] = []
 
     @Option(
-      name: .customLong("for"),
-      help: ArgumentHelp("How long it lasts: 90s, 30m, 8h, 2d, 1h30m.", valueName: "duration"))
-    var duration: String?
-
-    @Option(
-      name: .long,
-      help: ArgumentHelp("When it ends: 2026-11-24T18:00 (UTC unless an offset is given).", valueName: "time")
-    )
-    var until: String?
-
-    @Option(name: .long, help: "Why: shown to the agent and kept with the grant.")
-    var purpose: String
-
-    @Option(
       name: .long, help: ArgumentHelp("At most N calls per period, e.g. 100/1h.", valueName: "N/period"))
     var maxCalls: String?
 
     @Option(name: .long, help: ArgumentHelp("The grant this one narrows.", valueName: "grant"))
     var parent: String?
-
-    @Option(name: .long, help: "Who issues it (default: the OS user).")
-    var by: String?
-
-    @Flag(name: .long, help: "Print the whole grant as JSON.")
-    var json = false
 
     func run() throws {
       try reportingFailures {
@@ -79,13 +51,14 @@ extension Warden {
         let actions = try GrantInput.actions(allow, option: "--allow")
         let grant = Grant(
           id: GrantInput.newID(prefix: "g"), effect: .allow, actions: actions,
-          resources: try GrantInput.resources(on), agent: try GrantInput.name(agent, option: "--agent"),
-          server: try GrantInput.name(server, option: "--server"),
+          resources: try GrantInput.resources(scope.on),
+          agent: try GrantInput.name(scope.agent, option: "--agent"),
+          server: try GrantInput.name(scope.server, option: "--server"),
           confirm: confirm.isEmpty ? [] : try GrantInput.actions(confirm, option: "--confirm"),
-          purpose: try GrantInput.purpose(purpose), issuedBy: by ?? CommandEnvironment.userName,
+          purpose: try GrantInput.purpose(scope.purpose), issuedBy: scope.by ?? CommandEnvironment.userName,
           issuedAt: now,
           expiresAt: try GrantInput.expiry(
-            duration: duration, until: until, now: now, defaultMilliseconds: 8 * 3_600_000),
+            duration: scope.duration, until: scope.until, now: now, defaultMilliseconds: 8 * 3_600_000),
           rateLimit: try maxCalls.map(GrantInput.rateLimit), parentID: parent)
         let store = try CommandEnvironment.openStore()
         if let parentID = parent {
@@ -102,7 +75,7 @@ extension Warden {
         do { try store.insert(grant) } catch {
           throw CommandFailure("warden: could not save the grant: \(error)")
         }
-        printLine(json ? GrantFormatting.json(grant, now: now).text(pretty: true) : grant.id)
+        printLine(scope.json ? GrantFormatting.json(grant, now: now).text(pretty: true) : grant.id)
       }
     }
   }
@@ -114,7 +87,8 @@ extension Warden {
         Prints the new forbid's id. Without --for or --until a forbid lasts until revoked.
 
         Example:
-          warden deny --action '**' --on 'repo:/srv/prod/**' --purpose 'stay out of production'
+          warden deny --action '**' --on 'repo:/srv/prod/**' \\
+            --purpose 'stay out of production'
         """
     )
 
@@ -123,34 +97,7 @@ extension Warden {
       help: ArgumentHelp("Actions to forbid, comma-separated or repeated (globs).", valueName: "actions"))
     var action: [String] = []
 
-    @Option(
-      name: .long, parsing: .singleValue,
-      help: ArgumentHelp(
-        "A resource it covers (a glob); repeat for more. Omitted: every resource.", valueName: "resource"))
-    var on: [String] = []
-
-    @Option(name: .long, help: "The agent it is for (a glob; default: any agent).")
-    var agent: String = "*"
-
-    @Option(name: .long, help: "The server it is for (a glob; default: any server).")
-    var server: String = "*"
-
-    @Option(
-      name: .customLong("for"),
-      help: ArgumentHelp("How long it lasts (default: until revoked).", valueName: "duration"))
-    var duration: String?
-
-    @Option(name: .long, help: ArgumentHelp("When it ends.", valueName: "time"))
-    var until: String?
-
-    @Option(name: .long, help: "Why.")
-    var purpose: String
-
-    @Option(name: .long, help: "Who issues it (default: the OS user).")
-    var by: String?
-
-    @Flag(name: .long, help: "Print the whole forbid as JSON.")
-    var json = false
+    @OptionGroup var scope: ScopeOptions
 
     func run() throws {
       try reportingFailures {
@@ -158,17 +105,55 @@ extension Warden {
         let forbid = Grant(
           id: GrantInput.newID(prefix: "f"), effect: .forbid,
           actions: try GrantInput.actions(action, option: "--action"),
-          resources: try GrantInput.resources(on), agent: try GrantInput.name(agent, option: "--agent"),
-          server: try GrantInput.name(server, option: "--server"), purpose: try GrantInput.purpose(purpose),
-          issuedBy: by ?? CommandEnvironment.userName, issuedAt: now,
+          resources: try GrantInput.resources(scope.on),
+          agent: try GrantInput.name(scope.agent, option: "--agent"),
+          server: try GrantInput.name(scope.server, option: "--server"),
+          purpose: try GrantInput.purpose(scope.purpose),
+          issuedBy: scope.by ?? CommandEnvironment.userName, issuedAt: now,
           expiresAt: try GrantInput.expiry(
-            duration: duration, until: until, now: now, defaultMilliseconds: nil))
+            duration: scope.duration, until: scope.until, now: now, defaultMilliseconds: nil))
         let store = try CommandEnvironment.openStore()
         do { try store.insert(forbid) } catch {
           throw CommandFailure("warden: could not save the forbid: \(error)")
         }
-        printLine(json ? GrantFormatting.json(forbid, now: now).text(pretty: true) : forbid.id)
+        printLine(scope.json ? GrantFormatting.json(forbid, now: now).text(pretty: true) : forbid.id)
       }
     }
   }
+}
+
+/// What grants and forbids share: where they apply, how long, why, and who says so.
+struct ScopeOptions: ParsableArguments {
+  @Option(
+    name: .long, parsing: .singleValue,
+    help: ArgumentHelp(
+      "A resource it covers (a glob); repeat for more. Omitted: every resource.", valueName: "resource"))
+  var on: [String] = []
+
+  @Option(name: .long, help: "The agent it is for (a glob; default: any agent).")
+  var agent: String = "*"
+
+  @Option(name: .long, help: "The server it is for (a glob; default: any server).")
+  var server: String = "*"
+
+  @Option(
+    name: .customLong("for"),
+    help: ArgumentHelp(
+      "How long it lasts: 90s, 30m, 8h, 2d, 1h30m (a grant: 8h by default; a forbid: until revoked).",
+      valueName: "duration"))
+  var duration: String?
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp("When it ends: 2026-11-24T18:00 (UTC unless an offset is given).", valueName: "time"))
+  var until: String?
+
+  @Option(name: .long, help: "Why: kept with it and shown to the agent.")
+  var purpose: String
+
+  @Option(name: .long, help: "Who issues it (default: the OS user).")
+  var by: String?
+
+  @Flag(name: .long, help: "Print it whole, as JSON.")
+  var json = false
 }

@@ -137,22 +137,20 @@ public enum Authorizer {
     var considered: [Consideration] = []
     let relevant = grants.relevant(server: call.server, agent: call.agent)
 
+    /// Why a live grant or forbid for this server and agent does not apply to the action; nil when it does.
+    func whyNotApplicable(_ entry: GrantSet.Compiled) -> String? {
+      if !liveness.isLive(entry.grant) { return liveness.whyNotLive(entry.grant) }
+      if !entry.actions.contains(where: { $0.matches(scopes.action) }) {
+        return "for \(entry.grant.actions.joined(separator: ", ")), not \(scopes.action)"
+      }
+      return nil
+    }
+
     // Forbids first: any one that matches denies, whatever grants say.
     for entry in relevant where entry.grant.effect == .forbid {
       let forbid = entry.grant
-      guard liveness.isLive(forbid) else {
-        if explain {
-          considered.append(Consideration(grant: forbid, applied: false, note: liveness.whyNotLive(forbid)))
-        }
-        continue
-      }
-      guard entry.actions.contains(where: { $0.matches(scopes.action) }) else {
-        if explain {
-          considered.append(
-            Consideration(
-              grant: forbid, applied: false,
-              note: "for \(forbid.actions.joined(separator: ", ")), not \(scopes.action)"))
-        }
+      if let note = whyNotApplicable(entry) {
+        if explain { considered.append(Consideration(grant: forbid, applied: false, note: note)) }
         continue
       }
       let hit: Resource?
@@ -181,19 +179,8 @@ public enum Authorizer {
     var candidates: [GrantSet.Compiled] = []
     for entry in relevant where entry.grant.effect == .allow {
       let grant = entry.grant
-      guard liveness.isLive(grant) else {
-        if explain {
-          considered.append(Consideration(grant: grant, applied: false, note: liveness.whyNotLive(grant)))
-        }
-        continue
-      }
-      guard entry.actions.contains(where: { $0.matches(scopes.action) }) else {
-        if explain {
-          considered.append(
-            Consideration(
-              grant: grant, applied: false,
-              note: "for \(grant.actions.joined(separator: ", ")), not \(scopes.action)"))
-        }
+      if let note = whyNotApplicable(entry) {
+        if explain { considered.append(Consideration(grant: grant, applied: false, note: note)) }
         continue
       }
       if let limit = grant.rateLimit, let used = usage[grant.id], used >= limit.count {
