@@ -21,7 +21,7 @@ extension Warden {
           warden grant --parent g_abc123 --allow git.read \\
             --on 'repo:/home/me/app' --for 30m --purpose 'narrower, for a sub-agent'
 
-        A grant with --parent may only narrow its parent (actions, resources, agent, server, expiry, confirmations, rate limit); anything wider is refused with the reason. Revoking the parent revokes it.
+        A grant with --parent may only narrow its parent (actions, resources, agent, server, expiry, confirmations, rate limit); anything wider is refused with the reason. What it does not set it takes from the parent (resources, agent, server, confirmations, rate limit, and an expiry no later than the parent's). Revoking the parent revokes it.
         """
     )
 
@@ -49,26 +49,35 @@ extension Warden {
       try reportingFailures {
         let now = CommandEnvironment.now()
         let actions = try GrantInput.actions(allow, option: "--allow")
-        let grant = Grant(
-          id: GrantInput.newID(prefix: "g"), effect: .allow, actions: actions,
-          resources: try GrantInput.resources(scope.on),
-          agent: try GrantInput.name(scope.agent, option: "--agent"),
-          server: try GrantInput.name(scope.server, option: "--server"),
-          confirm: confirm.isEmpty ? [] : try GrantInput.actions(confirm, option: "--confirm"),
-          purpose: try GrantInput.purpose(scope.purpose), issuedBy: scope.by ?? CommandEnvironment.userName,
-          issuedAt: now,
-          expiresAt: try GrantInput.expiry(
-            duration: scope.duration, until: scope.until, now: now, defaultMilliseconds: 8 * 3_600_000),
-          rateLimit: try maxCalls.map(GrantInput.rateLimit), parentID: parent)
         let store = try CommandEnvironment.openStore()
+        // A narrowed grant inherits what it does not restrict further from its parent.
+        var parentGrant: Grant?
         if let parentID = parent {
-          guard let parentGrant = try? store.grant(id: parentID) else {
+          guard let found = try? store.grant(id: parentID) else {
             throw CommandFailure("warden: no grant '\(parentID)' to narrow")
           }
+          parentGrant = found
+        }
+        var expiresAt = try GrantInput.expiry(
+          duration: scope.duration, until: scope.until, now: now, defaultMilliseconds: 8 * 3_600_000)
+        if scope.duration == nil, scope.until == nil, let parentExpiry = parentGrant?.expiresAt {
+          expiresAt = min(expiresAt ?? parentExpiry, parentExpiry)
+        }
+        let confirmed = confirm.isEmpty ? [] : try GrantInput.actions(confirm, option: "--confirm")
+        let grant = Grant(
+          id: GrantInput.newID(prefix: "g"), effect: .allow, actions: actions,
+          resources: scope.on.isEmpty ? parentGrant?.resources ?? [] : try GrantInput.resources(scope.on),
+          agent: try GrantInput.name(scope.agent ?? parentGrant?.agent ?? "*", option: "--agent"),
+          server: try GrantInput.name(scope.server ?? parentGrant?.server ?? "*", option: "--server"),
+          confirm: confirmed + (parentGrant?.confirm ?? []).filter { !confirmed.contains($0) },
+          purpose: try GrantInput.purpose(scope.purpose), issuedBy: scope.by ?? CommandEnvironment.userName,
+          issuedAt: now, expiresAt: expiresAt,
+          rateLimit: try maxCalls.map(GrantInput.rateLimit) ?? parentGrant?.rateLimit, parentID: parent)
+        if let parentGrant {
           let problems = Narrowing.problems(child: grant, parent: parentGrant, now: now)
           if !problems.isEmpty {
             throw CommandFailure(
-              "warden: refused: a grant with --parent may only narrow \(parentID):\n"
+              "warden: refused: a grant with --parent may only narrow \(parentGrant.id):\n"
                 + problems.map { "  - \($0)" }.joined(separator: "\n"))
           }
         }
@@ -106,8 +115,8 @@ extension Warden {
           id: GrantInput.newID(prefix: "f"), effect: .forbid,
           actions: try GrantInput.actions(action, option: "--action"),
           resources: try GrantInput.resources(scope.on),
-          agent: try GrantInput.name(scope.agent, option: "--agent"),
-          server: try GrantInput.name(scope.server, option: "--server"),
+          agent: try GrantInput.name(scope.agent ?? "*", option: "--agent"),
+          server: try GrantInput.name(scope.server ?? "*", option: "--server"),
           purpose: try GrantInput.purpose(scope.purpose),
           issuedBy: scope.by ?? CommandEnvironment.userName, issuedAt: now,
           expiresAt: try GrantInput.expiry(
@@ -130,11 +139,11 @@ struct ScopeOptions: ParsableArguments {
       "A resource it covers (a glob); repeat for more. Omitted: every resource.", valueName: "resource"))
   var on: [String] = []
 
-  @Option(name: .long, help: "The agent it is for (a glob; default: any agent).")
-  var agent: String = "*"
+  @Option(name: .long, help: "The agent it is for (a glob; default: any agent, or the parent's).")
+  var agent: String?
 
-  @Option(name: .long, help: "The server it is for (a glob; default: any server).")
-  var server: String = "*"
+  @Option(name: .long, help: "The server it is for (a glob; default: any server, or the parent's).")
+  var server: String?
 
   @Option(
     name: .customLong("for"),
