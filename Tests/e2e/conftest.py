@@ -1,5 +1,11 @@
 """Shared fixtures and process helpers of warden's end-to-end suite.
 
+Isolation: every test runs with its own empty warden home. The autouse fixture `warden_home` points
+WARDEN_HOME (and XDG_STATE_HOME, in case WARDEN_HOME were ever ignored) at a fresh 0700 directory
+under the test's tmp_path, in this process's environment, so every warden the suite starts (through
+`spawn`, `child_env()`, the SDK's stdio client or `warden_cli`) uses it and none can reach the real
+~/.local/state/warden. A session fixture checks that the real store was not touched.
+
 Everything here drives real processes over real pipes; nothing is mocked. Every blocking operation
 takes a timeout, so a hang fails the test that caused it instead of blocking the suite (pytest-timeout
 is not assumed to be installed).
@@ -18,6 +24,7 @@ import base64
 import json
 import os
 import queue
+import re
 import shlex
 import shutil
 import signal
@@ -38,6 +45,11 @@ LIFECYCLE = SERVERS_DIR / "lifecycle.py"
 # Default bound for one expected line. Generous because a debug build of warden and a Python server
 # start on a loaded CI machine; a correct run never waits for it.
 LINE_TIMEOUT = 10.0
+
+FIXTURE_MANIFESTS = E2E_DIR / "fixtures" / "manifests"
+# Manifests of the fixture servers (each declares every tool its tests call, see the files).
+LIFECYCLE_MANIFEST = FIXTURE_MANIFESTS / "lifecycle.yaml"
+ECHO_MANIFEST = FIXTURE_MANIFESTS / "echo.yaml"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -133,6 +145,189 @@ def child_env(**extra: str) -> dict[str, str]:
     env.pop("WARDEN_LOG", None)
     env.update(extra)
     return env
+
+
+# --------------------------------------------------------------------------------------------------
+# Warden's home and its command line
+
+
+def _real_store_state() -> dict:
+    """What the real (default) warden home looks like: the paths that exist and their mtimes."""
+    state_home = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    home = Path(state_home) / "warden"
+    state = {}
+    for path in (home, home / "warden.db", home / "warden.db-wal"):
+        try:
+            state[str(path)] = path.stat().st_mtime_ns
+        except OSError:
+            state[str(path)] = None
+    return state
+
+
+@pytest.fixture(scope="session", autouse=True)
+def real_store_untouched():
+    """Fails the session if any test created or changed the real ~/.local/state/warden."""
+    before = _real_store_state()
+    yield
+    after = _real_store_state()
+    assert after == before, f"the suite touched the real warden home: {before} -> {after}"
+
+
+@pytest.fixture(autouse=True)
+def warden_home(tmp_path_factory, monkeypatch) -> Path:
+    """A fresh, empty warden home (mode 0700) for this test, set as WARDEN_HOME in the environment."""
+    base = tmp_path_factory.mktemp("warden-home")
+    home = base / "home"
+    home.mkdir(mode=0o700)
+    home.chmod(0o700)
+    state = base / "xdg-state"
+    state.mkdir(mode=0o700)
+    monkeypatch.setenv("WARDEN_HOME", str(home))
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    return home
+
+
+def warden_cli(warden_bin: Path, *args, timeout: float = 20.0, env: dict | None = None, check: bool = False):
+    """Runs `warden ARGS...` (the CLI, not `run`) and returns the CompletedProcess (text mode)."""
+    result = subprocess.run(
+        [str(warden_bin), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env if env is not None else child_env(),
+        stdin=subprocess.DEVNULL,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"warden {' '.join(map(str, args))} exited {result.returncode}\nstdout: {result.stdout}\nstderr: {result.stderr}"
+        )
+    return result
+
+
+GRANT_ID = re.compile(r"^g_[a-z0-9]{16}$")
+FORBID_ID = re.compile(r"^f_[a-z0-9]{16}$")
+
+
+@pytest.fixture
+def grant(warden_bin):
+    """Issues a grant and returns its id: `grant("--server", "git", "--allow", "git.read", purpose="...")`."""
+
+    def issue(*args, purpose: str = "end-to-end tests", env: dict | None = None) -> str:
+        result = warden_cli(warden_bin, "grant", *args, "--purpose", purpose, env=env, check=True)
+        grant_id = result.stdout.strip()
+        assert GRANT_ID.match(grant_id), f"warden grant printed {result.stdout!r}"
+        return grant_id
+
+    return issue
+
+
+@pytest.fixture
+def forbid(warden_bin):
+    """Issues a forbid (`warden deny`) and returns its id."""
+
+    def issue(*args, purpose: str = "end-to-end tests", env: dict | None = None) -> str:
+        result = warden_cli(warden_bin, "deny", *args, "--purpose", purpose, env=env, check=True)
+        forbid_id = result.stdout.strip()
+        assert FORBID_ID.match(forbid_id), f"warden deny printed {result.stdout!r}"
+        return forbid_id
+
+    return issue
+
+
+# --------------------------------------------------------------------------------------------------
+# Warden's documented amendments of server results (see ResultAmender): removing them, and only them
+
+DELEGATION_META = "dev.warden/delegation"
+DECISION_META = "dev.warden/decision"
+SUMMARY_START = "Warden enforces a human's delegation on this server"
+MARKS = {
+    "delegated": "[warden: delegated]",
+    "needs-confirmation": "[warden: needs a human's confirmation for each call]",
+    "not-delegated": "[warden: not delegated; calls will be denied]",
+}
+_MARK_AT_END = re.compile(r"\[warden: [^\]]*\]\Z")
+MISSING = object()
+
+
+def strip_tool_list(result: dict) -> tuple[dict, dict]:
+    """A tools/list result without warden's marks, and the marks: {tool: {"note", "status", "action"?}}.
+
+    Each tool must carry exactly one mark: a description ending in "\n\n[warden: ...]" (or being just
+    the mark, when the server gave none) and `_meta["dev.warden/delegation"]`. Key order is kept, so
+    comparing json.dumps of the stripped result with the server's own bytes also checks the order.
+    """
+    result = json.loads(json.dumps(result))
+    marks = {}
+    for tool in result.get("tools", []):
+        description = tool.get("description")
+        assert isinstance(description, str), f"tool {tool.get('name')} has no description: {tool}"
+        found = _MARK_AT_END.search(description)
+        assert found, f"tool {tool.get('name')}: no [warden: ...] mark at the end of {description!r}"
+        if found.start() == 0:
+            del tool["description"]
+        else:
+            assert description[found.start() - 2 : found.start()] == "\n\n", description
+            tool["description"] = description[: found.start() - 2]
+        meta = tool.get("_meta")
+        assert isinstance(meta, dict) and DELEGATION_META in meta, f"tool {tool.get('name')}: no {DELEGATION_META}"
+        delegation = meta.pop(DELEGATION_META)
+        assert set(delegation) <= {"status", "action"}, delegation
+        if not meta:
+            del tool["_meta"]
+        marks[tool["name"]] = {"note": found.group(0), **delegation}
+    return result, marks
+
+
+def strip_handshake(result: dict, original_list_changed=MISSING) -> tuple[dict, dict]:
+    """An initialize / server/discover result without warden's amendments, and what they were.
+
+    Warden appends a delegation summary to `instructions` ("\n\n" + summary, or the summary alone) and
+    sets capabilities.tools.listChanged to true; `original_list_changed` is the server's own value
+    (MISSING: the server had none), which the stripped result gets back.
+    """
+    result = json.loads(json.dumps(result))
+    instructions = result.get("instructions")
+    assert isinstance(instructions, str), f"no instructions: {result}"
+    start = instructions.find(SUMMARY_START)
+    assert start >= 0, f"no delegation summary in instructions: {instructions!r}"
+    summary = instructions[start:]
+    if start == 0:
+        del result["instructions"]
+    else:
+        assert instructions[start - 2 : start] == "\n\n", instructions
+        result["instructions"] = instructions[: start - 2]
+    amendments = {"summary": summary}
+    tools = result.get("capabilities", {}).get("tools")
+    if isinstance(tools, dict):
+        amendments["listChanged"] = tools.get("listChanged", MISSING)
+        if original_list_changed is MISSING:
+            tools.pop("listChanged", None)
+        else:
+            tools["listChanged"] = original_list_changed
+    return result, amendments
+
+
+# The actions of the built-in manifests (manifests/*.yaml), tool by tool, and the destructive tools.
+GIT_ACTIONS = {
+    "git_status": "git.read", "git_diff_unstaged": "git.read", "git_diff_staged": "git.read",
+    "git_diff": "git.read", "git_log": "git.read", "git_show": "git.read", "git_branch": "git.read",
+    "git_add": "git.write", "git_commit": "git.commit", "git_create_branch": "git.branch",
+    "git_checkout": "git.checkout", "git_reset": "git.reset",
+}
+TIME_ACTIONS = {"get_current_time": "time.read", "convert_time": "time.read"}
+FETCH_ACTIONS = {"fetch": "web.fetch"}
+MAILBOX_ACTIONS = {
+    "list_messages": "mail.list", "read_message": "mail.read", "move_message": "mail.move",
+    "archive_message": "mail.archive", "delete_message": "mail.delete", "send_message": "mail.send",
+}
+DESTRUCTIVE = {"git_reset", "delete_message"}
+
+
+def expected_marks(status: str, action: str | None) -> dict:
+    mark = {"note": MARKS[status], "status": status}
+    if action is not None:
+        mark["action"] = action
+    return mark
 
 
 # --------------------------------------------------------------------------------------------------

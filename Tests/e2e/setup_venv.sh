@@ -32,4 +32,4 @@ fi
 "$venv/bin/python" -m pip install --disable-pip-version-check --quiet --upgrade pip
 "$venv/bin/python" -m pip install --disable-pip-version-check --quiet -r "$req"
 echo "$want" > "$stamp"
-echo "$venv is ready: $("$venv/bin/python" -m pip --disable-pip-version-check list 2>/dev/null | grep -Ei '^(mcp|mcp-server-git|mcp-server-time|pytest) ' | tr -s ' ' | paste -sd, -)"
+echo "$venv is ready: $("$venv/bin/python" -m pip --disable-pip-version-check list 2>/dev/null | grep -Ei '^(mcp|mcp-server-git|mcp-server-time|mcp-server-fetch|pytest) ' | tr -s ' ' | paste -sd, -)"

@@ -4,7 +4,18 @@ Each test runs one scripted session with the official Python SDK (mcp 2.3.0) aga
 once directly and once through `warden run --`, in both protocol eras, and asserts that everything
 the client observed (negotiated version, server info, capabilities, every result and every error) is
 identical. Nothing is normalized except values that legitimately differ between two runs, each named
-where it is done.
+where it is done, and warden's documented amendments, which are removed and checked separately.
+
+Warden enforces a delegation on every tools/call, so each test first issues a grant (in the test's own
+temporary store) covering every call its script makes. Two kinds of call cannot be covered by any
+grant, by design: a call to a tool the manifest does not declare ("unknown tool") and a call whose
+arguments do not fit the manifest ("missing argument"). Through warden those are answered by warden
+itself (checked below: a tool result with isError and the reason, and the server never sees them);
+everything else must be identical. Warden's amendments (see ResultAmender): each tools/list tool's
+description gets "\n\n[warden: ...]" and _meta["dev.warden/delegation"], an initialize or
+server/discover result gets the delegation summary appended to `instructions` and
+capabilities.tools.listChanged = true. Results of allowed tools/call requests are not amended at all:
+on the wire they are byte-identical.
 """
 
 from __future__ import annotations
@@ -19,7 +30,20 @@ from typing import Any, Awaitable, Callable
 import anyio
 import pytest
 
-from conftest import SERVERS_DIR, child_env
+from conftest import (
+    DECISION_META,
+    DESTRUCTIVE,
+    GIT_ACTIONS,
+    MAILBOX_ACTIONS,
+    MISSING,
+    SERVERS_DIR,
+    SUMMARY_START,
+    TIME_ACTIONS,
+    child_env,
+    expected_marks,
+    strip_handshake,
+    strip_tool_list,
+)
 
 TAP = SERVERS_DIR / "tap.py"
 
@@ -101,17 +125,23 @@ def wire(prefix: Path) -> dict[str, bytes]:
     return {d: Path(f"{prefix}.{d}").read_bytes() if Path(f"{prefix}.{d}").exists() else b"" for d in ("c2s", "s2c")}
 
 
-def run_both(warden_bin: Path, command: list[str], mode: str, script: Script, env: dict[str, str], taps: Path):
+def run_both(
+    warden_bin: Path, server: str, command: list[str], mode: str, script: Script, env: dict[str, str], taps: Path
+):
     """The session directly and through warden, with byte taps on every hop.
 
     Direct:   SDK -> tap(direct) -> server
-    Proxied:  SDK -> tap(outer) -> warden run -- tap(inner) -> server
+    Proxied:  SDK -> tap(outer) -> warden run --server NAME -- tap(inner) -> server
 
+    (--server: warden would otherwise name the server after the tap's interpreter and find no manifest.)
     Returns what the SDK saw in each run and the bytes of each hop.
     """
     direct = run_session(tapped(taps / "direct", command), mode, script, env)
     proxied = run_session(
-        tapped(taps / "outer", [warden_bin, "run", "--", *tapped(taps / "inner", command)]), mode, script, env
+        tapped(taps / "outer", [warden_bin, "run", "--server", server, "--", *tapped(taps / "inner", command)]),
+        mode,
+        script,
+        env,
     )
     return direct, proxied, {name: wire(taps / name) for name in ("direct", "outer", "inner")}
 
@@ -128,17 +158,79 @@ def assert_era_on_the_wire(hops: dict[str, dict[str, bytes]], mode: str) -> None
         assert meta.get("io.modelcontextprotocol/protocolVersion") == "2026-07-28", first
 
 
-def assert_wire_identical(hops: dict[str, dict[str, bytes]], mask=lambda data: data) -> None:
-    """Byte-level identity of the session: warden forwarded each byte both ways, and the proxied
-    session is the direct one. `mask` hides only values that legitimately differ between two runs."""
+def _lines(data: bytes) -> list[bytes]:
+    lines = data.split(b"\n")
+    assert lines[-1] == b"", f"unterminated last line on a hop: {lines[-1][:200]!r}"
+    return [line + b"\n" for line in lines[:-1]]
+
+
+def _key(message: dict) -> str:
+    return json.dumps(message.get("id"))
+
+
+def assert_wire_identical(hops: dict[str, dict[str, bytes]], denied: dict[str, str], mask=lambda data: data) -> None:
+    """Byte-level identity of the session: warden forwarded each byte both ways, except its documented
+    amendments and the calls it denied, and the proxied session is the direct one. `denied` maps the
+    calls warden must deny by design, (tool name, JSON of the arguments with sorted keys), to the reason; `mask` hides only values that
+    legitimately differ between two runs."""
     outer, inner, direct = hops["outer"], hops["inner"], hops["direct"]
     assert outer["c2s"] and outer["s2c"], "the tap recorded nothing"
-    # Same session, two hops: exactly the same bytes on both sides of warden, no mask.
-    assert inner["c2s"] == outer["c2s"], "the server did not receive exactly the bytes the client sent"
-    assert outer["s2c"] == inner["s2c"], "the client did not receive exactly the bytes the server sent"
-    # Two sessions: the client sent the same bytes and got the same bytes back.
+    # The client sent the same bytes in both runs.
     assert outer["c2s"] == direct["c2s"], "the SDK's own bytes differ between the runs"
-    assert mask(outer["s2c"]) == mask(direct["s2c"]), "the server's answers differ through warden"
+
+    client_lines = _lines(outer["c2s"])
+    methods, denied_ids = {}, {}
+    for line in client_lines:
+        message = json.loads(line)
+        if "method" in message and "id" in message:
+            methods[_key(message)] = message["method"]
+            call = (message["params"]["name"], json.dumps(message["params"].get("arguments", {}), sort_keys=True)) if message["method"] == "tools/call" else None
+            if call in denied:
+                denied_ids[_key(message)] = denied[call]
+    assert len(denied_ids) == len(denied), (denied_ids, denied)
+
+    # Client -> server: every line but the denied calls, exactly as sent, nothing else.
+    forwarded = [line for line in client_lines if _key(json.loads(line)) not in denied_ids or "method" not in json.loads(line)]
+    assert _lines(inner["c2s"]) == forwarded, "the server did not receive exactly the bytes the client sent (less the denied calls)"
+
+    # Server -> client: warden's answers to the denied calls, and the server's lines, in order, as sent
+    # except the amended results.
+    from_server = _lines(inner["s2c"])
+    to_client = _lines(outer["s2c"])
+    refusals = [line for line in to_client if "method" not in json.loads(line) and _key(json.loads(line)) in denied_ids]
+    assert len(refusals) == len(denied_ids), refusals
+    for line in refusals:
+        message = json.loads(line)
+        assert message["result"]["isError"] is True, message
+        assert message["result"]["_meta"][DECISION_META]["reason"] == denied_ids[_key(message)], message
+    relayed = [line for line in to_client if line not in refusals]
+    assert len(relayed) == len(from_server), "warden added or dropped lines from the server"
+    amended = 0
+    for through, original_line in zip(relayed, from_server):
+        original = json.loads(original_line)
+        method = methods.get(_key(original)) if "method" not in original else None
+        if method not in ("initialize", "server/discover", "tools/list") or "result" not in original:
+            assert through == original_line, "a server line changed on its way through warden"
+            continue
+        amended += 1
+        message = json.loads(through)
+        assert list(message) == ["jsonrpc", "id", "result"] and message["id"] == original["id"], message
+        if method == "tools/list":
+            stripped, _ = strip_tool_list(message["result"])
+        else:
+            tools = original["result"].get("capabilities", {}).get("tools", {})
+            stripped, amendments = strip_handshake(message["result"], tools.get("listChanged", MISSING))
+            assert amendments.get("listChanged") is True, amendments
+        # With the amendments removed: the server's result, the same members in the same order.
+        assert json.dumps(stripped, ensure_ascii=False) == json.dumps(original["result"], ensure_ascii=False)
+    assert amended >= 1, "no amended result was checked"
+
+    # Two sessions: the server said the same through warden as directly (where it also answered the
+    # calls warden denied, since nothing stopped them).
+    direct_server = [line for line in _lines(direct["s2c"]) if _key(json.loads(line)) not in denied_ids]
+    assert [mask(line) for line in from_server] == [mask(line) for line in direct_server], (
+        "the server's answers differ through warden"
+    )
 
 
 def assert_identical(direct: dict, proxied: dict) -> None:
@@ -152,6 +244,62 @@ def assert_identical(direct: dict, proxied: dict) -> None:
 
         diff = "\n".join(difflib.unified_diff(a, b, "direct", "through warden", lineterm="", n=2))
         raise AssertionError(f"the session differs through warden:\n{diff[:6000]}")
+
+
+def take_denied(proxied: dict, direct: dict, denied: dict[str, str]) -> None:
+    """Removes the steps warden denies by design from both runs, after checking them: directly, the
+    server's own error; through warden, a tool result with isError and warden's reason."""
+    for name, reason in denied.items():
+        through = next(step for step in proxied["steps"] if step[0] == name)
+        own = next(step for step in direct["steps"] if step[0] == name)
+        assert through[1] == "result" and through[2]["isError"] is True, through
+        decision = through[2]["_meta"][DECISION_META]
+        assert decision["reason"] == reason and decision["verdict"] == "deny", decision
+        assert "Warden denied this call" in through[2]["content"][0]["text"], through
+        assert own != through, own
+        proxied["steps"].remove(through)
+        direct["steps"].remove(own)
+
+
+def marks_for(actions: dict[str, str], granted: set[str] | None = None):
+    """The mark each tool must carry under a grant of the actions `granted` (None: every action):
+    delegated, or needing confirmation when destructive; not delegated when its action is not
+    granted, and without an action when the manifest does not declare the tool."""
+
+    def expect(name: str) -> dict:
+        if name not in actions:
+            return expected_marks("not-delegated", None)
+        if granted is not None and actions[name] not in granted:
+            return expected_marks("not-delegated", actions[name])
+        return expected_marks("needs-confirmation" if name in DESTRUCTIVE else "delegated", actions[name])
+
+    return expect
+
+
+def strip_client_view(proxied: dict, direct: dict, server: str, expect_mark, purpose: str) -> dict:
+    """What the SDK saw through warden with warden's amendments removed, after checking each of them:
+    the delegation summary (naming the server and the grant's purpose), listChanged, and the mark on
+    every tool (`expect_mark(name)`, see marks_for)."""
+    proxied = json.loads(json.dumps(proxied))
+    if direct["instructions"] is not None or proxied["instructions"] is not None:
+        stripped, amendments = strip_handshake(
+            {"instructions": proxied["instructions"], "capabilities": proxied["capabilities"]},
+            (direct["capabilities"] or {}).get("tools", {}).get("listChanged", MISSING),
+        )
+        summary = amendments["summary"]
+        assert summary.startswith(f"{SUMMARY_START} ('{server}')"), summary
+        assert purpose in summary and "In force:" in summary, summary
+        assert amendments.get("listChanged") is True, amendments
+        proxied["instructions"] = stripped.get("instructions")
+        proxied["capabilities"] = stripped["capabilities"]
+    for index, step in enumerate(proxied["steps"]):
+        if step[0].startswith("tools/list"):
+            stripped, marks = strip_tool_list(step[2])
+            assert marks, "tools/list listed no tools"
+            for name, mark in marks.items():
+                assert mark == expect_mark(name), (name, mark)
+            proxied["steps"][index] = [*step[:2], stripped]
+    return proxied
 
 
 # --------------------------------------------------------------------------------------------------
@@ -182,11 +330,27 @@ def git_script(repo: Path) -> Script:
     return script
 
 
+# Steps of the scripts that no grant can cover (see the module's docstring), by tool, with warden's reason.
+GIT_DENIED = {"missing argument": ("git_log", {}, "bad-arguments"), "unknown tool": ("no_such_tool", {}, "undeclared")}
+TIME_DENIED = {"unknown tool": ("no_such_tool", {}, "undeclared")}
+MAILBOX_DENIED = TIME_DENIED
+
+
+def steps_denied(denied: dict) -> dict[str, str]:
+    return {step: reason for step, (_, _, reason) in denied.items()}
+
+
+def tools_denied(denied: dict) -> dict[tuple, str]:
+    return {(tool, json.dumps(arguments, sort_keys=True)): reason for tool, arguments, reason in denied.values()}
+
+
 @pytest.mark.parametrize(("mode", "version"), ERAS)
-def test_git_server_identical_through_warden(warden_bin, git_server_bin, git_repo, tmp_path, mode, version):
+def test_git_server_identical_through_warden(warden_bin, git_server_bin, git_repo, tmp_path, grant, mode, version):
+    purpose = "identity test: every git tool the script calls"
+    grant("--server", "git", "--allow", "git.**", purpose=purpose)
     env = child_env()
     command = [git_server_bin, "--repository", str(git_repo)]
-    direct, proxied, hops = run_both(warden_bin, command, mode, git_script(git_repo), env, tmp_path)
+    direct, proxied, hops = run_both(warden_bin, "git", command, mode, git_script(git_repo), env, tmp_path)
 
     assert direct["protocol_version"] == version
     if mode != "2026-07-28":  # a pinned session never asks the server who it is
@@ -201,8 +365,9 @@ def test_git_server_identical_through_warden(warden_bin, git_server_bin, git_rep
     assert steps["missing argument"][2]["isError"] is True
     assert steps["unknown tool"][1:3] == ("error", -32602)
 
-    assert_identical(direct, proxied)
-    assert_wire_identical(hops)
+    take_denied(proxied, direct, steps_denied(GIT_DENIED))
+    assert_identical(direct, strip_client_view(proxied, direct, "git", marks_for(GIT_ACTIONS), purpose))
+    assert_wire_identical(hops, tools_denied(GIT_DENIED))
     assert_era_on_the_wire(hops, mode)
 
 
@@ -258,10 +423,12 @@ def time_script() -> Script:
 
 
 @pytest.mark.parametrize(("mode", "version"), ERAS)
-def test_time_server_identical_through_warden(warden_bin, time_server_bin, tmp_path, mode, version):
+def test_time_server_identical_through_warden(warden_bin, time_server_bin, tmp_path, grant, mode, version):
+    purpose = "identity test: read the clock"
+    grant("--server", "time", "--allow", "time.**", purpose=purpose)
     env = child_env()
     command = [time_server_bin, "--local-timezone", "UTC"]
-    direct, proxied, hops = run_both(warden_bin, command, mode, time_script(), env, tmp_path)
+    direct, proxied, hops = run_both(warden_bin, "time", command, mode, time_script(), env, tmp_path)
 
     assert direct["protocol_version"] == version
     if mode != "2026-07-28":
@@ -272,9 +439,10 @@ def test_time_server_identical_through_warden(warden_bin, time_server_bin, tmp_p
     assert steps["bad timezone"][2]["isError"] is True
     assert steps["unknown tool"][1:3] == ("error", -32602)
 
-    assert_identical(direct, proxied)
+    take_denied(proxied, direct, steps_denied(TIME_DENIED))
+    assert_identical(direct, strip_client_view(proxied, direct, "time", marks_for(TIME_ACTIONS), purpose))
     # The wall-clock readings are the only bytes allowed to differ (see normalize_current_time).
-    assert_wire_identical(hops, mask=lambda data: ISO_DATETIME_BYTES.sub(b"<now>", data))
+    assert_wire_identical(hops, tools_denied(TIME_DENIED), mask=lambda data: ISO_DATETIME_BYTES.sub(b"<now>", data))
     assert_era_on_the_wire(hops, mode)
 
 
@@ -341,7 +509,9 @@ def mailbox_script() -> Script:
 
 
 @pytest.mark.parametrize(("mode", "version"), ERAS)
-def test_mailbox_server_identical_through_warden(warden_bin, mailbox_bin, tmp_path, mode, version):
+def test_mailbox_server_identical_through_warden(warden_bin, mailbox_bin, tmp_path, grant, mode, version):
+    purpose = "identity test: list and read the mailbox"
+    grant("--server", "mailbox", "--allow", "mail.list,mail.read", purpose=purpose)
     env = child_env()
     # Each run gets its own freshly seeded mailbox, so neither run can see the other's effects.
     direct_box, proxied_box = tmp_path / "direct-box", tmp_path / "proxied-box"
@@ -351,7 +521,9 @@ def test_mailbox_server_identical_through_warden(warden_bin, mailbox_bin, tmp_pa
     if direct["protocol_version"] != version:
         pytest.skip(f"warden-example-mailbox negotiated {direct['protocol_version']} when asked for {version}")
     inner = tapped(tmp_path / "inner", [mailbox_bin, "--mailbox", proxied_box, "--seed"])
-    proxied = run_session(tapped(tmp_path / "outer", [warden_bin, "run", "--", *inner]), mode, mailbox_script(), env)
+    proxied = run_session(
+        tapped(tmp_path / "outer", [warden_bin, "run", "--server", "mailbox", "--", *inner]), mode, mailbox_script(), env
+    )
     hops = {name: wire(tmp_path / name) for name in ("direct", "outer", "inner")}
     steps = {s[0]: s for s in direct["steps"]}
     reads = [s for name, s in steps.items() if name.endswith(" first")]
@@ -360,6 +532,14 @@ def test_mailbox_server_identical_through_warden(warden_bin, mailbox_bin, tmp_pa
     # Paths in results would name the two different mailbox directories; make them one name. This is
     # the only difference the two runs are allowed to have.
     proxied = json.loads(json.dumps(proxied).replace(str(proxied_box), str(direct_box)))
-    assert_identical(direct, proxied)
-    assert_wire_identical(hops, mask=lambda data: data.replace(str(proxied_box).encode(), str(direct_box).encode()))
+    take_denied(proxied, direct, steps_denied(MAILBOX_DENIED))
+    # The grant covers listing and reading only: the other declared tools are marked not delegated.
+    expect = marks_for(MAILBOX_ACTIONS, granted={"mail.list", "mail.read"})
+    assert_identical(direct, strip_client_view(proxied, direct, "mailbox", expect, purpose))
+    assert_wire_identical(
+        hops,
+        tools_denied(MAILBOX_DENIED),
+        mask=lambda data: data.replace(str(proxied_box).encode(), str(direct_box).encode()),
+    )
     assert_era_on_the_wire(hops, mode)
+

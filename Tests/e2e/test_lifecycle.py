@@ -2,6 +2,9 @@
 
 The server is servers/lifecycle.py, which logs what happens to it (start, requests, stdin EOF, signals,
 exit) to a file, so a test can prove that warden closed its stdin or passed a signal on.
+
+Its tools/call requests go through warden's enforcement: warden runs with the fixture manifest
+fixtures/manifests/lifecycle.yaml and each test's (temporary) store holds a grant for them.
 """
 
 from __future__ import annotations
@@ -15,7 +18,16 @@ import time
 
 import pytest
 
-from conftest import ECHO_RAW, LIFECYCLE, assert_error, log_events, pid_gone, python_server, wait_for
+from conftest import (
+    ECHO_RAW,
+    LIFECYCLE,
+    LIFECYCLE_MANIFEST,
+    assert_error,
+    log_events,
+    pid_gone,
+    python_server,
+    wait_for,
+)
 
 SERVER_EXITED = -32098
 
@@ -25,14 +37,20 @@ def call(id, tool: str, **arguments) -> dict:
 
 
 @pytest.fixture
-def lifecycle(warden, tmp_path):
-    """warden over lifecycle.py: `proc, log = lifecycle(warden_options, server_flags)`; waits for the start."""
+def lifecycle(warden, grant, tmp_path):
+    """warden over lifecycle.py: `proc, log = lifecycle(warden_options, server_flags)`; waits for the start.
+
+    Warden gets the fixture manifest, and the store a grant for every lifecycle tool, so that the
+    tools/call requests of these tests reach the server.
+    """
 
     count = itertools.count(1)
+    grant("--server", "lifecycle", "--allow", "fixture.**", purpose="lifecycle tests call every fixture tool")
 
     def start(options: list | None = None, flags: list | None = None, **kwargs):
         log = tmp_path / f"server-{next(count)}.log"
-        proc = warden(options or [], python_server(LIFECYCLE, "--log", log, *(flags or [])), **kwargs)
+        options = ["--manifest", LIFECYCLE_MANIFEST, *(options or [])]
+        proc = warden(options, python_server(LIFECYCLE, "--log", log, *(flags or [])), **kwargs)
         wait_for(lambda: any(e.startswith("start") for e in log_events(log)), timeout=10, what="the server to start")
         return proc, log
 
@@ -125,7 +143,9 @@ def test_command_that_cannot_start_exits_127_with_one_stderr_line(warden, tmp_pa
     else:
         command = [str(tmp_path)]
     started = time.monotonic()
-    proc = warden([], [*command, "--some-arg"])
+    # With a manifest, so that warden has nothing else to say (without one it warns, at start, that
+    # every tools/call will be denied).
+    proc = warden(["--manifest", LIFECYCLE_MANIFEST], [*command, "--some-arg"])
     status = proc.wait(timeout=10)
     elapsed = time.monotonic() - started
     assert status == 127, f"status {status}, stderr {proc.stderr_text()!r}"

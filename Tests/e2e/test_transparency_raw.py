@@ -17,7 +17,22 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ECHO_RAW, b64, child_env, python_server, recorded_lines
+from conftest import (
+    ECHO_MANIFEST,
+    ECHO_RAW,
+    MISSING,
+    SUMMARY_START,
+    b64,
+    child_env,
+    DESTRUCTIVE,
+    GIT_ACTIONS,
+    TIME_ACTIONS,
+    expected_marks,
+    python_server,
+    recorded_lines,
+    strip_handshake,
+    strip_tool_list,
+)
 
 # Client -> server lines that are valid JSON-RPC but unusual in every way a re-encoder would change.
 ODD_CLIENT_LINES = [
@@ -51,9 +66,12 @@ def echo_request_ids(lines: list[bytes]) -> list:
     return ids
 
 
-def test_client_lines_reach_the_server_byte_for_byte(warden, tmp_path):
+def test_client_lines_reach_the_server_byte_for_byte(warden, grant, tmp_path):
     record = tmp_path / "record"
-    proc = warden([], python_server(ECHO_RAW, "--record", record))
+    # The first line is a tools/call of tool "x": declared by the fixture manifest and granted, so
+    # warden lets it through (and must forward it as the exact bytes received, like every other line).
+    grant("--server", "echo", "--allow", "fixture.echo", purpose="the transparency test calls tool x")
+    proc = warden(["--manifest", ECHO_MANIFEST], python_server(ECHO_RAW, "--record", record))
     for line in ODD_CLIENT_LINES:
         proc.send(line)
     answers = [proc.read_json() for _ in echo_request_ids(ODD_CLIENT_LINES)]
@@ -223,8 +241,26 @@ def replay(spawn_proc, lines: list[bytes]) -> list[bytes]:
     return out
 
 
+# Calls in the captures that warden denies by design, whatever the grants: their answers come from
+# warden, not from the server (how such calls are denied is covered by test_delegation.py).
+DENIED_BY_DESIGN = {
+    "git-legacy-edgecases.jsonl": {3: "undeclared", 4: "bad-arguments"},  # no_such_tool; git_status {}
+}
+# Responses warden amends (documented in ResultAmender); everything else must pass byte for byte.
+AMENDED_METHODS = {"initialize", "server/discover", "tools/list"}
+def answered_id(line: bytes):
+    message = json.loads(line)
+    return message.get("id", None) if "method" not in message else None
+
+
 @pytest.mark.parametrize(("capture", "server"), REPLAYS, ids=[name for name, _ in REPLAYS])
-def test_replayed_session_is_byte_identical(spawn, warden_bin, git_server_bin, time_server_bin, git_repo, capture, server):
+def test_replayed_session_is_byte_identical(
+    spawn, warden_bin, grant, git_server_bin, time_server_bin, git_repo, capture, server
+):
+    """The captured client replayed directly and through warden (with a grant covering every call the
+    capture makes): the server's output reaches the client byte for byte, except warden's documented
+    amendments (initialize / server/discover / tools/list results) and the calls warden denies by
+    design; with those amendments removed, the amended results are the server's own, keys in order."""
     path = CAPTURES / capture
     if not path.exists():
         pytest.skip(f"capture {path} not available")
@@ -232,8 +268,18 @@ def test_replayed_session_is_byte_identical(spawn, warden_bin, git_server_bin, t
     assert lines, f"no client lines in {path}"
     if server == "git":
         command = [git_server_bin, "--repository", str(git_repo)]
+        grant("--server", "git", "--allow", "git.**", purpose="replay a captured git session")
+        actions = GIT_ACTIONS
     else:
         command = [time_server_bin, "--local-timezone", "UTC"]
+        grant("--server", "time", "--allow", "time.**", purpose="replay a captured time session")
+        actions = TIME_ACTIONS
+    methods = {}
+    for line in lines:
+        message = json.loads(line)
+        if "id" in message and "method" in message:
+            methods.setdefault(json.dumps(message["id"]), message["method"])
+    denied = {json.dumps(id): reason for id, reason in DENIED_BY_DESIGN.get(capture, {}).items()}
 
     env = child_env()
     direct_proc = spawn(command, env=env)
@@ -248,5 +294,43 @@ def test_replayed_session_is_byte_identical(spawn, warden_bin, git_server_bin, t
         direct = [ISO_DATETIME.sub(b"<now>", line) for line in direct]
         proxied = [ISO_DATETIME.sub(b"<now>", line) for line in proxied]
     assert len(direct) >= sum(1 for line in lines if '"method"' in line.decode() and '"id"' in line.decode())
-    assert proxied == direct
+
+    # The calls denied by design: warden's own tool results through warden, the server's answer directly.
+    denials = [line for line in proxied if json.dumps(answered_id(line)) in denied]
+    assert len(denials) == len(denied), denials
+    for line in denials:
+        message = json.loads(line)
+        assert message["result"]["isError"] is True, message
+        decision = message["result"]["_meta"]["dev.warden/decision"]
+        assert decision["reason"] == denied[json.dumps(message["id"])], decision
+    proxied = [line for line in proxied if line not in denials]
+    direct = [line for line in direct if json.dumps(answered_id(line)) not in denied]
+
+    assert len(proxied) == len(direct), (proxied, direct)
+    amended_seen = 0
+    for through, server_line in zip(proxied, direct):
+        method = methods.get(json.dumps(answered_id(server_line)))
+        if method not in AMENDED_METHODS or "result" not in json.loads(server_line):
+            assert through == server_line
+            continue
+        amended_seen += 1
+        original = json.loads(server_line)
+        message = json.loads(through)
+        assert list(message) == ["jsonrpc", "id", "result"] and message["id"] == original["id"], message
+        if method == "tools/list":
+            stripped, marks = strip_tool_list(message["result"])
+            assert marks == {
+                name: expected_marks("needs-confirmation" if name in DESTRUCTIVE else "delegated", actions[name])
+                for name in actions
+            }
+        else:
+            tools = original["result"].get("capabilities", {}).get("tools", {})
+            stripped, amendments = strip_handshake(message["result"], tools.get("listChanged", MISSING))
+            assert amendments["listChanged"] is True, amendments
+            assert amendments["summary"].startswith(f"{SUMMARY_START} ('{server}')"), amendments
+            assert "replay a captured" in amendments["summary"], amendments
+        # Only the amendments differ: same members in the same order (json.dumps keeps the order).
+        assert json.dumps(stripped, ensure_ascii=False) == json.dumps(original["result"], ensure_ascii=False)
+    # Every capture but the modern time edge cases (whose discover is refused) opens with a handshake.
+    assert amended_seen >= (0 if capture == "time-modern-edgecases.jsonl" else 1)
     assert (direct_status, proxied_status) == (0, 0)
