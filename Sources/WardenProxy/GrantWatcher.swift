@@ -21,11 +21,16 @@ struct GrantWatcher {
     "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\"}\n".utf8)
 
   func run() {
-    var lastSeen = engine.liveGrants
+    // What is in force now: grants the store holds, less those whose expiry has passed since.
+    func inForce() -> [String] {
+      let now = PolicyEngine.now()
+      return engine.liveGrants.filter { $0.isLive(at: now) }.map(\.id)
+    }
+    var lastSeen = inForce()
     while client.isOpen {
       usleep(Self.interval)
       engine.refresh()
-      let current = engine.liveGrants
+      let current = inForce()
       guard current != lastSeen else { continue }
       lastSeen = current
       // Only the handshake era has server-to-client notifications on stdio.

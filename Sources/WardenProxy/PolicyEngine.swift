@@ -22,11 +22,14 @@ public struct PolicyConfiguration: Sendable {
   public var protectedPaths: [String]
   /// Remove tools the agent may not call from `tools/list` results, instead of marking them.
   public var hideUndelegated: Bool
+  /// Where the manifest came from, or, when there is none, the name it was looked up by.
+  public var manifestSource: String
 
   public init(
     manifest: Manifest?, serverName: String, store: Result<GrantStore, StoreError>, protectedPaths: [String],
-    hideUndelegated: Bool
+    hideUndelegated: Bool, manifestSource: String = ""
   ) {
+    self.manifestSource = manifestSource
     self.manifest = manifest
     self.serverName = serverName
     self.store = store
@@ -51,10 +54,29 @@ final class PolicyEngine: Sendable {
     var annotations: [String: ToolAnnotations] = [:]
   }
 
+  /// Says what will be enforced; called once the server has started, so that a command that cannot
+  /// start gets its one-line error alone.
   init(configuration: PolicyConfiguration, logger: Logger) {
     self.configuration = configuration
     self.logger = logger
     state = Mutex(State())
+    if let manifest = configuration.manifest {
+      logger.info(
+        "server '\(configuration.serverName)': manifest \(configuration.manifestSource) (\(manifest.tools.count) tools, undeclared: \(manifest.undeclared.rawValue))"
+      )
+      if manifest.server != configuration.serverName {
+        logger.warning(
+          "the manifest is for server '\(manifest.server)' but --server is '\(configuration.serverName)'; grants are matched against '\(configuration.serverName)'"
+        )
+      }
+    } else {
+      logger.warning(
+        "no manifest for server '\(configuration.manifestSource)': every tools/call will be denied. Write one (see `warden manifest show git` for an example) as $WARDEN_HOME/manifests/\(configuration.manifestSource).yaml, or pass --manifest FILE."
+      )
+    }
+    if case .failure(let error) = configuration.store {
+      logger.error("the delegation store is unavailable (\(error)); every tools/call will be denied")
+    }
   }
 
   static func now() -> Int64 {

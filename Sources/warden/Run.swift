@@ -103,20 +103,6 @@ extension Warden {
       let lookupName = server ?? CommandEnvironment.serverName(for: command)
       let found = try CommandEnvironment.manifest(explicit: manifest, serverName: lookupName)
       let serverName = server ?? found?.0.server ?? lookupName
-      if let (loaded, source) = found {
-        logger.info(
-          "server '\(serverName)': manifest \(source) (\(loaded.tools.count) tools, undeclared: \(loaded.undeclared.rawValue))"
-        )
-        if loaded.server != serverName {
-          logger.warning(
-            "the manifest is for server '\(loaded.server)' but --server is '\(serverName)'; grants are matched against '\(serverName)'"
-          )
-        }
-      } else {
-        logger.warning(
-          "no manifest for server '\(lookupName)': every tools/call will be denied. Write one (see `warden manifest show git` for an example) as $WARDEN_HOME/manifests/\(lookupName).yaml, or pass --manifest FILE."
-        )
-      }
       let store: Result<GrantStore, StoreError>
       var protectedPaths: [String] = []
       do {
@@ -126,12 +112,9 @@ extension Warden {
       } catch {
         store = .failure(error)
       }
-      if case .failure(let error) = store {
-        logger.error("the delegation store is unavailable (\(error)); every tools/call will be denied")
-      }
       return PolicyConfiguration(
         manifest: found?.0, serverName: serverName, store: store, protectedPaths: protectedPaths,
-        hideUndelegated: hideUndelegated)
+        hideUndelegated: hideUndelegated, manifestSource: found?.1 ?? lookupName)
     }
   }
 }
