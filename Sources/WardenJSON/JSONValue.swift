@@ -80,6 +80,20 @@ public final class JSONValue {
     }
   }
 
+  /// Canonical text: compact, object keys sorted; the same value always gives the same bytes.
+  public func canonicalText() -> String {
+    let flags = JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY
+    let size = json_dumpb(handle, nil, 0, Int(flags))
+    guard size > 0 else { return "" }
+    let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+      count = json_dumpb(
+        handle, buffer.baseAddress.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: CChar.self) },
+        size,
+        Int(flags))
+    }
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
   /// The serialized text as a String.
   public func text(pretty: Bool = false) -> String {
     String(decoding: serialized(pretty: pretty), as: UTF8.self)

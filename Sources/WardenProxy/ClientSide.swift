@@ -9,14 +9,16 @@ final class ClientSide: LineHandler {
   private let logger: Logger
   private let maxLine: Int
   private let gate: ToolCallGate?
+  private let holds: HoldKeeper?
   private let agentOverride: String?
   /// Cached from the session so that, once the client is known, no request's params are parsed.
   private var knowsClient = false
 
   init(
     session: SharedSession, client: LockedWriter, logger: Logger, maxLine: Int, gate: ToolCallGate?,
-    agentOverride: String?
+    holds: HoldKeeper?, agentOverride: String?
   ) {
+    self.holds = holds
     self.session = session
     self.client = client
     self.logger = logger
@@ -49,7 +51,16 @@ final class ClientSide: LineHandler {
       case .forward:
         if let gate, envelope.kind == .request, envelope.method == "tools/call", let id = envelope.id {
           return judge(
-            id: id, params: envelope.params.map { UnsafeRawBufferPointer(rebasing: line[$0]) }, gate: gate)
+            id: id, line: line, params: envelope.params.map { UnsafeRawBufferPointer(rebasing: line[$0]) },
+            gate: gate)
+        }
+        if let holds, envelope.kind == .notification, envelope.method == "notifications/cancelled",
+          let params = envelope.params,
+          let requestID = Self.cancelledRequestID(UnsafeRawBufferPointer(rebasing: line[params])),
+          holds.cancel(requestID: requestID)
+        {
+          // The request was held: the server never saw it, so it must not see its cancellation.
+          return .handled
         }
         return .forward
       case .answer(let response):
@@ -78,12 +89,32 @@ final class ClientSide: LineHandler {
     agentOverride ?? session.withLock { $0.clientName } ?? "unknown"
   }
 
-  private func judge(id: RequestID, params: UnsafeRawBufferPointer?, gate: ToolCallGate) -> Admission {
+  private func judge(
+    id: RequestID, line: UnsafeRawBufferPointer, params: UnsafeRawBufferPointer?, gate: ToolCallGate
+  )
+    -> Admission
+  {
     switch gate.judge(params: params, agent: agent) {
     case .allow(let call, let decision):
       logger.info("allowed \(call.tool) for \(call.agent): \(decision.explanation)")
       return .forward
-    case .refuse(let call, let decision):
+    case .refuse(let call, var decision):
+      if decision.reason == .notDelegated, gate.engine.configuration.ungrantedConfirm {
+        decision.verdict = .confirm
+        decision.explanation = "no grant covers it (\(decision.explanation)), so a human is asked"
+      }
+      if decision.verdict == .confirm, let holds {
+        let perRequestEra = session.withLock { session -> Bool in
+          if case .perRequest = session.era { return true }
+          return false
+        }
+        if holds.hold(
+          requestID: id, line: line, params: params, call: call, decision: decision,
+          perRequestEra: perRequestEra)
+        {
+          return .handled
+        }
+      }
       logger.notice(
         "denied \(call.tool.isEmpty ? "a tool call" : call.tool) for \(call.agent): \(decision.explanation)")
       let perRequestEra = session.withLock { session in
@@ -93,6 +124,18 @@ final class ClientSide: LineHandler {
       }
       client.write(gate.refusal(id: id, call: call, decision: decision, perRequestEra: perRequestEra))
       return .handled
+    }
+  }
+
+  /// The `requestId` of a `notifications/cancelled`.
+  static func cancelledRequestID(_ params: UnsafeRawBufferPointer) -> RequestID? {
+    guard let value = try? JSONValue.parse(params), let requestID = value["requestId"] else { return nil }
+    switch requestID.kind {
+    case .string: return requestID.stringValue.map(RequestID.string)
+    case .integer:
+      return requestID.integerValue.map { RequestID.integer($0) }
+    case .real: return .number(requestID.text())
+    default: return nil
     }
   }
 

@@ -24,12 +24,19 @@ public struct PolicyConfiguration: Sendable {
   public var hideUndelegated: Bool
   /// Where the manifest came from, or, when there is none, the name it was looked up by.
   public var manifestSource: String
+  /// Hold calls no grant covers for a human's decision instead of denying them (`--ungranted confirm`).
+  public var ungrantedConfirm: Bool
+  /// Seconds a held call waits for a decision before it is denied (`--confirm-timeout`).
+  public var confirmTimeout: Double
 
   public init(
     manifest: Manifest?, serverName: String, store: Result<GrantStore, StoreError>, protectedPaths: [String],
-    hideUndelegated: Bool, manifestSource: String = ""
+    hideUndelegated: Bool, manifestSource: String = "", ungrantedConfirm: Bool = false,
+    confirmTimeout: Double = 120
   ) {
     self.manifestSource = manifestSource
+    self.ungrantedConfirm = ungrantedConfirm
+    self.confirmTimeout = confirmTimeout
     self.manifest = manifest
     self.serverName = serverName
     self.store = store

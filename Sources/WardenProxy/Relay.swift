@@ -96,11 +96,18 @@ public enum Relay {
     let agent: @Sendable () -> String = {
       agentOverride ?? session.withLock { $0.clientName } ?? "unknown"
     }
+    let gate = engine.map { ToolCallGate(engine: $0) }
+    var holds: HoldKeeper?
+    if let gate, case .success(let store) = gate.engine.configuration.store {
+      holds = HoldKeeper(
+        store: store, server: server, client: client, session: session, gate: gate, logger: logger,
+        timeoutSeconds: gate.engine.configuration.confirmTimeout)
+    }
     let inbound = Pump(
       source: clientInput, maxLine: configuration.maxMessage, destination: server,
       handler: ClientSide(
         session: session, client: client, logger: logger, maxLine: configuration.maxMessage,
-        gate: engine.map { ToolCallGate(engine: $0) }, agentOverride: agentOverride),
+        gate: gate, holds: holds, agentOverride: agentOverride),
       onDestinationFailure: { logger.debug("the server's stdin is closed") })
     let outbound = Pump(
       source: child.output, maxLine: configuration.maxMessage, destination: client,
@@ -108,6 +115,9 @@ public enum Relay {
         session: session, client: client, server: server, logger: logger, maxLine: configuration.maxMessage,
         amender: engine.map { ResultAmender(engine: $0) }, agent: agent),
       onDestinationFailure: { events.post(.clientClosed) })
+    if let holds {
+      startThread { holds.run() }
+    }
     if let engine {
       engine.refresh()
       startThread { GrantWatcher(engine: engine, session: session, client: client, logger: logger).run() }
@@ -131,6 +141,7 @@ public enum Relay {
         switch action {
         case .closeServerInput:
           logger.debug("client closed; closing the server's stdin")
+          holds?.cancelAll(note: "the client went away")
           server.close()
         case .signalServer(let signal):
           logger.info("sending \(ServerExit.signalName(signal)) to the server")
@@ -141,6 +152,7 @@ public enum Relay {
       }
     }
 
+    holds?.cancelAll(note: "the session ended")
     let exit = shutdown.serverExit ?? .exited(status: 0)
     let unanswered = session.withLock { $0.serverGone(exit) }
     if !unanswered.isEmpty {

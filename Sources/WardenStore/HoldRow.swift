@@ -28,7 +28,8 @@ enum HoldRow {
       throw StoreError(.unreadable, "hold \(row["id"] as String? ?? "?") has unreadable resources")
     }
     return Hold(
-      id: row["id"], server: row["server"], agent: row["agent"], tool: row["tool"], arguments: row["arguments"],
+      id: row["id"], server: row["server"], agent: row["agent"], tool: row["tool"],
+      arguments: row["arguments"],
       digest: row["digest"], action: row["action"], resources: resources, reason: row["reason"],
       explanation: row["explanation"], grantID: row["grant_id"], purpose: row["purpose"],
       holderPID: Int32(truncatingIfNeeded: row["holder_pid"] as Int64), createdAt: row["created_at"],

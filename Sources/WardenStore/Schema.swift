@@ -12,6 +12,9 @@ enum Schema {
     migrator.registerMigration("v2-grants-by-server") { db in
       try db.execute(sql: "CREATE INDEX grants_by_server ON grants(server)")
     }
+    migrator.registerMigration("v3-holds") { db in
+      for statement in v3 { try db.execute(sql: statement) }
+    }
     return migrator
   }()
 
@@ -105,5 +108,52 @@ enum Schema {
     ) STRICT
     """,
     "CREATE INDEX grant_uses_by_grant ON grant_uses(grant_id, at)",
+  ]
+
+  /// v3: tool calls held for a human's decision.
+  ///
+  /// ```
+  /// holds             one row per held call; never deleted
+  ///   id              TEXT PK (`h_...`)
+  ///   server, agent, tool, arguments (canonical JSON), digest (SHA-256 of server, tool, arguments)
+  ///   action, resources (JSON array), reason, explanation, grant_id, purpose
+  ///   holder_pid      the warden run process holding the call
+  ///   created_at, deadline (ms)
+  ///   state           'pending' | 'approved' | 'rejected' | 'expired' | 'cancelled'
+  ///   decided_by, channel, decided_at, note: set once, when the state leaves 'pending'
+  ///   Trigger: a decided hold never changes again (the first decision wins).
+  /// ```
+  static let v3 = [
+    """
+    CREATE TABLE holds (
+      id TEXT PRIMARY KEY NOT NULL CHECK (length(id) > 0),
+      server TEXT NOT NULL,
+      agent TEXT NOT NULL,
+      tool TEXT NOT NULL,
+      arguments TEXT NOT NULL,
+      digest TEXT NOT NULL,
+      action TEXT NOT NULL,
+      resources TEXT NOT NULL,
+      reason TEXT NOT NULL,
+      explanation TEXT NOT NULL,
+      grant_id TEXT,
+      purpose TEXT,
+      holder_pid INTEGER NOT NULL,
+      created_at INTEGER NOT NULL,
+      deadline INTEGER NOT NULL,
+      state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'rejected', 'expired', 'cancelled')),
+      decided_by TEXT,
+      channel TEXT,
+      decided_at INTEGER,
+      note TEXT,
+      CHECK ((state = 'pending') = (decided_at IS NULL))
+    ) STRICT
+    """,
+    "CREATE INDEX holds_pending ON holds(state, created_at)",
+    """
+    CREATE TRIGGER holds_decided_once BEFORE UPDATE ON holds
+    WHEN OLD.state <> 'pending'
+    BEGIN SELECT RAISE(ABORT, 'hold already decided'); END
+    """,
   ]
 }

@@ -43,6 +43,19 @@ extension Warden {
     @Flag(name: .long, help: "Leave tools the agent may not call out of tools/list instead of marking them.")
     var hideUndelegated = false
 
+    @Option(
+      name: .long,
+      help: ArgumentHelp(
+        "Seconds a call held for confirmation waits for a human before it is denied.", valueName: "seconds"))
+    var confirmTimeout: Double = 120
+
+    @Option(
+      name: .long,
+      help: ArgumentHelp(
+        "What happens to a call no grant covers: deny, or confirm (hold it for a human, like an 'ask' permission; forbids still deny).",
+        valueName: "deny|confirm"))
+    var ungranted: UngrantedPolicy = .deny
+
     @Option(name: .long, help: "The agent identity (default: the client's self-reported name).")
     var agent: String?
 
@@ -77,6 +90,9 @@ extension Warden {
       }
       guard grace >= 0, grace.isFinite else { throw ValidationError("--grace must be zero or more seconds") }
       guard maxMessage.bytes >= 64 else { throw ValidationError("--max-message must be at least 64 bytes") }
+      guard confirmTimeout > 0, confirmTimeout.isFinite else {
+        throw ValidationError("--confirm-timeout must be a positive number of seconds")
+      }
     }
 
     func run() throws {
@@ -114,9 +130,16 @@ extension Warden {
       }
       return PolicyConfiguration(
         manifest: found?.0, serverName: serverName, store: store, protectedPaths: protectedPaths,
-        hideUndelegated: hideUndelegated, manifestSource: found?.1 ?? lookupName)
+        hideUndelegated: hideUndelegated, manifestSource: found?.1 ?? lookupName,
+        ungrantedConfirm: ungranted == .confirm, confirmTimeout: confirmTimeout)
     }
   }
+}
+
+/// `--ungranted`: what a call no grant covers gets.
+enum UngrantedPolicy: String, ExpressibleByArgument, CaseIterable {
+  case deny
+  case confirm
 }
 
 /// A size in bytes given as `65536`, `64K`, `64M` or `1G`.

@@ -146,7 +146,7 @@ def test_mailbox_server(warden_bin, mailbox_bin, grant, tmp_path, mode):
     grant("--server", "mailbox", "--allow", "mail.list,mail.read,mail.delete", purpose="triage the inbox")
     grant("--server", "mailbox", "--allow", "mail.send", "--on", "domain:example.com", purpose="reply to colleagues")
     command = [mailbox_bin, "--mailbox", box, "--seed"]
-    argv = [warden_bin, "run", "--server", "mailbox", "--", *tapped(tmp_path / "inner", command)]
+    argv = [warden_bin, "run", "--server", "mailbox", "--confirm-timeout", "0.3", "--", *tapped(tmp_path / "inner", command)]
 
     async def scenario():
         async with session(argv, mode=mode) as client:
@@ -174,10 +174,10 @@ def test_mailbox_server(warden_bin, mailbox_bin, grant, tmp_path, mode):
     assert_allowed(listed)
     assert_allowed(read)
     assert read["isError"] is False
-    # delete_message is destructive: covered by the grant, but it needs a human's confirmation, which
-    # this session cannot ask for yet, so it is denied and the message is still there.
-    decision = assert_denied(deleted, "destructive")
-    assert decision.get("needsConfirmation") is True and decision["resources"] == [f"message:{ids[0]}"], decision
+    # delete_message is destructive: covered by the grant, but held for a human's confirmation; nobody
+    # decides within the deadline, so it is denied and the message is still there.
+    decision = assert_denied(deleted, "confirmation-timed-out")
+    assert decision["resources"] == [f"message:{ids[0]}"], decision
     assert "confirmation" in text_of(deleted)
     assert assert_allowed(read_again)["isError"] is False
     assert text_of(read_again) == text_of(read)

@@ -21,6 +21,10 @@ public struct Authorization: Sendable, Equatable {
     case badArguments = "bad-arguments"
     /// The delegation store could not be read; nothing is allowed until it can.
     case storeUnavailable = "store-unavailable"
+    /// A human was asked and said no.
+    case rejected
+    /// A human was asked and did not answer before the deadline.
+    case confirmationTimedOut = "confirmation-timed-out"
   }
 
   public var verdict: Verdict

@@ -64,7 +64,12 @@ public enum DelegationText {
     case .badArguments:
       lines.append("Fix the arguments and call again.")
     case .destructive, .confirmRequired, .undeclaredConfirm:
-      lines.append("It needs a human's confirmation, which this session cannot ask for yet; ask the human.")
+      lines.append("It needs a human's confirmation, and none could be asked for; ask the human.")
+    case .rejected:
+      lines.append("A human decided against it; do not retry it unless they ask you to.")
+    case .confirmationTimedOut:
+      lines.append(
+        "Nobody confirmed it in time, so it did not run. Ask the human, then try again if they agree.")
     case .storeUnavailable:
       lines.append("Nothing is allowed until warden can read its delegation store; tell the human.")
     case .protectedPath, .allowed:

@@ -40,9 +40,12 @@ public struct Hold: Sendable, Equatable, Codable {
   public var note: String?
 
   public init(
-    id: String, server: String, agent: String, tool: String, arguments: String, digest: String, action: String,
-    resources: [String], reason: String, explanation: String, grantID: String?, purpose: String?, holderPID: Int32,
-    createdAt: Int64, deadline: Int64, state: State = .pending, decidedBy: String? = nil, channel: String? = nil,
+    id: String, server: String, agent: String, tool: String, arguments: String, digest: String,
+    action: String,
+    resources: [String], reason: String, explanation: String, grantID: String?, purpose: String?,
+    holderPID: Int32,
+    createdAt: Int64, deadline: Int64, state: State = .pending, decidedBy: String? = nil,
+    channel: String? = nil,
     decidedAt: Int64? = nil, note: String? = nil
   ) {
     self.id = id

@@ -1,0 +1,215 @@
+import Crypto
+import Logging
+import Synchronization
+import WardenCore
+import WardenJSON
+import WardenStore
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+/// Keeps tool calls that need a human's confirmation until one decides, while everything else
+/// flows. Each hold is recorded in the store, where any terminal can decide it (`warden confirm`,
+/// `approve`, `reject`); this keeper polls for decisions and acts on the first one: an approval
+/// forwards the call exactly as the client sent it, once; a rejection, the deadline passing, or an
+/// unreadable store denies it; the client cancelling it, or leaving, cancels it.
+final class HoldKeeper: Sendable {
+  struct Held: Sendable {
+    let hold: Hold
+    let requestID: RequestID
+    /// The request line as the client sent it, without its terminator.
+    let line: [UInt8]
+    let call: ToolCall
+    let decision: Authorization
+    let perRequestEra: Bool
+  }
+
+  private let store: GrantStore
+  private let server: LockedWriter
+  private let client: LockedWriter
+  private let session: SharedSession
+  private let gate: ToolCallGate
+  private let logger: Logger
+  private let timeoutMilliseconds: Int64
+  private let held = Mutex<[String: Held]>([:])
+  static let pollInterval: UInt32 = 100_000  // microseconds: decisions are seen within a tenth of a second
+
+  init(
+    store: GrantStore, server: LockedWriter, client: LockedWriter, session: SharedSession, gate: ToolCallGate,
+    logger: Logger, timeoutSeconds: Double
+  ) {
+    self.store = store
+    self.server = server
+    self.client = client
+    self.session = session
+    self.gate = gate
+    self.logger = logger
+    timeoutMilliseconds = Int64(timeoutSeconds * 1000)
+  }
+
+  /// Holds a call; false when it cannot be recorded (the caller then denies it).
+  func hold(
+    requestID: RequestID, line: UnsafeRawBufferPointer, params: UnsafeRawBufferPointer?, call: ToolCall,
+    decision: Authorization, perRequestEra: Bool
+  ) -> Bool {
+    let arguments = Self.canonicalArguments(params)
+    let now = PolicyEngine.now()
+    let hold = Hold(
+      id: "h_" + Self.randomText(16), server: call.server, agent: call.agent, tool: call.tool,
+      arguments: arguments, digest: Self.digest(server: call.server, tool: call.tool, arguments: arguments),
+      action: decision.scopes?.action ?? "", resources: decision.scopes?.resources.map(\.text) ?? [],
+      reason: decision.reason.rawValue, explanation: decision.explanation, grantID: decision.grants.first?.id,
+      purpose: decision.grants.first?.purpose, holderPID: getpid(), createdAt: now,
+      deadline: now + timeoutMilliseconds)
+    do {
+      try store.createHold(hold)
+    } catch {
+      logger.error("could not record a hold for \(call.tool): \(error)")
+      return false
+    }
+    held.withLock {
+      $0[hold.id] = Held(
+        hold: hold, requestID: requestID, line: Array(line), call: call, decision: decision,
+        perRequestEra: perRequestEra)
+    }
+    logger.notice(
+      "holding \(call.tool) for \(call.agent) as \(hold.id) until a human decides (warden confirm, or warden approve \(hold.id))"
+    )
+    return true
+  }
+
+  /// The client cancelled a request: if it is held, the hold ends and the server never sees it.
+  /// Returns true when the cancellation ended a hold (and so must not reach the server); false when
+  /// the request was not held, or an approval came first and the call went on to the server.
+  func cancel(requestID: RequestID) -> Bool {
+    guard let entry = held.withLock({ held in held.first { $0.value.requestID == requestID }?.value }) else {
+      return false
+    }
+    return finish(
+      entry, as: .cancelled, by: "client", channel: "client", note: "the client cancelled the request")
+      == .cancelled
+  }
+
+  /// The client is gone: no hold stays pending.
+  func cancelAll(note: String) {
+    for entry in held.withLock({ Array($0.values) }) {
+      finish(entry, as: .cancelled, by: "warden", channel: "client", note: note)
+    }
+  }
+
+  /// Polls for decisions until the process ends.
+  func run() {
+    while true {
+      usleep(Self.pollInterval)
+      let entries = held.withLock { Array($0.values) }
+      guard !entries.isEmpty else { continue }
+      let states: [String: Hold.State]
+      do {
+        states = try store.holdStates(ids: entries.map(\.hold.id))
+      } catch {
+        // A store that cannot be read cannot carry an approval: deny what is held.
+        logger.error("cannot read holds (\(error)); denying the calls held")
+        for entry in entries {
+          deliver(
+            entry, state: .rejected, decidedBy: "warden", channel: "store",
+            note: "the store became unreadable")
+        }
+        continue
+      }
+      let now = PolicyEngine.now()
+      for entry in entries {
+        let state = states[entry.hold.id] ?? .pending
+        if state == .pending {
+          if now >= entry.hold.deadline {
+            finish(entry, as: .expired, by: "warden", channel: "timeout", note: "no decision in time")
+          }
+          continue
+        }
+        let decided = try? store.hold(id: entry.hold.id)
+        deliver(
+          entry, state: state, decidedBy: decided?.decidedBy, channel: decided?.channel, note: decided?.note)
+      }
+    }
+  }
+
+  /// Records this keeper's own decision (first decision wins), then acts on whatever won.
+  @discardableResult
+  private func finish(_ entry: Held, as state: Hold.State, by: String, channel: String, note: String)
+    -> Hold.State
+  {
+    let outcome = try? store.decide(
+      holdID: entry.hold.id, state: state, by: by, channel: channel, note: note, at: PolicyEngine.now())
+    var winner = outcome?.state ?? state
+    if winner == .pending { winner = state }
+    deliver(
+      entry, state: winner, decidedBy: outcome?.decidedBy ?? by, channel: outcome?.channel ?? channel,
+      note: outcome?.note ?? note)
+    return winner
+  }
+
+  /// Acts once on the decision of a hold.
+  private func deliver(_ entry: Held, state: Hold.State, decidedBy: String?, channel: String?, note: String?)
+  {
+    guard held.withLock({ $0.removeValue(forKey: entry.hold.id) }) != nil else { return }
+    let who = "\(decidedBy ?? "someone") via \(channel ?? "?")"
+    switch state {
+    case .approved:
+      logger.notice("\(entry.hold.id) approved by \(who); forwarding \(entry.call.tool)")
+      var line = entry.line
+      line.append(0x0A)
+      if !server.write(line) {
+        logger.warning("the server's stdin is closed; \(entry.hold.id) could not be forwarded")
+      }
+    case .cancelled:
+      logger.notice("\(entry.hold.id) cancelled (\(note ?? "")); the server never saw \(entry.call.tool)")
+      session.withLock { $0.answeredByWarden(entry.requestID) }
+    // JSON-RPC: a cancelled request gets no answer; a client that left gets none either.
+    case .rejected, .expired, .pending:
+      let timedOut = state == .expired || state == .pending
+      logger.notice(
+        "\(entry.hold.id) \(timedOut ? "expired" : "rejected by \(who)"); \(entry.call.tool) denied")
+      var decision = entry.decision
+      decision.verdict = .deny
+      if timedOut {
+        decision.reason = .confirmationTimedOut
+        decision.explanation =
+          "it needed a human's confirmation and nobody decided within \(timeoutMilliseconds / 1000) seconds (hold \(entry.hold.id))"
+      } else {
+        decision.reason = .rejected
+        decision.explanation =
+          "\(decidedBy ?? "a human") rejected it (hold \(entry.hold.id), via \(channel ?? "?"))"
+          + (note.map { $0.isEmpty ? "" : ": \($0)" } ?? "")
+      }
+      session.withLock { $0.answeredByWarden(entry.requestID) }
+      client.write(
+        gate.refusal(
+          id: entry.requestID, call: entry.call, decision: decision, perRequestEra: entry.perRequestEra))
+    }
+  }
+
+  static func canonicalArguments(_ params: UnsafeRawBufferPointer?) -> String {
+    guard let params, let value = try? JSONValue.parse(params), let arguments = value["arguments"] else {
+      return "{}"
+    }
+    return arguments.kind == .null ? "{}" : arguments.canonicalText()
+  }
+
+  /// What an approval binds to: the server, the tool and the canonical arguments.
+  static func digest(server: String, tool: String, arguments: String) -> String {
+    var hasher = SHA256()
+    hasher.update(data: Array(server.utf8) + [0] + Array(tool.utf8) + [0] + Array(arguments.utf8))
+    return hasher.finalize().map {
+      String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16)
+    }
+    .joined()
+  }
+
+  static func randomText(_ count: Int) -> String {
+    let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")
+    var generator = SystemRandomNumberGenerator()
+    return String((0..<count).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+  }
+}

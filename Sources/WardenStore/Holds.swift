@@ -1,0 +1,98 @@
+import GRDB
+import WardenCore
+
+extension GrantStore {
+  /// Records a new pending hold.
+  public func createHold(_ hold: Hold) throws(StoreError) {
+    try guarded("cannot record hold \(hold.id) in \(databasePath)") {
+      try pool.write { db in
+        try db.cachedStatement(sql: "INSERT INTO holds (\(HoldRow.columns)) VALUES (\(placeholders(20)))")
+          .execute(arguments: HoldRow.arguments(hold))
+      }
+    }
+  }
+
+  public func hold(id: String) throws(StoreError) -> Hold? {
+    try guarded("cannot read hold \(id) from \(databasePath)") {
+      try pool.read { db in
+        try HoldRow.fetchAll(
+          db.cachedStatement(sql: "SELECT \(HoldRow.columns) FROM holds WHERE id = ?"), [id]
+        ).first
+      }
+    }
+  }
+
+  /// Holds still waiting at `now` (pending and before their deadline), oldest first.
+  public func pendingHolds(now: Int64) throws(StoreError) -> [Hold] {
+    try guarded("cannot read holds from \(databasePath)") {
+      try pool.read { db in
+        try HoldRow.fetchAll(
+          db.cachedStatement(
+            sql:
+              "SELECT \(HoldRow.columns) FROM holds WHERE state = 'pending' AND deadline > ? ORDER BY created_at, id"
+          ),
+          [now])
+      }
+    }
+  }
+
+  /// Every hold, newest first, at most `limit`.
+  public func recentHolds(limit: Int) throws(StoreError) -> [Hold] {
+    try guarded("cannot read holds from \(databasePath)") {
+      try pool.read { db in
+        try HoldRow.fetchAll(
+          db.cachedStatement(
+            sql: "SELECT \(HoldRow.columns) FROM holds ORDER BY created_at DESC, id DESC LIMIT ?"),
+          [limit])
+      }
+    }
+  }
+
+  /// The states of the given holds (for the process that holds them, polling for decisions).
+  public func holdStates(ids: [String]) throws(StoreError) -> [String: Hold.State] {
+    guard !ids.isEmpty else { return [:] }
+    return try guarded("cannot read holds from \(databasePath)") {
+      try pool.read { db in
+        var states: [String: Hold.State] = [:]
+        let rows = try Row.fetchAll(
+          db, sql: "SELECT id, state FROM holds WHERE id IN (\(placeholders(ids.count)))",
+          arguments: StatementArguments(ids))
+        for row in rows {
+          if let state = Hold.State(rawValue: row["state"]) { states[row["id"]] = state }
+        }
+        return states
+      }
+    }
+  }
+
+  /// Decides a pending hold. The first decision wins: returns the hold as it stands afterwards, so
+  /// the caller can tell whether its decision was the one taken (`decidedAt == at` and its channel)
+  /// or someone else's came first. A hold past its deadline can only become `expired`.
+  @discardableResult
+  public func decide(
+    holdID: String, state: Hold.State, by: String, channel: String, note: String? = nil, at: Int64
+  ) throws(StoreError) -> Hold {
+    precondition(state != .pending, "a decision leaves the pending state")
+    return try guarded("cannot decide hold \(holdID) in \(databasePath)") {
+      try pool.write { db in
+        let deadlineClause = state == .expired ? "" : " AND deadline > ?"
+        var arguments: StatementArguments = [state.rawValue, by, channel, at, note, holdID]
+        if state != .expired { arguments += [at] }
+        try db.cachedStatement(
+          sql: "UPDATE holds SET state = ?, decided_by = ?, channel = ?, decided_at = ?, note = ?"
+            + " WHERE id = ? AND state = 'pending'" + deadlineClause
+        ).execute(arguments: arguments)
+        guard
+          let hold = try HoldRow.fetchAll(
+            db.cachedStatement(sql: "SELECT \(HoldRow.columns) FROM holds WHERE id = ?"), [holdID]
+          ).first
+        else { throw StoreError(.notFound, "no hold with id \(holdID)") }
+        return hold
+      }
+    }
+  }
+}
+
+private func placeholders(_ count: Int) -> String {
+  Array(repeating: "?", count: count).joined(separator: ", ")
+}

@@ -1,0 +1,211 @@
+import ArgumentParser
+import WardenCore
+import WardenJSON
+import WardenStore
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+extension Warden {
+  struct Holds: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "List tool calls held for a human's decision.",
+      discussion:
+        "Decide them with `warden confirm` (a prompt for each), `warden approve ID` or `warden reject ID`.")
+
+    @Flag(name: .long, help: "Also list decided holds (the 50 most recent).")
+    var all = false
+
+    @Flag(name: .long, help: "Print a JSON array.")
+    var json = false
+
+    func run() throws {
+      try reportingFailures {
+        let store = try CommandEnvironment.openStore()
+        let now = CommandEnvironment.now()
+        let holds: [Hold]
+        do { holds = all ? try store.recentHolds(limit: 50) : try store.pendingHolds(now: now) } catch {
+          throw CommandFailure("warden: cannot read holds: \(error)")
+        }
+        if json {
+          printLine(JSONValue.array(holds.map { HoldFormatting.json($0, now: now) }).text(pretty: true))
+        } else if holds.isEmpty {
+          printLine(all ? "no calls have been held" : "no calls are waiting for a decision")
+        } else {
+          printLine(holds.map { HoldFormatting.describe($0, now: now) }.joined(separator: "\n\n"))
+        }
+      }
+    }
+  }
+
+  struct Approve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Approve a held tool call: warden forwards it to the server, once.")
+
+    @Argument(help: "The hold's id (see `warden holds`).")
+    var id: String
+
+    @Option(name: .long, help: "Who decides (default: the OS user).")
+    var by: String?
+
+    func run() throws {
+      try reportingFailures {
+        try HoldDecision.decide(id: id, state: .approved, by: by, note: nil, channel: "cli")
+      }
+    }
+  }
+
+  struct Reject: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Reject a held tool call: the agent is told it was denied, and why.")
+
+    @Argument(help: "The hold's id (see `warden holds`).")
+    var id: String
+
+    @Option(name: .long, help: "Why, for the agent.")
+    var why: String?
+
+    @Option(name: .long, help: "Who decides (default: the OS user).")
+    var by: String?
+
+    func run() throws {
+      try reportingFailures {
+        try HoldDecision.decide(id: id, state: .rejected, by: by, note: why, channel: "cli")
+      }
+    }
+  }
+
+  struct Confirm: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Decide held tool calls at a prompt, one by one (default: no).",
+      discussion: """
+        Shows each call waiting for a decision (server, agent, tool, arguments, what it means, why it was held, the grant and its purpose) and asks y/N; anything but y or yes rejects it. With --watch it keeps waiting for new holds until interrupted.
+        """)
+
+    @Flag(name: .long, help: "Keep prompting as new holds arrive.")
+    var watch = false
+
+    @Option(name: .long, help: "Who decides (default: the OS user).")
+    var by: String?
+
+    func run() throws {
+      try reportingFailures {
+        let store = try CommandEnvironment.openStore()
+        var asked = Set<String>()
+        while true {
+          let now = CommandEnvironment.now()
+          let pending: [Hold]
+          do { pending = try store.pendingHolds(now: now).filter { !asked.contains($0.id) } } catch {
+            throw CommandFailure("warden: cannot read holds: \(error)")
+          }
+          for hold in pending {
+            asked.insert(hold.id)
+            printLine("\n" + HoldFormatting.describe(hold, now: now))
+            printRaw("Approve this call? [y/N] ")
+            guard let answer = readLine() else { return }
+            let approve = ["y", "yes"].contains(answer.trimmingCharacters().lowercased())
+            let outcome = try HoldDecision.decide(
+              id: hold.id, state: approve ? .approved : .rejected, by: by,
+              note: approve ? nil : "rejected at the prompt",
+              channel: "terminal", quiet: true)
+            printLine(HoldDecision.describe(outcome, asked: approve ? .approved : .rejected))
+          }
+          if !watch {
+            if asked.isEmpty { printLine("no calls are waiting for a decision") }
+            return
+          }
+          usleep(250_000)
+        }
+      }
+    }
+  }
+}
+
+/// Deciding one hold, from any command.
+enum HoldDecision {
+  @discardableResult
+  static func decide(
+    id: String, state: Hold.State, by: String?, note: String?, channel: String, quiet: Bool = false
+  )
+    throws -> Hold
+  {
+    let store = try CommandEnvironment.openStore()
+    let hold: Hold
+    do {
+      hold = try store.decide(
+        holdID: id, state: state, by: by ?? CommandEnvironment.userName, channel: channel, note: note,
+        at: CommandEnvironment.now())
+    } catch {
+      throw CommandFailure("warden: \(error)")
+    }
+    if !quiet {
+      let text = describe(hold, asked: state)
+      if hold.state == state { printLine(text) } else { throw CommandFailure("warden: \(text)") }
+    }
+    return hold
+  }
+
+  static func describe(_ hold: Hold, asked: Hold.State) -> String {
+    switch hold.state {
+    case asked where asked == .approved:
+      return "\(hold.id) approved: warden forwards \(hold.tool) to \(hold.server)"
+    case asked where asked == .rejected: return "\(hold.id) rejected: the agent is told"
+    case .pending: return "\(hold.id) is past its deadline; it is denied"
+    default:
+      return
+        "\(hold.id) was already \(hold.state.rawValue) by \(hold.decidedBy ?? "?") via \(hold.channel ?? "?")"
+    }
+  }
+}
+
+/// How holds look on the command line.
+enum HoldFormatting {
+  static func describe(_ hold: Hold, now: Int64) -> String {
+    var lines = [
+      "hold \(hold.id)  (\(hold.state.rawValue)\(hold.state == .pending ? ", \(max(0, (hold.deadline - now) / 1000))s left" : ""))",
+      "  server:    \(hold.server)", "  agent:     \(hold.agent)", "  tool:      \(hold.tool)",
+      "  arguments: \(shortened(hold.arguments, 400))",
+      "  means:     \(hold.action)\(hold.resources.isEmpty ? "" : " on " + hold.resources.joined(separator: ", "))",
+      "  held:      \(hold.explanation)",
+    ]
+    if let grant = hold.grantID { lines.append("  grant:     \(grant) — \"\(hold.purpose ?? "")\"") }
+    if let by = hold.decidedBy {
+      lines.append(
+        "  decided:   \(hold.state.rawValue) by \(by) via \(hold.channel ?? "?")\(hold.note.map { ": \($0)" } ?? "")"
+      )
+    }
+    return lines.joined(separator: "\n")
+  }
+
+  static func json(_ hold: Hold, now: Int64) -> JSONValue {
+    var members: [(String, JSONValue)] = [
+      ("id", .string(hold.id)), ("state", .string(hold.state.rawValue)), ("server", .string(hold.server)),
+      ("agent", .string(hold.agent)), ("tool", .string(hold.tool)),
+      ("arguments", (try? JSONValue.parse(hold.arguments)) ?? .string(hold.arguments)),
+      ("digest", .string(hold.digest)), ("action", .string(hold.action)),
+      ("resources", .array(hold.resources.map { .string($0) })), ("reason", .string(hold.reason)),
+      ("explanation", .string(hold.explanation)), ("createdAt", .string(Timestamps.format(hold.createdAt))),
+      ("deadline", .string(Timestamps.format(hold.deadline))),
+    ]
+    if let grant = hold.grantID { members.append(("grant", .string(grant))) }
+    if let purpose = hold.purpose { members.append(("purpose", .string(purpose))) }
+    if let by = hold.decidedBy { members.append(("decidedBy", .string(by))) }
+    if let channel = hold.channel { members.append(("channel", .string(channel))) }
+    if let at = hold.decidedAt { members.append(("decidedAt", .string(Timestamps.format(at)))) }
+    if let note = hold.note { members.append(("note", .string(note))) }
+    return .object(members)
+  }
+
+  static func shortened(_ text: String, _ limit: Int) -> String {
+    text.count <= limit ? text : String(text.prefix(limit)) + "… (\(text.count) characters)"
+  }
+}
+
+/// Writes to stdout without a newline (a prompt).
+func printRaw(_ text: String) {
+  let bytes = Array(text.utf8)
+  _ = bytes.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+}
