@@ -87,6 +87,13 @@ public struct RelaySession: Sendable {
     }
   }
 
+  /// Whether the client said, in `initialize`, that it can show an elicitation form to its user.
+  public private(set) var clientCanElicit = false
+
+  public mutating func noteElicitationSupport(_ supported: Bool) {
+    clientCanElicit = supported
+  }
+
   /// Whether the client's identity still has to be learned from a request's params.
   public var needsClientDetails: Bool { clientName == nil }
 

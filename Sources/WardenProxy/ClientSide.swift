@@ -47,6 +47,12 @@ final class ClientSide: LineHandler {
       return .handled
     case .message(let envelope):
       if !knowsClient, envelope.kind == .request { learnClient(from: envelope, line: line) }
+      if envelope.method == "initialize", let range = envelope.params,
+        let params = try? JSONValue.parse(UnsafeRawBufferPointer(rebasing: line[range]))
+      {
+        let supported = params["capabilities"]?["elicitation"].map { $0.kind == .object } ?? false
+        session.withLock { $0.noteElicitationSupport(supported) }
+      }
       switch session.withLock({ $0.admitFromClient(envelope) }) {
       case .forward:
         if let gate, envelope.kind == .request, envelope.method == "tools/call", let id = envelope.id {
@@ -67,7 +73,9 @@ final class ClientSide: LineHandler {
         logger.notice("answered \(envelope.method ?? "a request") itself: \(response.message)")
         answer(response)
         return .handled
-      case .consume:
+      case .consume(let entry):
+        // An answer to warden's own request: an elicitation asking the human about a held call.
+        holds?.elicitationAnswered(requestID: entry.id, envelope: envelope, line: line)
         return .handled
       }
     }
