@@ -28,15 +28,15 @@ final class HoldKeeper: Sendable {
   }
 
   private let store: GrantStore
-  private let server: LockedWriter
-  private let client: LockedWriter
-  private let session: SharedSession
+  let server: LockedWriter
+  let client: LockedWriter
+  let session: SharedSession
   private let gate: ToolCallGate
-  private let logger: Logger
+  let logger: Logger
   private let timeoutMilliseconds: Int64
-  private let held = Mutex<[String: Held]>([:])
+  let held = Mutex<[String: Held]>([:])
   /// Elicitations sent to the client, by warden's request id: which hold each one asks about.
-  private let asking = Mutex<[RequestID: String]>([:])
+  let asking = Mutex<[RequestID: String]>([:])
   static let pollInterval: UInt32 = 100_000  // microseconds: decisions are seen within a tenth of a second
 
   init(
@@ -82,102 +82,6 @@ final class HoldKeeper: Sendable {
     )
     askInTheClient(hold)
     return true
-  }
-
-  /// In the handshake era, asks the human in the agent's own UI too, when the client can show a form
-  /// (`elicitation/create`, with warden's own request id, so the answer comes back to warden).
-  private func askInTheClient(_ hold: Hold) {
-    let id: RequestID? = session.withLock { session in
-      guard session.clientCanElicit, case .handshake = session.era else { return nil }
-      return session.openOwnRequest(method: "elicitation/create")
-    }
-    guard let id else { return }
-    asking.withLock { $0[id] = hold.id }
-    let request = JSONValue.object([
-      ("jsonrpc", .string("2.0")),
-      ("id", Self.idValue(id)),
-      ("method", .string("elicitation/create")),
-      (
-        "params",
-        .object([
-          ("message", .string(Self.question(for: hold))),
-          (
-            "requestedSchema",
-            .object([
-              ("type", .string("object")),
-              (
-                "properties",
-                .object([
-                  (
-                    "decision",
-                    .object([
-                      ("type", .string("string")), ("title", .string("Your decision")),
-                      ("enum", .array([.string("approve"), .string("deny")])),
-                      ("enumNames", .array([.string("Approve this call"), .string("Deny it")])),
-                    ])
-                  )
-                ])
-              ),
-              ("required", .array([.string("decision")])),
-            ])
-          ),
-        ])
-      ),
-    ])
-    logger.info("asking the client's user about \(hold.id) (elicitation \(id))")
-    client.write(request.serialized() + [0x0A])
-  }
-
-  /// The client answered an elicitation: accept with "approve" approves; anything else (deny,
-  /// decline, cancel, an error) rejects.
-  func elicitationAnswered(requestID: RequestID, envelope: Envelope, line: UnsafeRawBufferPointer) {
-    guard let holdID = asking.withLock({ $0.removeValue(forKey: requestID) }),
-      let entry = held.withLock({ $0[holdID] })
-    else { return }
-    var approve = false
-    var note = "declined in the client"
-    if envelope.isError {
-      note = "the client could not ask (an error answered the elicitation)"
-    } else if let payload = envelope.payload,
-      let result = try? JSONValue.parse(UnsafeRawBufferPointer(rebasing: line[payload]))
-    {
-      let action = result["action"]?.stringValue ?? ""
-      approve = action == "accept" && result["content"]?["decision"]?.stringValue == "approve"
-      switch action {
-      case "accept": note = approve ? "approved in the client" : "denied in the client"
-      case "decline": note = "declined in the client"
-      case "cancel": note = "dismissed in the client"
-      default: note = "an unknown answer in the client, taken as no"
-      }
-    }
-    let who = "the user of " + (session.withLock { $0.clientName } ?? "the client")
-    finish(entry, as: approve ? .approved : .rejected, by: who, channel: "elicitation", note: note)
-  }
-
-  /// What the human is asked: everything needed to decide, long values cut.
-  static func question(for hold: Hold) -> String {
-    var lines = [
-      "Warden is holding a tool call that needs your confirmation.", "",
-      "Server: \(hold.server)", "Agent: \(hold.agent)", "Tool: \(hold.tool)",
-    ]
-    let pretty = (try? JSONValue.parse(hold.arguments))?.text(pretty: true) ?? hold.arguments
-    let cut = pretty.count > 1200 ? String(pretty.prefix(1200)) + "\n… (\(pretty.count) characters in all)" : pretty
-    lines.append("Arguments:\n\(cut)")
-    lines.append(
-      "It means: \(hold.action)\(hold.resources.isEmpty ? "" : " on " + hold.resources.joined(separator: ", "))")
-    lines.append("Held because: \(hold.explanation)")
-    if let grant = hold.grantID { lines.append("Delegation: \(grant), \"\(hold.purpose ?? "")\"") }
-    lines.append("")
-    lines.append("Approve it only if you want it done now. (Hold \(hold.id); you can also decide with: warden confirm)")
-    return lines.joined(separator: "\n")
-  }
-
-  static func idValue(_ id: RequestID) -> JSONValue {
-    switch id {
-    case .string(let text): return .string(text)
-    case .integer(let value): return .integer(value)
-    case .number(let literal): return (try? JSONValue.parse(literal)) ?? .string(literal)
-    }
   }
 
   /// The client cancelled a request: if it is held, the hold ends and the server never sees it.
@@ -236,7 +140,7 @@ final class HoldKeeper: Sendable {
 
   /// Records this keeper's own decision (first decision wins), then acts on whatever won.
   @discardableResult
-  private func finish(_ entry: Held, as state: Hold.State, by: String, channel: String, note: String)
+  func finish(_ entry: Held, as state: Hold.State, by: String, channel: String, note: String)
     -> Hold.State
   {
     let outcome = try? store.decide(
