@@ -1,3 +1,4 @@
+import Logging
 import Synchronization
 import WardenCore
 import WardenJSON
@@ -6,7 +7,7 @@ import WardenJSON
 extension HoldKeeper {
   /// In the handshake era, asks the human in the agent's own UI too, when the client can show a form
   /// (`elicitation/create`, with warden's own request id, so the answer comes back to warden).
-  private func askInTheClient(_ hold: Hold) {
+  func askInTheClient(_ hold: Hold) {
     let id: RequestID? = session.withLock { session in
       guard session.clientCanElicit, case .handshake = session.era else { return nil }
       return session.openOwnRequest(method: "elicitation/create")
