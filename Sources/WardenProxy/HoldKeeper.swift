@@ -81,6 +81,7 @@ final class HoldKeeper: Sendable {
       "holding \(call.tool) for \(call.agent) as \(hold.id) until a human decides (warden confirm, or warden approve \(hold.id))"
     )
     askInTheClient(hold)
+    DesktopNotice.announce(hold)
     return true
   }
 
