@@ -213,6 +213,13 @@ public final class JSONValue {
     return JSONValue(owning: handle)
   }
 
+  /// A copy of this object without `key`.
+  public func removing(_ key: String) -> JSONValue {
+    let copy = json_copy(handle)!
+    _ = json_object_del(copy, key)
+    return JSONValue(owning: copy)
+  }
+
   /// A copy of this object with `key` set to `value` (added last if new).
   public func setting(_ key: String, to value: JSONValue) -> JSONValue {
     let copy = json_copy(handle)!

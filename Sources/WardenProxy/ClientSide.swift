@@ -2,6 +2,12 @@ import Logging
 import WardenCore
 import WardenJSON
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
 /// Judges each line the client sends: valid messages go to the server, bad ones are answered here.
 final class ClientSide: LineHandler {
   private let session: SharedSession
@@ -99,9 +105,23 @@ final class ClientSide: LineHandler {
 
   private func judge(
     id: RequestID, line: UnsafeRawBufferPointer, params: UnsafeRawBufferPointer?, gate: ToolCallGate
-  )
-    -> Admission
-  {
+  ) -> Admission {
+    let perRequestEra = session.withLock { session -> Bool in
+      if case .perRequest = session.era { return true }
+      return false
+    }
+    // A retry that answers warden's own question (per-request era): resume the held call.
+    if let holds, let params, let token = Self.wardenRequestState(params) {
+      switch holds.resume(requestID: id, params: params, tokenText: token, gate: gate, agent: agent) {
+      case .forward(let bytes):
+        return .replace(bytes)
+      case .refuse(let call, let decision):
+        logger.notice("denied a retried \(call.tool): \(decision.explanation)")
+        session.withLock { $0.answeredByWarden(id) }
+        client.write(gate.refusal(id: id, call: call, decision: decision, perRequestEra: true))
+        return .handled
+      }
+    }
     switch gate.judge(params: params, agent: agent) {
     case .allow(let call, let decision):
       logger.info("allowed \(call.tool) for \(call.agent): \(decision.explanation)")
@@ -112,9 +132,12 @@ final class ClientSide: LineHandler {
         decision.explanation = "no grant covers it (\(decision.explanation)), so a human is asked"
       }
       if decision.verdict == .confirm, let holds {
-        let perRequestEra = session.withLock { session -> Bool in
-          if case .perRequest = session.era { return true }
-          return false
+        if perRequestEra, let params, Self.clientCanElicit(params),
+          let question = holds.holdAndAsk(requestID: id, params: params, call: call, decision: decision)
+        {
+          session.withLock { $0.answeredByWarden(id) }
+          client.write(question)
+          return .handled
         }
         if holds.hold(
           requestID: id, line: line, params: params, call: call, decision: decision,
@@ -125,14 +148,29 @@ final class ClientSide: LineHandler {
       }
       logger.notice(
         "denied \(call.tool.isEmpty ? "a tool call" : call.tool) for \(call.agent): \(decision.explanation)")
-      let perRequestEra = session.withLock { session in
-        session.answeredByWarden(id)
-        if case .perRequest = session.era { return true }
-        return false
-      }
+      session.withLock { $0.answeredByWarden(id) }
       client.write(gate.refusal(id: id, call: call, decision: decision, perRequestEra: perRequestEra))
       return .handled
     }
+  }
+
+  /// The `requestState` of a call when it is one warden issued (checked cheaply first: most calls
+  /// carry none).
+  static func wardenRequestState(_ params: UnsafeRawBufferPointer) -> String? {
+    let marker = Array("\"requestState\"".utf8)
+    guard params.firstRange(of: marker) != nil,
+      let value = try? JSONValue.parse(params), let state = value["requestState"]?.stringValue,
+      state.hasPrefix(ConfirmationToken.prefix)
+    else { return nil }
+    return state
+  }
+
+  /// Whether this per-request-era call says its client can show an elicitation form.
+  static func clientCanElicit(_ params: UnsafeRawBufferPointer) -> Bool {
+    guard let value = try? JSONValue.parse(params),
+      let elicitation = value["_meta"]?["io.modelcontextprotocol/clientCapabilities"]?["elicitation"]
+    else { return false }
+    return elicitation.kind == .object
   }
 
   /// The `requestId` of a `notifications/cancelled`.

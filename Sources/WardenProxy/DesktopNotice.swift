@@ -15,7 +15,9 @@ enum DesktopNotice {
       "\(hold.agent) wants \(hold.tool) on \(hold.server): \(hold.action)"
       + (hold.resources.isEmpty ? "" : " on \(hold.resources.prefix(3).joined(separator: ", "))")
       + ". Decide with: warden confirm (hold \(hold.id))"
-    let arguments = [program, "--app-name=warden", "--urgency=critical", "warden: a tool call is waiting", body]
+    let arguments = [
+      program, "--app-name=warden", "--urgency=critical", "warden: a tool call is waiting", body,
+    ]
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }

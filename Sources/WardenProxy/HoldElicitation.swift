@@ -18,32 +18,7 @@ extension HoldKeeper {
       ("jsonrpc", .string("2.0")),
       ("id", Self.idValue(id)),
       ("method", .string("elicitation/create")),
-      (
-        "params",
-        .object([
-          ("message", .string(Self.question(for: hold))),
-          (
-            "requestedSchema",
-            .object([
-              ("type", .string("object")),
-              (
-                "properties",
-                .object([
-                  (
-                    "decision",
-                    .object([
-                      ("type", .string("string")), ("title", .string("Your decision")),
-                      ("enum", .array([.string("approve"), .string("deny")])),
-                      ("enumNames", .array([.string("Approve this call"), .string("Deny it")])),
-                    ])
-                  )
-                ])
-              ),
-              ("required", .array([.string("decision")])),
-            ])
-          ),
-        ])
-      ),
+      ("params", Self.elicitationParams(for: hold)),
     ])
     logger.info("asking the client's user about \(hold.id) (elicitation \(id))")
     client.write(request.serialized() + [0x0A])
@@ -56,23 +31,46 @@ extension HoldKeeper {
       let entry = held.withLock({ $0[holdID] })
     else { return }
     var approve = false
-    var note = "declined in the client"
-    if envelope.isError {
-      note = "the client could not ask (an error answered the elicitation)"
-    } else if let payload = envelope.payload,
-      let result = try? JSONValue.parse(UnsafeRawBufferPointer(rebasing: line[payload]))
-    {
-      let action = result["action"]?.stringValue ?? ""
-      approve = action == "accept" && result["content"]?["decision"]?.stringValue == "approve"
-      switch action {
-      case "accept": note = approve ? "approved in the client" : "denied in the client"
-      case "decline": note = "declined in the client"
-      case "cancel": note = "dismissed in the client"
-      default: note = "an unknown answer in the client, taken as no"
-      }
+    var note = "the client could not ask (an error answered the elicitation)"
+    if !envelope.isError, let payload = envelope.payload {
+      (approve, note) = Self.reading(try? JSONValue.parse(UnsafeRawBufferPointer(rebasing: line[payload])))
     }
     let who = "the user of " + (session.withLock { $0.clientName } ?? "the client")
     finish(entry, as: approve ? .approved : .rejected, by: who, channel: "elicitation", note: note)
+  }
+
+  /// The `elicitation/create` params that ask about `hold`: the question and a required choice.
+  static func elicitationParams(for hold: Hold) -> JSONValue {
+    let decision = JSONValue.object([
+      ("type", .string("string")), ("title", .string("Your decision")),
+      ("enum", .array([.string("approve"), .string("deny")])),
+      ("enumNames", .array([.string("Approve this call"), .string("Deny it")])),
+    ])
+    return .object([
+      ("message", .string(question(for: hold))),
+      (
+        "requestedSchema",
+        .object([
+          ("type", .string("object")),
+          ("properties", .object([("decision", decision)])),
+          ("required", .array([.string("decision")])),
+        ])
+      ),
+    ])
+  }
+
+  /// Whether an elicitation answer approves: accept with the decision "approve". Anything else
+  /// (deny, decline, cancel, a missing or strange answer) does not, with a note saying what it was.
+  static func reading(_ answer: JSONValue?) -> (approve: Bool, note: String) {
+    guard let answer, answer.kind == .object else { return (false, "no answer from the client") }
+    let action = answer["action"]?.stringValue ?? ""
+    let approve = action == "accept" && answer["content"]?["decision"]?.stringValue == "approve"
+    switch action {
+    case "accept": return (approve, approve ? "approved in the client" : "denied in the client")
+    case "decline": return (false, "declined in the client")
+    case "cancel": return (false, "dismissed in the client")
+    default: return (false, "an unknown answer in the client, taken as no")
+    }
   }
 
   /// What the human is asked: everything needed to decide, long values cut.

@@ -27,7 +27,7 @@ final class HoldKeeper: Sendable {
     let perRequestEra: Bool
   }
 
-  private let store: GrantStore
+  let store: GrantStore
   let server: LockedWriter
   let client: LockedWriter
   let session: SharedSession
@@ -37,6 +37,16 @@ final class HoldKeeper: Sendable {
   let held = Mutex<[String: Held]>([:])
   /// Elicitations sent to the client, by warden's request id: which hold each one asks about.
   let asking = Mutex<[RequestID: String]>([:])
+  /// Per-request era: holds asked about through `input_required`, waiting for the client's retry.
+  let awaitingRetry = Mutex<[String: Int64]>([:])
+  /// Holds whose confirmation token was used (a token works once).
+  let consumed = Mutex<Set<String>>([])
+  /// Signs confirmation tokens; lives only in this process.
+  private let tokenKeyBytes: [UInt8] = {
+    var generator = SystemRandomNumberGenerator()
+    return (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+  }()
+  var tokenKey: SymmetricKey { SymmetricKey(data: tokenKeyBytes) }
   static let pollInterval: UInt32 = 100_000  // microseconds: decisions are seen within a tenth of a second
 
   init(
@@ -52,11 +62,8 @@ final class HoldKeeper: Sendable {
     timeoutMilliseconds = Int64(timeoutSeconds * 1000)
   }
 
-  /// Holds a call; false when it cannot be recorded (the caller then denies it).
-  func hold(
-    requestID: RequestID, line: UnsafeRawBufferPointer, params: UnsafeRawBufferPointer?, call: ToolCall,
-    decision: Authorization, perRequestEra: Bool
-  ) -> Bool {
+  /// Records a hold in the store; nil when it cannot be recorded (the caller then denies the call).
+  func record(params: UnsafeRawBufferPointer?, call: ToolCall, decision: Authorization) -> Hold? {
     let arguments = Self.canonicalArguments(params)
     let now = PolicyEngine.now()
     let hold = Hold(
@@ -70,8 +77,18 @@ final class HoldKeeper: Sendable {
       try store.createHold(hold)
     } catch {
       logger.error("could not record a hold for \(call.tool): \(error)")
-      return false
+      return nil
     }
+    DesktopNotice.announce(hold)
+    return hold
+  }
+
+  /// Holds a call until a decision; false when it cannot be recorded (the caller then denies it).
+  func hold(
+    requestID: RequestID, line: UnsafeRawBufferPointer, params: UnsafeRawBufferPointer?, call: ToolCall,
+    decision: Authorization, perRequestEra: Bool
+  ) -> Bool {
+    guard let hold = record(params: params, call: call, decision: decision) else { return false }
     held.withLock {
       $0[hold.id] = Held(
         hold: hold, requestID: requestID, line: Array(line), call: call, decision: decision,
@@ -81,7 +98,6 @@ final class HoldKeeper: Sendable {
       "holding \(call.tool) for \(call.agent) as \(hold.id) until a human decides (warden confirm, or warden approve \(hold.id))"
     )
     askInTheClient(hold)
-    DesktopNotice.announce(hold)
     return true
   }
 
@@ -108,6 +124,7 @@ final class HoldKeeper: Sendable {
   func run() {
     while true {
       usleep(Self.pollInterval)
+      expireUnanswered(now: PolicyEngine.now())
       let entries = held.withLock { Array($0.values) }
       guard !entries.isEmpty else { continue }
       let states: [String: Hold.State]

@@ -1,5 +1,7 @@
-"""Holds decided in the agent's own UI: MCP elicitation in the handshake era, with the official SDK
-client's elicitation callback, in front of the real mcp-server-git."""
+"""Holds decided in the agent's own UI, in front of the real mcp-server-git: MCP elicitation in the
+handshake era, and input_required with a signed requestState in the per-request era, with the
+official SDK client's elicitation callback and with a raw client that tries to forge, edit and
+replay the request state."""
 
 from __future__ import annotations
 
@@ -116,3 +118,96 @@ def test_a_decision_from_a_terminal_wins_over_the_clients_later_answer(held_rese
     assert "not today" in text_of(result) and "via cli" in text_of(result)
     assert staged(git_repo)
     assert calls_seen_by_server(inner) == []
+
+
+# --------------------------------------------------------------------------------------------------
+# The per-request era: input_required with a signed requestState
+
+
+def modern_call(request_id, repo, *, state=None, responses=None, repo_override=None):
+    params = {
+        "name": "git_reset",
+        "arguments": {"repo_path": str(repo_override or repo)},
+        "_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}},
+            "io.modelcontextprotocol/clientInfo": {"name": "raw-client", "version": "1"},
+        },
+    }
+    if state is not None:
+        params["requestState"] = state
+    if responses is not None:
+        params["inputResponses"] = responses
+    return {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": params}
+
+
+APPROVE = {"dev.warden/confirm": {"action": "accept", "content": {"decision": "approve"}}}
+
+
+def test_sdk_in_the_per_request_era_approves_through_input_required(held_reset, git_repo):
+    arguments, inner = held_reset
+    approve = mcp_types.ElicitResult(action="accept", content={"decision": "approve"})
+
+    async def scenario():
+        params = StdioServerParameters(command=arguments[0], args=arguments[1:], env=child_env())
+        with tempfile.TemporaryFile("w+") as errlog:
+            async def on_elicit(context, request):
+                return approve
+
+            async with Client(
+                stdio_client(params, errlog=errlog), mode="2026-07-28", read_timeout_seconds=30, cache=None,
+                elicitation_callback=on_elicit,
+            ) as client:
+                result = await client.call_tool("git_reset", {"repo_path": str(git_repo)})
+                return result.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    result = run_async(scenario)
+    assert decision_of(result) is None and result.get("isError") is False, result
+    assert not staged(git_repo)
+    seen = calls_seen_by_server(inner)
+    assert [c["name"] for c in seen] == ["git_reset"]
+    # What reached the server carries neither warden's question nor its answer.
+    raw = open(f"{inner}.c2s").read()
+    assert "dev.warden/confirm" not in raw and "warden1." not in raw
+
+
+def test_a_request_state_cannot_be_forged_edited_or_replayed(held_reset, git_repo, tmp_path):
+    arguments, inner = held_reset
+    process = subprocess.Popen(arguments, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=child_env())
+
+    def exchange(message):
+        process.stdin.write((json.dumps(message) + "\n").encode())
+        process.stdin.flush()
+        return json.loads(process.stdout.readline())
+
+    try:
+        first = exchange(modern_call(1, git_repo))
+        assert first["result"]["resultType"] == "input_required", first
+        question = first["result"]["inputRequests"]["dev.warden/confirm"]
+        assert question["method"] == "elicitation/create" and "git_reset" in question["params"]["message"]
+        token = first["result"]["requestState"]
+        assert token.startswith("warden1.")
+
+        # Forged: one character of the signature changed.
+        forged = token[:-1] + ("0" if token[-1] != "0" else "1")
+        denied = exchange(modern_call(2, git_repo, state=forged, responses=APPROVE))
+        assert denied["result"]["isError"] is True
+        assert "not one this warden issued" in denied["result"]["content"][0]["text"]
+
+        # Edited: the same token for a different call.
+        other = tmp_path / "elsewhere"
+        denied = exchange(modern_call(3, git_repo, state=token, responses=APPROVE, repo_override=other))
+        assert "was changed after the human was asked" in denied["result"]["content"][0]["text"]
+
+        # The genuine answer goes through, once.
+        approved = exchange(modern_call(4, git_repo, state=token, responses=APPROVE))
+        assert approved["result"].get("isError") is False, approved
+        assert not staged(git_repo)
+
+        # Replayed.
+        denied = exchange(modern_call(5, git_repo, state=token, responses=APPROVE))
+        assert "already used" in denied["result"]["content"][0]["text"]
+        assert [c["name"] for c in calls_seen_by_server(inner)] == ["git_reset"]
+    finally:
+        process.stdin.close()
+        process.wait(timeout=15)
