@@ -89,7 +89,10 @@ let package = Package(
       name: "WardenStoreTests", dependencies: ["WardenStore", "WardenCore"],
       swiftSettings: strictSettings),
     .testTarget(
-      name: "WardenProxyTests", dependencies: ["WardenProxy", "WardenCore", "WardenJSON"],
+      name: "WardenProxyTests",
+      dependencies: [
+        "WardenProxy", "WardenCore", "WardenJSON", .product(name: "Crypto", package: "swift-crypto"),
+      ],
       swiftSettings: strictSettings),
   ],
   swiftLanguageModes: [.v6]
