@@ -132,7 +132,7 @@ final class ClientSide: LineHandler {
         decision.explanation = "no grant covers it (\(decision.explanation)), so a human is asked"
       }
       if decision.verdict == .confirm, let holds {
-        if perRequestEra, let params, Self.clientCanElicit(params),
+        if perRequestEra, gate.engine.configuration.askInClient, let params, Self.clientCanElicit(params),
           let question = holds.holdAndAsk(requestID: id, params: params, call: call, decision: decision)
         {
           session.withLock { $0.answeredByWarden(id) }

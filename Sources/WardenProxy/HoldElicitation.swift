@@ -8,6 +8,7 @@ extension HoldKeeper {
   /// In the handshake era, asks the human in the agent's own UI too, when the client can show a form
   /// (`elicitation/create`, with warden's own request id, so the answer comes back to warden).
   func askInTheClient(_ hold: Hold) {
+    guard askInClient else { return }
     let id: RequestID? = session.withLock { session in
       guard session.clientCanElicit, case .handshake = session.era else { return nil }
       return session.openOwnRequest(method: "elicitation/create")

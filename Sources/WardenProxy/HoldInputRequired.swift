@@ -90,6 +90,11 @@ extension HoldKeeper {
       return refuse(.storeUnavailable, "warden could not record the decision on the hold")
     }
     switch outcome.state {
+    case .approved where !channelMayApprove(outcome.channel):
+      return refuse(
+        .rejected,
+        "it was approved via \(outcome.channel ?? "?"), a channel confirm.channels does not allow (hold \(token.holdID))"
+      )
     case .approved:
       logger.notice("\(token.holdID) approved by \(outcome.decidedBy ?? who) via \(outcome.channel ?? "?")")
     case .pending, .expired:

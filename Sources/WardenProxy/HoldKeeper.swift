@@ -49,10 +49,16 @@ final class HoldKeeper: Sendable {
   var tokenKey: SymmetricKey { SymmetricKey(data: tokenKeyBytes) }
   static let pollInterval: UInt32 = 100_000  // microseconds: decisions are seen within a tenth of a second
 
+  /// Which channels may decide (`confirm.channels`).
+  let askInClient: Bool
+  let acceptTerminalDecisions: Bool
+
   init(
     store: GrantStore, server: LockedWriter, client: LockedWriter, session: SharedSession, gate: ToolCallGate,
-    logger: Logger, timeoutSeconds: Double
+    logger: Logger, timeoutSeconds: Double, askInClient: Bool = true, acceptTerminalDecisions: Bool = true
   ) {
+    self.askInClient = askInClient
+    self.acceptTerminalDecisions = acceptTerminalDecisions
     self.store = store
     self.server = server
     self.client = client
@@ -176,6 +182,15 @@ final class HoldKeeper: Sendable {
   {
     guard held.withLock({ $0.removeValue(forKey: entry.hold.id) }) != nil else { return }
     let who = "\(decidedBy ?? "someone") via \(channel ?? "?")"
+    var state = state
+    var note = note
+    if state == .approved, !channelMayApprove(channel) {
+      // Fail closed: an approval through a channel the configuration excludes does not count.
+      logger.warning(
+        "\(entry.hold.id) was approved via \(channel ?? "?"), which confirm.channels excludes; denying")
+      state = .rejected
+      note = "approved via \(channel ?? "?"), a channel confirm.channels does not allow"
+    }
     switch state {
     case .approved:
       logger.notice("\(entry.hold.id) approved by \(who); forwarding \(entry.call.tool)")
@@ -208,6 +223,15 @@ final class HoldKeeper: Sendable {
       client.write(
         gate.refusal(
           id: entry.requestID, call: entry.call, decision: decision, perRequestEra: entry.perRequestEra))
+    }
+  }
+
+  /// Whether an approval that came through `channel` counts under `confirm.channels`.
+  func channelMayApprove(_ channel: String?) -> Bool {
+    switch channel {
+    case "elicitation": return askInClient
+    case "cli", "terminal": return acceptTerminalDecisions
+    default: return false
     }
   }
 

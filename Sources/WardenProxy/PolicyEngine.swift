@@ -28,12 +28,19 @@ public struct PolicyConfiguration: Sendable {
   public var ungrantedConfirm: Bool
   /// Seconds a held call waits for a decision before it is denied (`--confirm-timeout`).
   public var confirmTimeout: Double
+  /// Whether the agent's client may be asked (`confirm.channels` has `elicitation`).
+  public var askInClient: Bool
+  /// Whether decisions from `warden confirm`, `approve` and `reject` count (`confirm.channels` has
+  /// `terminal`).
+  public var acceptTerminalDecisions: Bool
 
   public init(
     manifest: Manifest?, serverName: String, store: Result<GrantStore, StoreError>, protectedPaths: [String],
     hideUndelegated: Bool, manifestSource: String = "", ungrantedConfirm: Bool = false,
-    confirmTimeout: Double = 120
+    confirmTimeout: Double = 120, askInClient: Bool = true, acceptTerminalDecisions: Bool = true
   ) {
+    self.askInClient = askInClient
+    self.acceptTerminalDecisions = acceptTerminalDecisions
     self.manifestSource = manifestSource
     self.ungrantedConfirm = ungrantedConfirm
     self.confirmTimeout = confirmTimeout

@@ -101,7 +101,9 @@ public enum Relay {
     if let gate, case .success(let store) = gate.engine.configuration.store {
       holds = HoldKeeper(
         store: store, server: server, client: client, session: session, gate: gate, logger: logger,
-        timeoutSeconds: gate.engine.configuration.confirmTimeout)
+        timeoutSeconds: gate.engine.configuration.confirmTimeout,
+        askInClient: gate.engine.configuration.askInClient,
+        acceptTerminalDecisions: gate.engine.configuration.acceptTerminalDecisions)
     }
     let inbound = Pump(
       source: clientInput, maxLine: configuration.maxMessage, destination: server,

@@ -51,6 +51,24 @@ enum CommandEnvironment {
     }
   }
 
+  /// `$WARDEN_HOME/config.yaml`, or the defaults when there is none.
+  static func configuration() throws -> WardenConfiguration {
+    guard let home = try? home() else { return WardenConfiguration() }
+    let path = home + "/config.yaml"
+    guard let file = fopen(path, "rb") else { return WardenConfiguration() }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+      let count = fread(&buffer, 1, buffer.count, file)
+      if count == 0 { break }
+      bytes += buffer[0..<count]
+    }
+    do { return try WardenConfiguration.parse(String(decoding: bytes, as: UTF8.self), file: path) } catch {
+      throw CommandFailure("warden: \(error)", status: 78)
+    }
+  }
+
   /// Paths no tool call may touch: warden's home, as given and as resolved.
   static func protectedPaths(home: String) -> [String] {
     var paths = [(try? ScopeFilters.normalizedPath(home, base: nil)) ?? home]

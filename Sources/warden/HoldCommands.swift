@@ -1,6 +1,7 @@
 import ArgumentParser
 import WardenCore
 import WardenJSON
+import WardenManifest
 import WardenStore
 
 #if canImport(Glibc)
@@ -132,6 +133,11 @@ enum HoldDecision {
   )
     throws -> Hold
   {
+    if state == .approved, !(try CommandEnvironment.configuration()).confirmChannels.contains(.terminal) {
+      throw CommandFailure(
+        "warden: confirm.channels in config.yaml does not include terminal: approvals must come from the agent's client"
+      )
+    }
     let store = try CommandEnvironment.openStore()
     let hold: Hold
     do {

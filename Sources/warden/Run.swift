@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import WardenCore
+import WardenManifest
 import WardenProxy
 import WardenStore
 
@@ -128,10 +129,13 @@ extension Warden {
       } catch {
         store = .failure(error)
       }
+      let settings = try CommandEnvironment.configuration()
       return PolicyConfiguration(
         manifest: found?.0, serverName: serverName, store: store, protectedPaths: protectedPaths,
         hideUndelegated: hideUndelegated, manifestSource: found?.1 ?? lookupName,
-        ungrantedConfirm: ungranted == .confirm, confirmTimeout: confirmTimeout)
+        ungrantedConfirm: ungranted == .confirm, confirmTimeout: confirmTimeout,
+        askInClient: settings.confirmChannels.contains(.elicitation),
+        acceptTerminalDecisions: settings.confirmChannels.contains(.terminal))
     }
   }
 }
