@@ -41,7 +41,7 @@ let package = Package(
     .target(
       name: "WardenStore",
       dependencies: [
-        "WardenCore", .product(name: "GRDB", package: "GRDB.swift"),
+        "WardenCore", "WardenJSON", .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "GRDBSQLite", package: "GRDB.swift"),
       ],
       swiftSettings: strictSettings),

@@ -1,27 +1,10 @@
+import WardenJSON
+
 /// JSON text for the string arrays of a grant (`actions`, `resources`, `confirm`). A tiny strict codec
 /// instead of Foundation's, because loading 10,000 grants decodes 30,000 of them.
 enum StringArrayJSON {
   static func encode(_ strings: [String]) -> String {
-    var out = "["
-    for (index, string) in strings.enumerated() {
-      if index > 0 { out += "," }
-      out += "\""
-      for scalar in string.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20:
-          let hex = String(scalar.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        default: out.unicodeScalars.append(scalar)
-        }
-      }
-      out += "\""
-    }
-    return out + "]"
+    "[" + strings.map(JSONText.quoted).joined(separator: ",") + "]"
   }
 
   /// The strings of a JSON array of strings; nil for anything else.

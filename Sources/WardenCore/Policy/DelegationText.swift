@@ -37,9 +37,7 @@ public enum DelegationText {
         scopes.resources.isEmpty ? "no resources" : scopes.resources.map(\.text).joined(separator: ", ")
       lines.append("The call means: \(scopes.action) on \(resources).")
     }
-    let relevant = liveGrants.filter {
-      Glob.name($0.server).matches(call.server) && Glob.name($0.agent).matches(call.agent)
-    }
+    let relevant = applicable(liveGrants, server: call.server, agent: call.agent)
     if relevant.isEmpty {
       lines.append("No delegation is in force for agent '\(call.agent)' on server '\(call.server)'.")
     } else {
@@ -80,11 +78,7 @@ public enum DelegationText {
 
   /// A short summary of the delegation in force, for the `instructions` a client shows its model.
   public static func summary(server: String, agent: String?, liveGrants: [Grant]) -> String {
-    let relevant = liveGrants.filter { grant in
-      guard Glob.name(grant.server).matches(server) else { return false }
-      guard let agent else { return true }
-      return Glob.name(grant.agent).matches(agent)
-    }
+    let relevant = applicable(liveGrants, server: server, agent: agent)
     var lines = [
       "Warden enforces a human's delegation on this server ('\(server)'). Tool calls outside it are denied with an explanation; do not try to work around a denial."
     ]
@@ -102,6 +96,13 @@ public enum DelegationText {
       lines += forbids.prefix(8).map { "- " + describe($0) }
     }
     return lines.joined(separator: "\n")
+  }
+
+  /// The grants and forbids issued for `server` and `agent` (any agent when nil).
+  static func applicable(_ grants: [Grant], server: String, agent: String?) -> [Grant] {
+    grants.filter { grant in
+      Glob.name(grant.server).matches(server) && (agent.map { Glob.name(grant.agent).matches($0) } ?? true)
+    }
   }
 
   /// `text` quoted for a POSIX shell when it needs quoting.
