@@ -211,3 +211,49 @@ def test_a_request_state_cannot_be_forged_edited_or_replayed(held_reset, git_rep
     finally:
         process.stdin.close()
         process.wait(timeout=15)
+
+
+# --------------------------------------------------------------------------------------------------
+# The example mailbox server: delete_message is destructive
+
+
+@pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])
+@pytest.mark.parametrize("answer", ["approve", "decline"])
+def test_deleting_mail_is_asked_about_in_the_client(warden_bin, mailbox_bin, grant, tmp_path, mode, answer):
+    grant("--server", "mailbox", "--allow", "mail.list,mail.delete", purpose="clear out old mail")
+    box = tmp_path / "box"
+    inner = tmp_path / "inner"
+    arguments = [str(a) for a in [
+        warden_bin, "run", "--server", "mailbox", "--confirm-timeout", "20", "--",
+        *tapped(inner, [mailbox_bin, "--mailbox", box, "--seed"])]]
+    reply = (mcp_types.ElicitResult(action="accept", content={"decision": "approve"}) if answer == "approve"
+             else mcp_types.ElicitResult(action="decline"))
+    asked: list = []
+
+    async def scenario():
+        async def on_elicit(context, request):
+            asked.append(request.message)
+            return reply
+
+        params = StdioServerParameters(command=arguments[0], args=arguments[1:], env=child_env())
+        with tempfile.TemporaryFile("w+") as errlog:
+            async with Client(
+                stdio_client(params, errlog=errlog), mode=mode, read_timeout_seconds=30, cache=None,
+                elicitation_callback=on_elicit,
+            ) as client:
+                listed = await client.call_tool("list_messages", {})
+                first = next(word.strip("[]") for word in listed.content[0].text.split() if word.startswith("[msg-"))
+                deleted = await client.call_tool("delete_message", {"id": first})
+                return first, deleted.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    first, deleted = run_async(scenario)
+    assert len(asked) == 1 and "delete_message" in asked[0] and first in asked[0]
+    still_there = any(first in path.name for path in box.rglob("*.json"))
+    if answer == "approve":
+        assert deleted.get("isError") is False and decision_of(deleted) is None, deleted
+        assert not still_there
+        assert [c["name"] for c in calls_seen_by_server(inner)] == ["list_messages", "delete_message"]
+    else:
+        assert decision_of(deleted)["reason"] == "rejected" and "declined in the client" in text_of(deleted)
+        assert still_there
+        assert [c["name"] for c in calls_seen_by_server(inner)] == ["list_messages"]
