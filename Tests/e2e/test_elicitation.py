@@ -6,6 +6,7 @@ replay the request state."""
 from __future__ import annotations
 
 import json
+import sys
 import subprocess
 import tempfile
 
@@ -257,3 +258,51 @@ def test_deleting_mail_is_asked_about_in_the_client(warden_bin, mailbox_bin, gra
         assert decision_of(deleted)["reason"] == "rejected" and "declined in the client" in text_of(deleted)
         assert still_there
         assert [c["name"] for c in calls_seen_by_server(inner)] == ["list_messages"]
+
+
+# --------------------------------------------------------------------------------------------------
+# A server with input requests of its own, behind warden
+
+
+def test_a_servers_own_input_requests_still_work_through_warden(warden_bin, grant, tmp_path):
+    """Warden asks first (the tool is destructive); after the approval the server asks its own
+    question; the retry carrying the server's requestState is held and asked about again, and the
+    server finally receives its own state and answer, never warden's."""
+    from conftest import E2E_DIR, SERVERS_DIR
+
+    grant("--server", "asking", "--allow", "fixture.ask", purpose="let the server ask")
+    log = tmp_path / "server.log"
+    arguments = [str(a) for a in [
+        warden_bin, "run", "--manifest", E2E_DIR / "fixtures" / "manifests" / "asking.yaml", "--confirm-timeout", "20",
+        "--", sys.executable, SERVERS_DIR / "asking.py", "--log", log]]
+    questions: list = []
+
+    async def scenario():
+        async def on_elicit(context, request):
+            questions.append(request.message)
+            if request.message.startswith("Warden"):
+                return mcp_types.ElicitResult(action="accept", content={"decision": "approve"})
+            return mcp_types.ElicitResult(action="accept", content={"color": "blue"})
+
+        params = StdioServerParameters(command=arguments[0], args=arguments[1:], env=child_env())
+        with tempfile.TemporaryFile("w+") as errlog:
+            async with Client(
+                stdio_client(params, errlog=errlog), mode="2026-07-28", read_timeout_seconds=30, cache=None,
+                elicitation_callback=on_elicit,
+            ) as client:
+                result = await client.call_tool("ask", {"topic": "paint"})
+                return result.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    result = run_async(scenario)
+    assert result.get("isError") is False and 'the server got {"color": "blue"}' in text_of(result), result
+    assert [q.split(":")[0] for q in questions] == [
+        "Warden is holding a tool call that needs your confirmation.\n\nServer",
+        "The server asks",
+        "Warden is holding a tool call that needs your confirmation.\n\nServer",
+    ], questions
+    received = [json.loads(line)["params"] for line in log.read_text().splitlines() if '"tools/call"' in line]
+    assert len(received) == 2
+    assert "requestState" not in received[0] and "inputResponses" not in received[0]
+    assert received[1]["requestState"] == "srv-1"
+    assert received[1]["inputResponses"] == {"srvq": {"action": "accept", "content": {"color": "blue"}}}
+    assert all("dev.warden/confirm" not in json.dumps(p) for p in received)
