@@ -129,6 +129,7 @@ final class ClientSide: LineHandler {
     case .refuse(let call, var decision):
       if decision.reason == .notDelegated, gate.engine.configuration.ungrantedConfirm {
         decision.verdict = .confirm
+        decision.reason = .ungranted
         decision.explanation = "no grant covers it (\(decision.explanation)), so a human is asked"
       }
       if decision.verdict == .confirm, let holds {

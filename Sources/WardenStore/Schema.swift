@@ -121,7 +121,7 @@ enum Schema {
   ///   created_at, deadline (ms)
   ///   state           'pending' | 'approved' | 'rejected' | 'expired' | 'cancelled'
   ///   decided_by, channel, decided_at, note: set once, when the state leaves 'pending'
-  ///   Trigger: a decided hold never changes again (the first decision wins).
+  ///   Triggers: a decided hold never changes again (the first decision wins); no hold is deleted.
   /// ```
   static let v3 = [
     """
@@ -154,6 +154,10 @@ enum Schema {
     CREATE TRIGGER holds_decided_once BEFORE UPDATE ON holds
     WHEN OLD.state <> 'pending'
     BEGIN SELECT RAISE(ABORT, 'hold already decided'); END
+    """,
+    """
+    CREATE TRIGGER holds_never_deleted BEFORE DELETE ON holds
+    BEGIN SELECT RAISE(ABORT, 'holds are never deleted'); END
     """,
   ]
 }

@@ -84,3 +84,137 @@ struct HoldStoreTests {
     }
   }
 }
+
+/// A hold unlike `makeHold`'s in every field: no grant, several resources, non-ASCII arguments.
+func unusualHold() -> Hold {
+  Hold(
+    id: "h_0123456789abcdef", server: "mailbox", agent: "agent \"quoted\"", tool: "delete_message",
+    arguments: #"{"id":"msg-ü","tags":["a","b"]}"#,
+    digest: String(repeating: "f", count: 64), action: "mail.delete",
+    resources: ["message:msg-ü", "folder:inbox"], reason: "not-delegated",
+    explanation: "no grant covers it, so a human is asked", grantID: nil, purpose: nil,
+    holderPID: 65_432, createdAt: 1_700_000_000_123, deadline: 1_700_000_120_123)
+}
+
+/// Every field, every state.
+extension HoldStoreTests {
+
+  @Test func aDecidedHoldReadsBackWithEveryFieldAndNothingElseChanged() throws {
+    try withTemporaryHome { home in
+      let store = try GrantStore.open(home: home)
+      var hold = unusualHold()
+      try store.createHold(hold)
+      #expect(try store.hold(id: hold.id) == hold)
+      let decided = try store.decide(
+        holdID: hold.id, state: .rejected, by: "Zoë", channel: "terminal", note: "not that one",
+        at: 1_700_000_005_000)
+      hold.state = .rejected
+      hold.decidedBy = "Zoë"
+      hold.channel = "terminal"
+      hold.decidedAt = 1_700_000_005_000
+      hold.note = "not that one"
+      #expect(decided == hold)
+      // A second process sees the same row.
+      #expect(try GrantStore.open(home: home).hold(id: hold.id) == hold)
+      #expect(try store.recentHolds(limit: 10) == [hold])
+      #expect(try store.pendingHolds(now: 1_700_000_006_000).isEmpty)
+    }
+  }
+
+  @Test func holdStatesReportsEveryStateAndLeavesOutUnknownIDs() throws {
+    try withTemporaryHome { home in
+      let store = try GrantStore.open(home: home)
+      let decided: [(String, Hold.State)] = [
+        ("h_approved", .approved), ("h_rejected", .rejected), ("h_expired", .expired),
+        ("h_cancelled", .cancelled),
+      ]
+      try store.createHold(makeHold("h_pending"))
+      for (id, state) in decided {
+        try store.createHold(makeHold(id))
+        try store.decide(holdID: id, state: state, by: "x", channel: "cli", at: 2_000)
+      }
+      let ids = ["h_pending", "h_unknown"] + decided.map(\.0)
+      var expected: [String: Hold.State] = ["h_pending": .pending]
+      for (id, state) in decided { expected[id] = state }
+      #expect(try store.holdStates(ids: ids) == expected)
+      #expect(try store.holdStates(ids: []) == [:])
+      #expect(try store.holdStates(ids: ["h_unknown"]) == [:])
+      #expect(try store.pendingHolds(now: 2_000).map(\.id) == ["h_pending"])
+    }
+  }
+
+  @Test(arguments: [Hold.State.approved, .rejected, .cancelled])
+  func atOrAfterTheDeadlineOnlyExpiryIsTaken(_ state: Hold.State) throws {
+    try withTemporaryHome { home in
+      let store = try GrantStore.open(home: home)
+      try store.createHold(makeHold("h_1", deadline: 5_000))
+      for at: Int64 in [5_000, 5_001, 99_999] {
+        let late = try store.decide(holdID: "h_1", state: state, by: "ann", channel: "cli", at: at)
+        #expect(late.state == .pending && late.decidedBy == nil && late.decidedAt == nil)
+      }
+      // Still pending in the store (but no longer offered: its deadline has passed).
+      #expect(try store.holdStates(ids: ["h_1"]) == ["h_1": .pending])
+      #expect(try store.pendingHolds(now: 4_999).map(\.id) == ["h_1"])
+      #expect(try store.pendingHolds(now: 5_000).isEmpty)
+      let expired = try store.decide(
+        holdID: "h_1", state: .expired, by: "warden", channel: "timeout", at: 5_002)
+      #expect(expired.state == .expired && expired.channel == "timeout" && expired.decidedAt == 5_002)
+      // Just before the deadline the same decision is taken.
+      try store.createHold(makeHold("h_2", deadline: 5_000))
+      #expect(
+        try store.decide(holdID: "h_2", state: state, by: "ann", channel: "cli", at: 4_999).state == state)
+    }
+  }
+
+  @Test(arguments: [Hold.State.approved, .rejected, .expired, .cancelled])
+  func theFirstDecisionWinsOverEveryOtherKind(_ first: Hold.State) throws {
+    try withTemporaryHome { home in
+      let store = try GrantStore.open(home: home)
+      try store.createHold(makeHold("h_1", deadline: 5_000))
+      let taken = try store.decide(
+        holdID: "h_1", state: first, by: "first", channel: "cli", note: "n1", at: 2_000)
+      for other in Hold.State.allCases where other != .pending {
+        // Later decisions of any kind, from another store handle (another process), change nothing.
+        let again = try GrantStore.open(home: home).decide(
+          holdID: "h_1", state: other, by: "second", channel: "terminal", note: "n2", at: 2_001)
+        #expect(again == taken)
+      }
+      #expect(try store.hold(id: "h_1") == taken)
+    }
+  }
+
+  @Test(arguments: [Hold.State.approved, .rejected, .expired, .cancelled])
+  func theTriggerRefusesEveryRawUpdateOfADecidedHold(_ state: Hold.State) throws {
+    try withTemporaryHome { home in
+      let store = try GrantStore.open(home: home)
+      try store.createHold(makeHold("h_1"))
+      try store.createHold(makeHold("h_2"))
+      let decided = try store.decide(holdID: "h_1", state: state, by: "ann", channel: "cli", at: 2_000)
+      for assignment in [
+        "state = 'pending'", "state = 'approved', decided_by = 'mallory'", "decided_by = 'mallory'",
+        "note = 'edited'", "deadline = deadline + 1000000", "arguments = '{}'", "digest = 'x'",
+      ] {
+        let result = try sqlite3Output(store.databasePath, "UPDATE holds SET \(assignment) WHERE id = 'h_1';")
+        #expect(result.status != 0, "UPDATE SET \(assignment) was accepted")
+        #expect(result.error.contains("hold already decided"), "\(result.error)")
+      }
+      #expect(try store.hold(id: "h_1") == decided)
+      // The same raw update of a pending hold goes through: the trigger, not sqlite3, refused above.
+      try sqlite3(store.databasePath, "UPDATE holds SET note = 'raw' WHERE id = 'h_2';")
+      #expect(try store.hold(id: "h_2")?.note == "raw")
+    }
+  }
+}
+
+@Suite("Holds are never deleted")
+struct HoldDeletionTests {
+  @Test func deletingAHoldIsRefused() throws {
+    try withTemporaryHome { home in
+      let store = try GrantStore.open(home: home)
+      try store.createHold(makeHold("h_1"))
+      let result = try sqlite3Output(store.databasePath, "DELETE FROM holds WHERE id = 'h_1';")
+      #expect(result.status != 0 && result.error.contains("holds are never deleted"), "\(result)")
+      #expect(try store.hold(id: "h_1") != nil)
+    }
+  }
+}

@@ -21,6 +21,8 @@ public struct Authorization: Sendable, Equatable {
     case badArguments = "bad-arguments"
     /// The delegation store could not be read; nothing is allowed until it can.
     case storeUnavailable = "store-unavailable"
+    /// No grant covers the call and `--ungranted confirm` asks a human instead of denying.
+    case ungranted
     /// A human was asked and said no.
     case rejected
     /// A human was asked and did not answer before the deadline.

@@ -61,7 +61,7 @@ public enum DelegationText {
       )
     case .badArguments:
       lines.append("Fix the arguments and call again.")
-    case .destructive, .confirmRequired, .undeclaredConfirm:
+    case .destructive, .confirmRequired, .undeclaredConfirm, .ungranted:
       lines.append("It needs a human's confirmation, and none could be asked for; ask the human.")
     case .rejected:
       lines.append("A human decided against it; do not retry it unless they ask you to.")
