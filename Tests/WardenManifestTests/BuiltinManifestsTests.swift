@@ -47,7 +47,7 @@ import WardenManifest
     #expect(BuiltinManifests.text(named: "git")?.hasPrefix("# Warden manifest for mcp-server-git") == true)
   }
 
-  /// The tools of the real servers, from their `tools/list` (see /work/shared/mcp-captures).
+  /// The tools of the real servers, from their `tools/list` (see Tests/e2e/fixtures/mcp-captures).
   @Test func gitCoversEveryToolOfTheServer() throws {
     let git = try #require(BuiltinManifests.builtin(named: "git"))
     let readOnly = [
