@@ -52,12 +52,9 @@ final class ClientSide: LineHandler {
           reason: defect.kind == .notJSON ? "parse-error" : "invalid-request"))
       return .handled
     case .message(let envelope):
-      if !knowsClient, envelope.kind == .request { learnClient(from: envelope, line: line) }
-      if envelope.method == "initialize", let range = envelope.params,
-        let params = try? JSONValue.parse(UnsafeRawBufferPointer(rebasing: line[range]))
-      {
-        let supported = params["capabilities"]?["elicitation"].map { $0.kind == .object } ?? false
-        session.withLock { $0.noteElicitationSupport(supported) }
+      // `initialize` is always read (it also says whether the client can show a form).
+      if envelope.kind == .request, !knowsClient || envelope.method == "initialize" {
+        learnClient(from: envelope, line: line)
       }
       switch session.withLock({ $0.admitFromClient(envelope) }) {
       case .forward:
@@ -212,7 +209,9 @@ final class ClientSide: LineHandler {
     else { return }
     let meta = params["_meta"]
     if envelope.method == "initialize" {
+      let canElicit = params["capabilities"]?["elicitation"].map { $0.kind == .object } ?? false
       session.withLock {
+        $0.noteElicitationSupport(canElicit)
         $0.noteClient(
           name: params["clientInfo"]?["name"]?.stringValue,
           protocolVersion: params["protocolVersion"]?.stringValue, perRequest: false)
