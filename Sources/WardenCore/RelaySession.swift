@@ -76,9 +76,19 @@ public struct RelaySession: Sendable {
     }
   }
 
-  /// Records what the client said about itself in `initialize` or a request's `_meta`.
+  /// Why the name the client gave was not taken as its identity, if it was not.
+  public private(set) var clientNameRejection: String?
+
+  /// Records what the client said about itself in `initialize` or a request's `_meta`. A name that
+  /// is not a plausible identity (see `ClientName`) is not used: the agent is then `unknown`.
   public mutating func noteClient(name: String?, protocolVersion: String?, perRequest: Bool) {
-    if clientName == nil, let name, !name.isEmpty { clientName = name }
+    if clientName == nil, clientNameRejection == nil, let name, !name.isEmpty {
+      switch ClientName.validated(name) {
+      case .success(let valid): clientName = valid
+      case .failure(let rejection):
+        clientNameRejection = "\"\(HumanText.escaped(String(name.prefix(80))))\" \(rejection.reason)"
+      }
+    }
     if perRequest {
       if case .perRequest(nil) = era { era = .perRequest(version: protocolVersion) }
       if era == .unknown { era = .perRequest(version: protocolVersion) }
@@ -95,7 +105,7 @@ public struct RelaySession: Sendable {
   }
 
   /// Whether the client's identity still has to be learned from a request's params.
-  public var needsClientDetails: Bool { clientName == nil }
+  public var needsClientDetails: Bool { clientName == nil && clientNameRejection == nil }
 
   // MARK: - From the server
 
@@ -133,12 +143,14 @@ public struct RelaySession: Sendable {
 
   /// A line from the server that failed the checks: if its id answers a request in flight, the client
   /// gets an error for that request instead of waiting forever.
-  public mutating func rejectServerLine(id: RequestID?, problem: String) -> ErrorResponse? {
+  public mutating func rejectServerLine(
+    id: RequestID?, problem: String, reason: String = "invalid-server-message"
+  ) -> ErrorResponse? {
     guard let id, clientRequests.close(id) != nil else { return nil }
     return ErrorResponse(
       id: id, code: WardenErrorCode.invalidServerMessage,
       message: "the server's answer was not a valid JSON-RPC message (\(problem)); warden did not pass it on",
-      reason: "invalid-server-message")
+      reason: reason)
   }
 
   /// Warden answered this client request itself (a denied tool call): it is no longer in flight.

@@ -17,11 +17,13 @@ struct Cursor {
     return base[pos]
   }
 
+  /// Skips JSON whitespace except the carriage return: on a line, `\r` is a line break to many
+  /// readers (universal newlines), so the scanner refuses it instead of reading past it.
   @inline(__always) mutating func skipWhitespace() {
     if pos < end && base[pos] > 0x20 { return }
     while pos < end {
       switch base[pos] {
-      case 0x20, 0x09, 0x0A, 0x0D: pos += 1
+      case 0x20, 0x09, 0x0A: pos += 1
       default: return
       }
     }

@@ -20,10 +20,10 @@ public enum JSON: Sendable, Equatable, Hashable {
     }
   }
 
-  /// The member named `key` of an object.
+  /// The member named `key` of an object (keys compared as bytes, as the server will).
   public subscript(key: String) -> JSON? {
     guard case .object(let members) = self else { return nil }
-    return members.first { $0.key == key }?.value
+    return members.first { $0.key.hasSameBytes(as: key) }?.value
   }
 
   public var stringValue: String? {

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
 /// Validates one line as a JSON-RPC 2.0 message and reads its envelope, without building a tree.
 ///
 /// This is the hot path of the relay: every line in both directions passes through `scan`. It checks
@@ -21,12 +27,27 @@ public struct MessageScanner: Sendable {
   }
 
   /// Scans `line` (without its `\n`).
+  ///
+  /// One carriage return may end the line (`\r\n` is a line end to every reader); anywhere else a
+  /// `\r` is refused as an embedded line break, since the Python SDK's reader, and every reader with
+  /// universal newlines, would end a message there and read what follows as another one.
   public mutating func scan(_ line: UnsafeRawBufferPointer) -> Outcome {
     guard let base = line.baseAddress, line.count > 0 else { return .blank }
-    var cursor = Cursor(base: base.assumingMemoryBound(to: UInt8.self), end: line.count)
+    let count = line[line.count - 1] == 0x0D ? line.count - 1 : line.count
+    guard count > 0 else { return .blank }
+    var cursor = Cursor(base: base.assumingMemoryBound(to: UInt8.self), end: count)
     do {
       return try scanEnvelope(&cursor)
     } catch {
+      // The grammar has no place for `\r` any more; on failure, say so when one is the reason.
+      if let carriageReturn = memchr(base, 0x0D, count) {
+        let offset = base.distance(to: UnsafeRawPointer(carriageReturn))
+        return .defect(
+          MessageDefect(
+            kind: .embeddedLineBreak,
+            detail: "a carriage return at offset \(offset) is a line break to other readers",
+            id: Self.peekID(UnsafeRawBufferPointer(start: base, count: offset))))
+      }
       return .defect(MessageDefect(kind: .notJSON, detail: error.detail))
     }
   }

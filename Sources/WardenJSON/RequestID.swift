@@ -83,6 +83,10 @@ public struct MessageDefect: Error, Sendable, Equatable {
     case notJSON
     /// Valid JSON, but not a JSON-RPC 2.0 message (or a batch): JSON-RPC -32600.
     case notJSONRPC
+    /// A line break other than the line's terminator (a carriage return not followed by the final
+    /// `\n`): a reader with universal newlines would see two messages where warden sees one.
+    /// JSON-RPC -32600, reason `embedded-line-break`.
+    case embeddedLineBreak
   }
 
   public var kind: Kind
@@ -103,4 +107,13 @@ public struct MessageDefect: Error, Sendable, Equatable {
 
   /// The JSON-RPC error code that answers this defect.
   public var errorCode: Int { kind == .notJSON ? -32700 : -32600 }
+
+  /// The machine-readable reason placed at `error.data.warden.reason`.
+  public var reason: String {
+    switch kind {
+    case .notJSON: return "parse-error"
+    case .notJSONRPC: return "invalid-request"
+    case .embeddedLineBreak: return "embedded-line-break"
+    }
+  }
 }

@@ -18,7 +18,8 @@ extension Cursor {
       guard index < end else { throw SyntaxError("unexpected end of input") }
       var byte = base[index]
       if byte <= 0x20 {
-        while byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D {
+        // No `\r`: see `Cursor.skipWhitespace`.
+        while byte == 0x20 || byte == 0x09 || byte == 0x0A {
           index += 1
           guard index < end else { throw SyntaxError("unexpected end of input") }
           byte = base[index]

@@ -5,7 +5,7 @@ import Yams
 /// at the first.
 struct ManifestReader {
   static let topLevelKeys = ["server", "aliases", "undeclared", "base", "tools"]
-  static let toolKeys = ["action", "resource", "destructive", "redact", "base"]
+  static let toolKeys = ["action", "resource", "destructive", "redact", "base", "literal_paths"]
 
   let file: String
   let lines: [Substring]

@@ -33,6 +33,7 @@ extension ManifestReader {
     var destructive = false
     var redact: [String] = []
     var base: String?
+    var literalPaths = false
     var sawAction = false
     for entry in entries(of: mapping, known: Self.toolKeys, place: "in tool '\(tool.key)'") {
       switch entry.key {
@@ -43,6 +44,7 @@ extension ManifestReader {
       case "destructive": destructive = bool(entry) ?? false
       case "redact": redact = argumentNames(entry)
       case "base": base = absolutePath(entry)
+      case "literal_paths": literalPaths = bool(entry) ?? false
       default: break
       }
     }
@@ -51,7 +53,8 @@ extension ManifestReader {
     }
     guard let action else { return nil }
     return ToolRule(
-      action: action, resources: resources, destructive: destructive, redact: redact, base: base)
+      action: action, resources: resources, destructive: destructive, redact: redact, base: base,
+      literalPaths: literalPaths)
   }
 
   /// A dotted action name such as `git.write`: no globs, no empty segments.

@@ -38,7 +38,12 @@ final class ClientSide: LineHandler {
     case .blank:
       return .handled
     case .defect(let defect):
-      let kind = defect.kind == .notJSON ? "parse error" : "invalid request"
+      let kind: String
+      switch defect.kind {
+      case .notJSON: kind = "parse error"
+      case .notJSONRPC: kind = "invalid request"
+      case .embeddedLineBreak: kind = "embedded line break"
+      }
       if let apparent = defect.apparentKind, apparent != .request {
         // JSON-RPC never answers a notification, and an answer to a response would go nowhere.
         logger.warning("dropped an invalid \(apparent) from the client: \(defect.detail)")
@@ -49,7 +54,7 @@ final class ClientSide: LineHandler {
         ErrorResponse(
           id: defect.id, code: defect.errorCode,
           message: "\(kind): \(defect.detail); warden did not forward this line",
-          reason: defect.kind == .notJSON ? "parse-error" : "invalid-request"))
+          reason: defect.reason))
       return .handled
     case .message(let envelope):
       // `initialize` is always read (it also says whether the client can show a form).
@@ -144,8 +149,11 @@ final class ClientSide: LineHandler {
           return .handled
         }
       }
+      // The command that would allow it goes to the human's log, never to the agent.
+      let command = DelegationText.suggestedGrant(for: call, authorization: decision).map { "; to allow it: \($0)" }
       logger.notice(
-        "denied \(call.tool.isEmpty ? "a tool call" : call.tool) for \(call.agent): \(decision.explanation)")
+        "denied \(call.tool.isEmpty ? "a tool call" : HumanText.escaped(call.tool)) for \(call.agent): \(HumanText.escaped(decision.explanation))\(command ?? "")"
+      )
       session.withLock { $0.answeredByWarden(id) }
       client.write(gate.refusal(id: id, call: call, decision: decision, perRequestEra: perRequestEra))
       return .handled
@@ -225,8 +233,14 @@ final class ClientSide: LineHandler {
     }
     knowsClient = session.withLock { !$0.needsClientDetails }
     if knowsClient {
-      let name = session.withLock { $0.clientName } ?? "?"
-      logger.info("client identified itself as \"\(name)\"")
+      let (name, rejection) = session.withLock { ($0.clientName, $0.clientNameRejection) }
+      if let name {
+        logger.info("client identified itself as \"\(name)\"")
+      } else if let rejection {
+        logger.warning(
+          "the client's name \(rejection), so it is not used as an identity: the agent is 'unknown' (pass --agent to name it)"
+        )
+      }
     }
   }
 }

@@ -25,6 +25,29 @@ extension HoldKeeper {
     client.write(request.serialized() + [0x0A])
   }
 
+  /// Withdraws every question about `holdID` still open in the client (decided elsewhere, expired,
+  /// cancelled): `notifications/cancelled` for warden's own `elicitation/create`, so the client can
+  /// close its form; a late answer is then consumed and ignored.
+  func withdrawQuestions(about holdID: String) {
+    let open = asking.withLock { asking -> [RequestID] in
+      let ids = asking.filter { $0.value == holdID }.map(\.key)
+      for id in ids { asking.removeValue(forKey: id) }
+      return ids
+    }
+    for id in open {
+      let notification = JSONValue.object([
+        ("jsonrpc", .string("2.0")),
+        ("method", .string("notifications/cancelled")),
+        (
+          "params",
+          .object([("requestId", Self.idValue(id)), ("reason", .string("decided elsewhere (hold \(holdID))"))])
+        ),
+      ])
+      logger.info("withdrawing the question about \(holdID) (elicitation \(id))")
+      client.write(notification.serialized() + [0x0A])
+    }
+  }
+
   /// The client answered an elicitation: accept with "approve" approves; anything else (deny,
   /// decline, cancel, an error) rejects.
   func elicitationAnswered(requestID: RequestID, envelope: Envelope, line: UnsafeRawBufferPointer) {

@@ -69,8 +69,7 @@ extension HoldKeeper {
       return refuse(
         .badArguments, "its requestState is not one this warden issued (forged or from another session)")
     }
-    let digest = Self.digest(
-      server: call.server, tool: tool, arguments: Self.canonicalArguments(params))
+    let digest = Self.digest(server: call.server, tool: tool, arguments: ToolCallGate.argumentBytes(params))
     guard token.digest == digest else {
       return refuse(
         .badArguments, "the call was changed after the human was asked about it (hold \(token.holdID))")
@@ -111,18 +110,42 @@ extension HoldKeeper {
     // confirmation through (it was just given), but not a denial.
     switch gate.judge(params: params, agent: agent) {
     case .refuse(let again, let decision) where decision.verdict == .deny:
-      return .refuse(again, decision)
+      if !(outcome.reason == Authorization.Reason.ungranted.rawValue && decision.reason == .notDelegated) {
+        return .refuse(again, decision)
+      }
     default:
       break
     }
-    var forwarded = parsed.removing("requestState").removing("inputResponses")
-    if let state = token.serverState { forwarded = forwarded.setting("requestState", to: .string(state)) }
-    if let responses = token.serverResponses, let value = try? JSONValue.parse(responses) {
-      forwarded = forwarded.setting("inputResponses", to: value)
-    }
     return .forward(
-      Array("{\"jsonrpc\":\"2.0\",\"id\":\(requestID.jsonText),\"method\":\"tools/call\",\"params\":".utf8)
-        + forwarded.serialized() + Array("}\n".utf8))
+      Self.continuation(requestID: requestID, params: params, serverState: token.serverState,
+        serverResponses: token.serverResponses))
+  }
+
+  /// The call as the server gets it after an approval: the retried params with warden's own
+  /// `requestState` and `inputResponses` taken out (and the server's own put back), every other
+  /// member, `arguments` above all, copied as the exact bytes the human approved.
+  static func continuation(
+    requestID: RequestID, params: UnsafeRawBufferPointer, serverState: String?, serverResponses: String?
+  ) -> [UInt8] {
+    var members: [[UInt8]] = []
+    if case .success(let found) = ObjectMembers.split(params) {
+      for member in found
+      where !member.key.hasSameBytes(as: "requestState") && !member.key.hasSameBytes(as: "inputResponses") {
+        members.append(JSONValue.string(member.key).serialized() + [UInt8(ascii: ":")] + Array(params[member.value]))
+      }
+    }
+    if let serverState {
+      members.append(Array("\"requestState\":".utf8) + JSONValue.string(serverState).serialized())
+    }
+    if let serverResponses, let value = try? JSONValue.parse(serverResponses) {
+      members.append(Array("\"inputResponses\":".utf8) + value.serialized())
+    }
+    var line = Array("{\"jsonrpc\":\"2.0\",\"id\":\(requestID.jsonText),\"method\":\"tools/call\",\"params\":{".utf8)
+    for (index, member) in members.enumerated() {
+      if index > 0 { line.append(UInt8(ascii: ",")) }
+      line += member
+    }
+    return line + Array("}}\n".utf8)
   }
 
   /// Expires holds whose client never came back with an answer.

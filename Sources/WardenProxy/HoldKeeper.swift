@@ -22,6 +22,8 @@ final class HoldKeeper: Sendable {
     let requestID: RequestID
     /// The request line as the client sent it, without its terminator.
     let line: [UInt8]
+    /// Its `params`, judged again at the moment of approval.
+    let params: [UInt8]?
     let call: ToolCall
     let decision: Authorization
     let perRequestEra: Bool
@@ -69,12 +71,15 @@ final class HoldKeeper: Sendable {
   }
 
   /// Records a hold in the store; nil when it cannot be recorded (the caller then denies the call).
+  /// The hold shows the exact bytes of the arguments (less `redact:`ed values) and its digest binds
+  /// the approval to exactly those bytes.
   func record(params: UnsafeRawBufferPointer?, call: ToolCall, decision: Authorization) -> Hold? {
-    let arguments = Self.canonicalArguments(params)
+    let arguments = ToolCallGate.argumentBytes(params)
     let now = PolicyEngine.now()
     let hold = Hold(
       id: "h_" + Self.randomText(16), server: call.server, agent: call.agent, tool: call.tool,
-      arguments: arguments, digest: Self.digest(server: call.server, tool: call.tool, arguments: arguments),
+      arguments: ArgumentRedaction.shown(arguments, redact: gate.engine.redactedArguments(forTool: call.tool)),
+      digest: Self.digest(server: call.server, tool: call.tool, arguments: arguments),
       action: decision.scopes?.action ?? "", resources: decision.scopes?.resources.map(\.text) ?? [],
       reason: decision.reason.rawValue, explanation: decision.explanation, grantID: decision.grants.first?.id,
       purpose: decision.grants.first?.purpose, holderPID: getpid(), createdAt: now,
@@ -97,8 +102,8 @@ final class HoldKeeper: Sendable {
     guard let hold = record(params: params, call: call, decision: decision) else { return false }
     held.withLock {
       $0[hold.id] = Held(
-        hold: hold, requestID: requestID, line: Array(line), call: call, decision: decision,
-        perRequestEra: perRequestEra)
+        hold: hold, requestID: requestID, line: Array(line), params: params.map(Array.init), call: call,
+        decision: decision, perRequestEra: perRequestEra)
     }
     logger.notice(
       "holding \(call.tool) for \(call.agent) as \(hold.id) until a human decides (warden confirm, or warden approve \(hold.id))"
@@ -119,10 +124,30 @@ final class HoldKeeper: Sendable {
       == .cancelled
   }
 
-  /// The client is gone: no hold stays pending.
+  /// The client is gone: no hold stays pending (and nobody is left to answer).
   func cancelAll(note: String) {
     for entry in held.withLock({ Array($0.values) }) {
       finish(entry, as: .cancelled, by: "warden", channel: "client", note: note)
+    }
+  }
+
+  /// Warden is stopping while the client is still there: every held call is cancelled in the store
+  /// and its request answered with a denial (reason `shutdown`), so no request is left unanswered.
+  func answerAllAtShutdown(note: String) {
+    for entry in held.withLock({ Array($0.values) }) {
+      guard held.withLock({ $0.removeValue(forKey: entry.hold.id) }) != nil else { continue }
+      _ = try? store.decide(
+        holdID: entry.hold.id, state: .cancelled, by: "warden", channel: "shutdown", note: note,
+        at: PolicyEngine.now())
+      withdrawQuestions(about: entry.hold.id)
+      var decision = entry.decision
+      decision.verdict = .deny
+      decision.reason = .shutdown
+      decision.explanation = "warden stopped while the call waited for a human (hold \(entry.hold.id)): \(note)"
+      logger.notice("\(entry.hold.id) ended: \(note); \(entry.call.tool) denied")
+      session.withLock { $0.answeredByWarden(entry.requestID) }
+      client.write(
+        gate.refusal(id: entry.requestID, call: entry.call, decision: decision, perRequestEra: entry.perRequestEra))
     }
   }
 
@@ -162,25 +187,47 @@ final class HoldKeeper: Sendable {
     }
   }
 
-  /// Records this keeper's own decision (first decision wins), then acts on whatever won.
+  /// Records this keeper's own decision (first decision wins), then acts on whatever won. Only a
+  /// decision the store recorded counts: an approval it refused (past the deadline) or could not
+  /// record (locked, read-only, gone) never forwards.
   @discardableResult
   func finish(_ entry: Held, as state: Hold.State, by: String, channel: String, note: String)
     -> Hold.State
   {
-    let outcome = try? store.decide(
-      holdID: entry.hold.id, state: state, by: by, channel: channel, note: note, at: PolicyEngine.now())
-    var winner = outcome?.state ?? state
-    if winner == .pending { winner = state }
+    let now = PolicyEngine.now()
+    let outcome: Hold
+    do {
+      outcome = try store.decide(
+        holdID: entry.hold.id, state: state, by: by, channel: channel, note: note, at: now)
+    } catch {
+      logger.error("could not record the decision on \(entry.hold.id) (\(error)); it does not count")
+      let fallback: Hold.State = state == .approved ? .rejected : state
+      deliver(
+        entry, state: fallback, decidedBy: "warden", channel: "store",
+        note: "the decision could not be recorded in the store")
+      return fallback
+    }
+    guard outcome.state != .pending else {
+      // The store refused the decision: the deadline passed first. The hold expires.
+      let expired = try? store.decide(
+        holdID: entry.hold.id, state: .expired, by: "warden", channel: "timeout", note: "no decision in time",
+        at: now)
+      deliver(
+        entry, state: .expired, decidedBy: expired?.decidedBy ?? "warden", channel: "timeout",
+        note: "no decision in time")
+      return .expired
+    }
     deliver(
-      entry, state: winner, decidedBy: outcome?.decidedBy ?? by, channel: outcome?.channel ?? channel,
-      note: outcome?.note ?? note)
-    return winner
+      entry, state: outcome.state, decidedBy: outcome.decidedBy, channel: outcome.channel, note: outcome.note)
+    return outcome.state
   }
 
   /// Acts once on the decision of a hold.
   private func deliver(_ entry: Held, state: Hold.State, decidedBy: String?, channel: String?, note: String?)
   {
     guard held.withLock({ $0.removeValue(forKey: entry.hold.id) }) != nil else { return }
+    // A question still open in the client is moot now.
+    withdrawQuestions(about: entry.hold.id)
     let who = "\(decidedBy ?? "someone") via \(channel ?? "?")"
     var state = state
     var note = note
@@ -190,6 +237,16 @@ final class HoldKeeper: Sendable {
         "\(entry.hold.id) was approved via \(channel ?? "?"), which confirm.channels excludes; denying")
       state = .rejected
       note = "approved via \(channel ?? "?"), a channel confirm.channels does not allow"
+    }
+    if state == .approved, let denial = decideAgain(entry) {
+      // The delegation changed while the human thought (a revocation, a forbid, the kill switch):
+      // the approval of a call the delegation no longer allows does not forward it.
+      logger.notice(
+        "\(entry.hold.id) approved by \(who), but the delegation no longer allows it: \(denial.explanation)")
+      session.withLock { $0.answeredByWarden(entry.requestID) }
+      client.write(
+        gate.refusal(id: entry.requestID, call: entry.call, decision: denial, perRequestEra: entry.perRequestEra))
+      return
     }
     switch state {
     case .approved:
@@ -235,17 +292,25 @@ final class HoldKeeper: Sendable {
     }
   }
 
-  static func canonicalArguments(_ params: UnsafeRawBufferPointer?) -> String {
-    guard let params, let value = try? JSONValue.parse(params), let arguments = value["arguments"] else {
-      return "{}"
-    }
-    return arguments.kind == .null ? "{}" : arguments.canonicalText()
+  /// The decision on a held call at the moment of its approval; nil when it may go on. A human's
+  /// approval answers "confirm", and for a call held because no grant covered it (`--ungranted
+  /// confirm`) also "not delegated"; a forbid, an unreadable store or anything else denies.
+  func decideAgain(_ entry: Held) -> Authorization? {
+    let outcome = entry.params.map { bytes in
+      bytes.withUnsafeBytes { gate.judge(params: $0, agent: entry.call.agent) }
+    } ?? gate.judge(params: nil, agent: entry.call.agent)
+    guard case .refuse(_, let decision) = outcome else { return nil }
+    if decision.verdict == .confirm { return nil }
+    if entry.decision.reason == .ungranted, decision.reason == .notDelegated { return nil }
+    return decision
   }
 
-  /// What an approval binds to: the server, the tool and the canonical arguments.
-  static func digest(server: String, tool: String, arguments: String) -> String {
+  /// What an approval binds to (and, later, the audit trail records): SHA-256 over the server's
+  /// name, a NUL, the tool's name, a NUL, and the exact bytes of the call's `arguments` value as
+  /// forwarded (nothing when the call has none), in lowercase hex.
+  static func digest(server: String, tool: String, arguments: [UInt8]) -> String {
     var hasher = SHA256()
-    hasher.update(data: Array(server.utf8) + [0] + Array(tool.utf8) + [0] + Array(arguments.utf8))
+    hasher.update(data: Array(server.utf8) + [0] + Array(tool.utf8) + [0] + arguments)
     return hasher.finalize().map {
       String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16)
     }

@@ -114,12 +114,19 @@ final class PolicyEngine: Sendable {
     do {
       let live = try store.liveGrants(now: Self.now(), server: configuration.serverName)
       let set = GrantSet(live)
-      state.withLock {
-        $0.token = token
-        $0.grants = set
-        $0.live = live
-        $0.loadError = nil
+      // Refreshes run on several threads (each pump, the watcher, the hold keeper): a slower one
+      // must never put back a snapshot older than one already in place, or a revocation could come
+      // undone between a refresh and a decision. The token only grows, and grants read after a
+      // token are at least as new as it.
+      let installed = state.withLock { current -> Bool in
+        if let held = current.token, held > token, current.loadError == nil { return false }
+        current.token = token
+        current.grants = set
+        current.live = live
+        current.loadError = nil
+        return true
       }
+      guard installed else { return false }
       logger.debug("loaded \(live.count) grants and forbids in force")
       return true
     } catch {
@@ -142,6 +149,14 @@ final class PolicyEngine: Sendable {
     return Set(rule.resources.flatMap(\.argumentNames))
   }
 
+  /// The arguments of `tool` whose values are never stored, logged or shown (`redact:`).
+  func redactedArguments(forTool tool: String) -> [String] {
+    guard let tools = configuration.manifest?.tools, let index = tools.index(forKey: tool),
+      tools[index].key.hasSameBytes(as: tool)
+    else { return [] }
+    return tools[index].value.redact
+  }
+
   /// Decides one call, against the store as it is now.
   func decide(tool: String, arguments: JSON, agent: String) -> (ToolCall, Authorization) {
     let call = ToolCall(server: configuration.serverName, agent: agent, tool: tool, arguments: arguments)
@@ -152,7 +167,9 @@ final class PolicyEngine: Sendable {
     }
     if let loadError { return (call, unavailable(loadError)) }
     let scopes: Result<CallScopes, ScopeDenial> =
-      configuration.manifest.map { $0.scopes(for: call, annotations: annotations) }
+      configuration.manifest.map {
+        $0.scopes(for: call, annotations: annotations, resolve: FileSystemPaths.resolver)
+      }
       ?? .failure(
         ScopeDenial(
           .noManifest,

@@ -154,7 +154,12 @@ public enum Relay {
       }
     }
 
-    holds?.cancelAll(note: "the session ended")
+    // Held calls end with the session: answered (reason `shutdown`) while the client can still hear.
+    if client.isOpen {
+      holds?.answerAllAtShutdown(note: "the session ended (\(shutdown.serverExit.map { "\($0)" } ?? "warden stopped"))")
+    } else {
+      holds?.cancelAll(note: "the session ended")
+    }
     let exit = shutdown.serverExit ?? .exited(status: 0)
     let unanswered = session.withLock { $0.serverGone(exit) }
     if !unanswered.isEmpty {

@@ -32,7 +32,9 @@ final class ServerSide: LineHandler {
       return .handled
     case .defect(let defect):
       logger.warning("dropped a line from the server: \(defect.detail)")
-      reject(id: defect.id ?? MessageScanner.peekID(line), problem: defect.detail)
+      reject(
+        id: defect.id ?? MessageScanner.peekID(line), problem: defect.detail,
+        reason: defect.kind == .embeddedLineBreak ? defect.reason : "invalid-server-message")
       return .handled
     case .message(let envelope):
       switch session.withLock({ $0.admitFromServer(envelope) }) {
@@ -61,8 +63,8 @@ final class ServerSide: LineHandler {
     reject(id: id, problem: "\(length) bytes, over the limit of \(maxLine) (--max-message)")
   }
 
-  private func reject(id: RequestID?, problem: String) {
-    if let response = session.withLock({ $0.rejectServerLine(id: id, problem: problem) }) {
+  private func reject(id: RequestID?, problem: String, reason: String = "invalid-server-message") {
+    if let response = session.withLock({ $0.rejectServerLine(id: id, problem: problem, reason: reason) }) {
       client.write(response.line)
     }
   }

@@ -23,6 +23,11 @@ struct ToolCallGate {
       .refuse(unnamed, Authorization(verdict: .deny, reason: .badArguments, explanation: message))
     }
     guard let params else { return refuse("a tools/call request needs params with the tool's name") }
+    // Every byte of the call must mean one thing to every reader, not only the arguments the
+    // manifest reads: the human is shown, and the server runs, all of them.
+    if let problem = AmbiguityCheck.firstAmbiguity(in: params) {
+      return refuse("warden could not read the call unambiguously (\(problem))")
+    }
     let members: [ObjectMembers.Member]
     switch ObjectMembers.split(params) {
     case .success(let found): members = found
@@ -30,12 +35,12 @@ struct ToolCallGate {
       // Duplicate keys are refused: warden must decide on exactly what the server will read.
       return refuse("warden could not read the call's params unambiguously (\(problem))")
     }
-    guard let nameMember = members.first(where: { $0.key == "name" }),
+    guard let nameMember = members.first(where: { $0.key.hasSameBytes(as: "name") }),
       let name = try? JSONValue.parse(UnsafeRawBufferPointer(rebasing: params[nameMember.value])).stringValue,
       !name.isEmpty
     else { return refuse("a tools/call request needs a string 'name'") }
     var arguments: [JSON.Member] = []
-    if let argumentsMember = members.first(where: { $0.key == "arguments" }) {
+    if let argumentsMember = members.first(where: { $0.key.hasSameBytes(as: "arguments") }) {
       let bytes = UnsafeRawBufferPointer(rebasing: params[argumentsMember.value])
       switch bytes.first {
       case UInt8(ascii: "{"):
@@ -44,7 +49,7 @@ struct ToolCallGate {
         case .failure(let problem):
           return refuse("warden could not read the call's arguments unambiguously (\(problem))")
         case .success(let found):
-          for member in found where wanted.contains(member.key) {
+          for member in found where wanted.contains(where: { $0.hasSameBytes(as: member.key) }) {
             do throws(JSONParseError) {
               let value = try JSONValue.parse(UnsafeRawBufferPointer(rebasing: bytes[member.value]))
               arguments.append(JSON.Member(member.key, value.json))
@@ -66,6 +71,15 @@ struct ToolCallGate {
       return .allow(call, decision)
     }
     return .refuse(call, decision)
+  }
+
+  /// The exact bytes of a call's `arguments` value as they stand in `params` (empty when the call
+  /// has none): what a human is shown and what an approval binds to.
+  static func argumentBytes(_ params: UnsafeRawBufferPointer?) -> [UInt8] {
+    guard let params, case .success(let members) = ObjectMembers.split(params),
+      let arguments = members.first(where: { $0.key.hasSameBytes(as: "arguments") })
+    else { return [] }
+    return Array(params[arguments.value])
   }
 
   /// The tool result that answers a refused call: `isError`, a message a model and a human can act
@@ -90,9 +104,6 @@ struct ToolCallGate {
       details.append(("uncovered", .array(decision.uncovered.map { .string($0.text) })))
     }
     if let forbid = decision.forbid { details.append(("forbid", .string(forbid.id))) }
-    if let command = DelegationText.suggestedGrant(for: call, authorization: decision) {
-      details.append(("suggestedGrant", .string(command)))
-    }
     var members: [(String, JSONValue)] = [
       ("content", .array([.object([("type", .string("text")), ("text", .string(message))])])),
       ("isError", .bool(true)),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import WardenCore
 import WardenJSON
+import WardenProxy
 import WardenStore
 
 extension Warden {
@@ -46,8 +47,12 @@ extension Warden {
         guard parsed.kind == .object else {
           throw CommandFailure("warden: the arguments must be a JSON object")
         }
+        if let problem = Array(arguments.utf8).withUnsafeBytes({ AmbiguityCheck.firstAmbiguity(in: $0) }) {
+          throw CommandFailure("warden: the arguments are ambiguous (\(problem)); warden run denies such a call")
+        }
         let found = try CommandEnvironment.manifest(explicit: manifest, serverName: server)
-        let serverName = found?.0.server ?? server
+        // The name grants are matched against: the same rule as `warden run` (an explicit --server).
+        let serverName = CommandEnvironment.grantServerName(explicit: server, manifest: found?.0, derived: server)
         let call = ToolCall(server: serverName, agent: agent, tool: tool, arguments: parsed.json)
         let store = try CommandEnvironment.openStore()
         let now = CommandEnvironment.now()
@@ -63,7 +68,7 @@ extension Warden {
           }
         }
         let scopes: Result<CallScopes, ScopeDenial> =
-          found.map { $0.0.scopes(for: call, annotations: nil) }
+          found.map { $0.0.scopes(for: call, annotations: nil, resolve: FileSystemPaths.resolver) }
           ?? .failure(ScopeDenial(.noManifest, "no manifest found for server '\(server)'"))
         let home = try CommandEnvironment.home()
         let decision = Authorizer.authorize(

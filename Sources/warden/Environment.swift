@@ -97,6 +97,13 @@ enum CommandEnvironment {
     return nil
   }
 
+  /// The server name grants are matched against, for `warden run` and `warden check` alike: an
+  /// explicit `--server` (an instance name, or an alias that selected the manifest), else the
+  /// manifest's own name, else the name derived from the command.
+  static func grantServerName(explicit: String?, manifest: Manifest?, derived: String) -> String {
+    explicit ?? manifest?.server ?? derived
+  }
+
   static func loadManifest(_ path: String) throws -> Manifest {
     do { return try ManifestLoader.load(path: path) } catch {
       throw CommandFailure(

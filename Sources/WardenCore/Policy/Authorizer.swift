@@ -27,6 +27,8 @@ public struct Authorization: Sendable, Equatable {
     case rejected
     /// A human was asked and did not answer before the deadline.
     case confirmationTimedOut = "confirmation-timed-out"
+    /// Warden stopped while the call waited for a human.
+    case shutdown
   }
 
   public var verdict: Verdict

@@ -47,13 +47,18 @@ public enum DelegationText {
     }
     switch authorization.reason {
     case .notDelegated:
-      if let command = suggestedGrant(for: call, authorization: authorization) {
-        lines.append("Do not retry or work around this. If the human wants it done, they can run:")
-        lines.append("  " + command)
+      // What the human would have to delegate, never a command: an agent with a shell would run it.
+      if let scopes = authorization.scopes {
+        let resources = (authorization.uncovered.isEmpty ? scopes.resources : authorization.uncovered)
+          .map(\.text).joined(separator: ", ")
+        lines.append(
+          "Do not retry or work around this. If the human wants it done, they would have to delegate '\(scopes.action)'"
+            + (resources.isEmpty ? "" : " on \(resources)")
+            + " to agent '\(call.agent)' on server '\(call.server)' themselves; ask them.")
       }
     case .forbidden:
       if let forbid = authorization.forbid {
-        lines.append("A human forbade this on purpose; only they can lift it (warden revoke \(forbid.id)).")
+        lines.append("A human forbade this on purpose (forbid \(forbid.id)); only they can lift it.")
       }
     case .noManifest, .undeclared:
       lines.append(
@@ -68,6 +73,8 @@ public enum DelegationText {
     case .confirmationTimedOut:
       lines.append(
         "Nobody confirmed it in time, so it did not run. Ask the human, then try again if they agree.")
+    case .shutdown:
+      lines.append("Warden stopped before a human decided; the call did not run.")
     case .storeUnavailable:
       lines.append("Nothing is allowed until warden can read its delegation store; tell the human.")
     case .protectedPath, .allowed:

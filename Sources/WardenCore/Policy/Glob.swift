@@ -4,7 +4,8 @@
 ///
 /// Actions use `.` as the separator (`git.*` covers `git.read`, not `git.remote.push`; `git.**`
 /// covers both); resources use `/` (`file:/srv/*` covers `file:/srv/a`, `file:/srv/**` also
-/// `file:/srv/a/b`).
+/// `file:/srv/a/b`, and the tree's root `file:/srv` itself: a forbid on a tree must cover the tree).
+/// Agent and server names have no separator: `*` matches any name, `/` included.
 ///
 /// Matching runs on every grant that could apply to every call, so the common shapes (a literal, a
 /// prefix followed by `**` or by `*`) take a direct path; other patterns run a small dynamic program.
@@ -13,6 +14,9 @@ public struct Glob: Sendable, Equatable, Hashable, CustomStringConvertible {
   public let separator: UInt8
   private let tokens: [Token]
   private let shape: Shape
+  /// For a resource pattern ending in `/**`: the pattern without it, which the glob also matches
+  /// (`repo:/srv/prod/**` covers `repo:/srv/prod`). Empty or one element.
+  private let root: [Glob]
 
   enum Token: Sendable, Equatable, Hashable {
     case literal(UInt8)
@@ -59,23 +63,35 @@ public struct Glob: Sendable, Equatable, Hashable, CustomStringConvertible {
     } else {
       shape = .general
     }
+    let rootSuffix: [Token] = [.literal(self.separator), .doubleStar]
+    if self.separator == UInt8(ascii: "/"), tokens.count > 2, Array(tokens.suffix(2)) == rootSuffix {
+      let stars = bytes.reversed().prefix { $0 == UInt8(ascii: "*") }.count
+      root = [Glob(String(decoding: bytes.dropLast(stars + 1), as: UTF8.self), separator: "/")]
+    } else {
+      root = []
+    }
   }
 
   public static func action(_ pattern: String) -> Glob { Glob(pattern, separator: ".") }
   public static func resource(_ pattern: String) -> Glob { Glob(pattern, separator: "/") }
-  /// Agent and server names: `*` matches any name.
-  public static func name(_ pattern: String) -> Glob { Glob(pattern, separator: "/") }
+  /// Agent and server names: `*` matches any name (NUL, the separator, never occurs in one).
+  public static func name(_ pattern: String) -> Glob { Glob(pattern, separator: "\u{0}") }
 
   public var description: String { pattern }
 
   /// Whether the pattern has no wildcard.
   public var isLiteral: Bool { shape == .literal }
 
-  /// Whether `text` matches the whole pattern.
+  /// Whether `text` matches the whole pattern, byte for byte.
   public func matches(_ text: String) -> Bool {
+    if matchesTokens(text) { return true }
+    return root.first?.matches(text) ?? false
+  }
+
+  private func matchesTokens(_ text: String) -> Bool {
     switch shape {
     case .literal:
-      return text == pattern
+      return text.utf8.elementsEqual(pattern.utf8)
     case .prefixThenAnything(let prefix):
       return text.utf8.starts(with: prefix)
     case .prefixThenSegment(let prefix):
@@ -130,6 +146,12 @@ public struct Glob: Sendable, Equatable, Hashable, CustomStringConvertible {
   /// "true" is always right; a few exotic true cases may be reported false, which only refuses a
   /// narrowing that a simpler pattern would express).
   public func covers(_ narrower: Glob) -> Bool {
+    // The narrower glob's tree root must be covered too.
+    if let narrowerRoot = narrower.root.first,
+      !(narrowerRoot.isLiteral ? matches(narrowerRoot.pattern) : covers(narrowerRoot))
+    {
+      return false
+    }
     let inner = narrower.tokens
     // reachable[j]: this pattern's prefix consumed so far covers inner[0..<j].
     var reachable = [Bool](repeating: false, count: inner.count + 1)

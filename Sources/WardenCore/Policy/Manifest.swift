@@ -50,11 +50,15 @@ public struct ToolRule: Sendable, Equatable {
   public var redact: [String]
   /// Overrides the manifest's `base` for this tool's relative paths.
   public var base: String?
+  /// The tool takes paths literally (no `$VAR`, `${VAR}` or `%VAR%` expansion): the `path` filter
+  /// then lets such characters through as part of the name (`literal_paths: true`).
+  public var literalPaths: Bool
 
   public init(
     action: String, resources: [ResourceTemplate] = [], destructive: Bool = false, redact: [String] = [],
-    base: String? = nil
+    base: String? = nil, literalPaths: Bool = false
   ) {
+    self.literalPaths = literalPaths
     self.action = action
     self.resources = resources
     self.destructive = destructive

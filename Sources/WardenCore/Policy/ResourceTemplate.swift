@@ -145,16 +145,21 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
   }
 
   /// Computes the resources for `arguments`; at most `limit` of them.
-  public func resources(for arguments: JSON, base: String?, limit: Int = 256) throws(ScopeError)
-    -> [Resource]
-  {
+  /// `literalPaths` lets expansion syntax through the `path` filter (the tool takes paths as they
+  /// are); `resolve`, when given, makes the `path` filter follow symbolic links (see
+  /// `ScopeFilters.normalizedPath`).
+  public func resources(
+    for arguments: JSON, base: String?, limit: Int = 256, literalPaths: Bool = false,
+    resolve: PathResolver? = nil
+  ) throws(ScopeError) -> [Resource] {
+    let paths = PathOptions(base: base, literal: literalPaths, resolve: resolve)
     var results: [Resource] = [Resource(text: "", paths: [])]
     for part in parts {
       switch part {
       case .literal(let text):
         for index in results.indices { results[index].text += text }
       case .placeholder(let placeholder):
-        let values = try Self.values(of: placeholder, in: arguments, template: source, base: base)
+        let values = try Self.values(of: placeholder, in: arguments, template: source, paths: paths)
         var next: [Resource] = []
         for result in results {
           for value in values {
@@ -170,9 +175,15 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
     return results
   }
 
-  private static func values(of placeholder: Placeholder, in arguments: JSON, template: String, base: String?)
-    throws(ScopeError) -> [Resource]
-  {
+  private struct PathOptions {
+    var base: String?
+    var literal: Bool
+    var resolve: PathResolver?
+  }
+
+  private static func values(
+    of placeholder: Placeholder, in arguments: JSON, template: String, paths options: PathOptions
+  ) throws(ScopeError) -> [Resource] {
     var current: [(value: JSON, name: String)] = [(arguments, "")]
     for step in placeholder.steps {
       var next: [(value: JSON, name: String)] = []
@@ -212,18 +223,20 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
         do throws(ScopeFilterError) {
           switch filter {
           case .path(let baseArgument):
-            var effectiveBase = base
+            var effectiveBase = options.base
             if let baseArgument {
               guard case .string(let raw)? = arguments[baseArgument] else {
                 throw ScopeFilterError("its base argument '\(baseArgument)' is missing or not a string")
               }
-              effectiveBase = try ScopeFilters.normalizedPath(raw, base: base)
+              effectiveBase = try ScopeFilters.normalizedPath(
+                raw, base: options.base, literal: options.literal, resolve: options.resolve)
             }
-            text = try ScopeFilters.normalizedPath(text, base: effectiveBase)
+            text = try ScopeFilters.normalizedPath(
+              text, base: effectiveBase, literal: options.literal, resolve: options.resolve)
             paths.append(text)
           case .host: text = try ScopeFilters.host(ofURL: text)
           case .domain: text = try ScopeFilters.domain(ofAddress: text)
-          case .lower: text = text.lowercased()
+          case .lower: text = ScopeFilters.asciiLowercased(text)
           }
         } catch {
           throw ScopeError("argument '\(name)': \(error.message) (template '\(template)')")

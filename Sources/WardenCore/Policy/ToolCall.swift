@@ -75,8 +75,15 @@ public struct ScopeDenial: Error, Sendable, Equatable {
 extension Manifest {
   /// Computes what `call` means under this manifest. `annotations` are the server's hints for the
   /// tool (from its `tools/list`), used only when the manifest's policy is `annotations`.
-  public func scopes(for call: ToolCall, annotations: ToolAnnotations?) -> Result<CallScopes, ScopeDenial> {
-    guard let rule = tools[call.tool] else {
+  ///
+  /// With `resolve`, every path is decided twice: as written (normalized lexically) and as the file
+  /// system resolves it (symbolic links followed); both forms are among the resources, so each must
+  /// be covered and a forbid on either denies.
+  public func scopes(
+    for call: ToolCall, annotations: ToolAnnotations?, resolve: PathResolver? = nil
+  ) -> Result<CallScopes, ScopeDenial> {
+    // Tool names are compared as bytes: a canonically equivalent name is another tool to the server.
+    guard let index = tools.index(forKey: call.tool), tools[index].key.hasSameBytes(as: call.tool) else {
       switch undeclared {
       case .deny:
         return .failure(
@@ -101,10 +108,20 @@ extension Manifest {
     guard case .object = call.arguments else {
       return .failure(ScopeDenial(.badArguments, "the arguments of '\(call.tool)' must be an object"))
     }
+    let rule = tools[index].value
     var resources: [Resource] = []
     for template in rule.resources {
       do throws(ScopeError) {
-        resources += try template.resources(for: call.arguments, base: rule.base ?? base)
+        let lexical = try template.resources(
+          for: call.arguments, base: rule.base ?? base, literalPaths: rule.literalPaths)
+        resources += lexical
+        if let resolve, lexical.contains(where: { !$0.paths.isEmpty }) {
+          let resolved = try template.resources(
+            for: call.arguments, base: rule.base ?? base, literalPaths: rule.literalPaths, resolve: resolve)
+          resources += resolved.filter { candidate in
+            !resources.contains { $0.text.hasSameBytes(as: candidate.text) }
+          }
+        }
       } catch {
         return .failure(ScopeDenial(.badArguments, error.message))
       }
