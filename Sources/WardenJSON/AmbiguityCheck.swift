@@ -46,7 +46,8 @@ public enum AmbiguityCheck {
               ? Array(try Cursor.decode(cursor.base, range).utf8)
               : Array(UnsafeBufferPointer(start: cursor.base + range.lowerBound, count: range.count))
             if !frames[last].keys.insert(key).inserted {
-              return "the key \"\(String(decoding: key, as: UTF8.self))\" appears more than once in one object"
+              return
+                "the key \"\(String(decoding: key, as: UTF8.self))\" appears more than once in one object"
             }
           }
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
@@ -79,7 +80,9 @@ public enum AmbiguityCheck {
 
   /// Integers must fit a signed 64-bit integer; other numbers must be finite doubles.
   static func numberProblem(_ literal: String) -> String? {
-    let isInteger = !literal.utf8.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
+    let isInteger = !literal.utf8.contains {
+      $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E")
+    }
     if isInteger {
       return Int64(literal) == nil ? "the integer \(shortened(literal)) does not fit in 64 bits" : nil
     }

@@ -150,7 +150,9 @@ final class ClientSide: LineHandler {
         }
       }
       // The command that would allow it goes to the human's log, never to the agent.
-      let command = DelegationText.suggestedGrant(for: call, authorization: decision).map { "; to allow it: \($0)" }
+      let command = DelegationText.suggestedGrant(for: call, authorization: decision).map {
+        "; to allow it: \($0)"
+      }
       logger.notice(
         "denied \(call.tool.isEmpty ? "a tool call" : HumanText.escaped(call.tool)) for \(call.agent): \(HumanText.escaped(decision.explanation))\(command ?? "")"
       )

@@ -11,9 +11,10 @@ import WardenCore
 enum DesktopNotice {
   static func announce(_ hold: Hold) {
     guard let program = findOnPath("notify-send") else { return }
+    let show = HumanText.escaped
     let body =
-      "\(hold.agent) wants \(hold.tool) on \(hold.server): \(hold.action)"
-      + (hold.resources.isEmpty ? "" : " on \(hold.resources.prefix(3).joined(separator: ", "))")
+      "\(show(hold.agent)) wants \(show(hold.tool)) on \(show(hold.server)): \(show(hold.action))"
+      + (hold.resources.isEmpty ? "" : " on \(hold.resources.prefix(3).map(show).joined(separator: ", "))")
       + ". Decide with: warden confirm (hold \(hold.id))"
     let arguments = [
       program, "--app-name=warden", "--urgency=critical", "warden: a tool call is waiting", body,

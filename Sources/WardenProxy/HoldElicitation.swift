@@ -40,7 +40,9 @@ extension HoldKeeper {
         ("method", .string("notifications/cancelled")),
         (
           "params",
-          .object([("requestId", Self.idValue(id)), ("reason", .string("decided elsewhere (hold \(holdID))"))])
+          .object([
+            ("requestId", Self.idValue(id)), ("reason", .string("decided elsewhere (hold \(holdID))")),
+          ])
         ),
       ])
       logger.info("withdrawing the question about \(holdID) (elicitation \(id))")
@@ -97,21 +99,24 @@ extension HoldKeeper {
     }
   }
 
-  /// What the human is asked: everything needed to decide, long values cut.
+  /// What the human is asked: everything needed to decide, escaped, long values cut.
   static func question(for hold: Hold) -> String {
+    let show = HumanText.escaped
     var lines = [
       "Warden is holding a tool call that needs your confirmation.", "",
-      "Server: \(hold.server)", "Agent: \(hold.agent)", "Tool: \(hold.tool)",
+      "Server: \(show(hold.server))", "Agent: \(show(hold.agent))", "Tool: \(show(hold.tool))",
     ]
-    let pretty = (try? JSONValue.parse(hold.arguments))?.text(pretty: true) ?? hold.arguments
-    let cut =
-      pretty.count > 1200 ? String(pretty.prefix(1200)) + "\n… (\(pretty.count) characters in all)" : pretty
-    lines.append("Arguments:\n\(cut)")
+    let arguments = hold.arguments.isEmpty ? "(none)" : hold.arguments
     lines.append(
-      "It means: \(hold.action)\(hold.resources.isEmpty ? "" : " on " + hold.resources.joined(separator: ", "))"
+      "Arguments (exactly as the server gets them): "
+        + HumanText.shortened(
+          arguments, limit: 1200,
+          rest: "digest \(hold.digest.prefix(16)); read it all with: warden holds --full"))
+    lines.append(
+      "It means: \(show(hold.action))\(hold.resources.isEmpty ? "" : " on " + hold.resources.map(show).joined(separator: ", "))"
     )
-    lines.append("Held because: \(hold.explanation)")
-    if let grant = hold.grantID { lines.append("Delegation: \(grant), \"\(hold.purpose ?? "")\"") }
+    lines.append("Held because: \(show(hold.explanation))")
+    if let grant = hold.grantID { lines.append("Delegation: \(grant), \"\(show(hold.purpose ?? ""))\"") }
     lines.append("")
     lines.append(
       "Approve it only if you want it done now. (Hold \(hold.id); you can also decide with: warden confirm)")

@@ -117,7 +117,8 @@ extension HoldKeeper {
       break
     }
     return .forward(
-      Self.continuation(requestID: requestID, params: params, serverState: token.serverState,
+      Self.continuation(
+        requestID: requestID, params: params, serverState: token.serverState,
         serverResponses: token.serverResponses))
   }
 
@@ -131,7 +132,8 @@ extension HoldKeeper {
     if case .success(let found) = ObjectMembers.split(params) {
       for member in found
       where !member.key.hasSameBytes(as: "requestState") && !member.key.hasSameBytes(as: "inputResponses") {
-        members.append(JSONValue.string(member.key).serialized() + [UInt8(ascii: ":")] + Array(params[member.value]))
+        members.append(
+          JSONValue.string(member.key).serialized() + [UInt8(ascii: ":")] + Array(params[member.value]))
       }
     }
     if let serverState {
@@ -140,7 +142,8 @@ extension HoldKeeper {
     if let serverResponses, let value = try? JSONValue.parse(serverResponses) {
       members.append(Array("\"inputResponses\":".utf8) + value.serialized())
     }
-    var line = Array("{\"jsonrpc\":\"2.0\",\"id\":\(requestID.jsonText),\"method\":\"tools/call\",\"params\":{".utf8)
+    var line = Array(
+      "{\"jsonrpc\":\"2.0\",\"id\":\(requestID.jsonText),\"method\":\"tools/call\",\"params\":{".utf8)
     for (index, member) in members.enumerated() {
       if index > 0 { line.append(UInt8(ascii: ",")) }
       line += member

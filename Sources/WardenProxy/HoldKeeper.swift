@@ -78,7 +78,8 @@ final class HoldKeeper: Sendable {
     let now = PolicyEngine.now()
     let hold = Hold(
       id: "h_" + Self.randomText(16), server: call.server, agent: call.agent, tool: call.tool,
-      arguments: ArgumentRedaction.shown(arguments, redact: gate.engine.redactedArguments(forTool: call.tool)),
+      arguments: ArgumentRedaction.shown(
+        arguments, redact: gate.engine.redactedArguments(forTool: call.tool)),
       digest: Self.digest(server: call.server, tool: call.tool, arguments: arguments),
       action: decision.scopes?.action ?? "", resources: decision.scopes?.resources.map(\.text) ?? [],
       reason: decision.reason.rawValue, explanation: decision.explanation, grantID: decision.grants.first?.id,
@@ -143,11 +144,13 @@ final class HoldKeeper: Sendable {
       var decision = entry.decision
       decision.verdict = .deny
       decision.reason = .shutdown
-      decision.explanation = "warden stopped while the call waited for a human (hold \(entry.hold.id)): \(note)"
+      decision.explanation =
+        "warden stopped while the call waited for a human (hold \(entry.hold.id)): \(note)"
       logger.notice("\(entry.hold.id) ended: \(note); \(entry.call.tool) denied")
       session.withLock { $0.answeredByWarden(entry.requestID) }
       client.write(
-        gate.refusal(id: entry.requestID, call: entry.call, decision: decision, perRequestEra: entry.perRequestEra))
+        gate.refusal(
+          id: entry.requestID, call: entry.call, decision: decision, perRequestEra: entry.perRequestEra))
     }
   }
 
@@ -245,7 +248,8 @@ final class HoldKeeper: Sendable {
         "\(entry.hold.id) approved by \(who), but the delegation no longer allows it: \(denial.explanation)")
       session.withLock { $0.answeredByWarden(entry.requestID) }
       client.write(
-        gate.refusal(id: entry.requestID, call: entry.call, decision: denial, perRequestEra: entry.perRequestEra))
+        gate.refusal(
+          id: entry.requestID, call: entry.call, decision: denial, perRequestEra: entry.perRequestEra))
       return
     }
     switch state {
@@ -296,9 +300,10 @@ final class HoldKeeper: Sendable {
   /// approval answers "confirm", and for a call held because no grant covered it (`--ungranted
   /// confirm`) also "not delegated"; a forbid, an unreadable store or anything else denies.
   func decideAgain(_ entry: Held) -> Authorization? {
-    let outcome = entry.params.map { bytes in
-      bytes.withUnsafeBytes { gate.judge(params: $0, agent: entry.call.agent) }
-    } ?? gate.judge(params: nil, agent: entry.call.agent)
+    let outcome =
+      entry.params.map { bytes in
+        bytes.withUnsafeBytes { gate.judge(params: $0, agent: entry.call.agent) }
+      } ?? gate.judge(params: nil, agent: entry.call.agent)
     guard case .refuse(_, let decision) = outcome else { return nil }
     if decision.verdict == .confirm { return nil }
     if entry.decision.reason == .ungranted, decision.reason == .notDelegated { return nil }

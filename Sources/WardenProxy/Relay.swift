@@ -156,7 +156,8 @@ public enum Relay {
 
     // Held calls end with the session: answered (reason `shutdown`) while the client can still hear.
     if client.isOpen {
-      holds?.answerAllAtShutdown(note: "the session ended (\(shutdown.serverExit.map { "\($0)" } ?? "warden stopped"))")
+      holds?.answerAllAtShutdown(
+        note: "the session ended (\(shutdown.serverExit.map { "\($0)" } ?? "warden stopped"))")
     } else {
       holds?.cancelAll(note: "the session ended")
     }

@@ -48,11 +48,13 @@ extension Warden {
           throw CommandFailure("warden: the arguments must be a JSON object")
         }
         if let problem = Array(arguments.utf8).withUnsafeBytes({ AmbiguityCheck.firstAmbiguity(in: $0) }) {
-          throw CommandFailure("warden: the arguments are ambiguous (\(problem)); warden run denies such a call")
+          throw CommandFailure(
+            "warden: the arguments are ambiguous (\(problem)); warden run denies such a call")
         }
         let found = try CommandEnvironment.manifest(explicit: manifest, serverName: server)
         // The name grants are matched against: the same rule as `warden run` (an explicit --server).
-        let serverName = CommandEnvironment.grantServerName(explicit: server, manifest: found?.0, derived: server)
+        let serverName = CommandEnvironment.grantServerName(
+          explicit: server, manifest: found?.0, derived: server)
         let call = ToolCall(server: serverName, agent: agent, tool: tool, arguments: parsed.json)
         let store = try CommandEnvironment.openStore()
         let now = CommandEnvironment.now()

@@ -55,13 +55,14 @@ enum GrantFormatting {
       if let limit = grant.rateLimit {
         flags += " (max \(limit.count)/\(Durations.describe(limit.periodMilliseconds)))"
       }
+      // Escaped: purposes, names and resources are typed by people and agents, never trusted to draw.
       rows.append(
-        [grant.id] + (showStatus ? [status(of: grant, now: now)] : []) + [
+        ([grant.id] + (showStatus ? [status(of: grant, now: now)] : []) + [
           grant.effect.rawValue, flags,
           grant.resources.isEmpty ? "*" : grant.resources.joined(separator: ","),
           grant.agent, grant.server, grant.expiresAt.map(Timestamps.format) ?? "never",
           grant.purpose,
-        ])
+        ]).map(HumanText.escaped))
     }
     let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
     return rows.map { row in

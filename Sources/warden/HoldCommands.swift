@@ -23,6 +23,9 @@ extension Warden {
     @Flag(name: .long, help: "Print a JSON array.")
     var json = false
 
+    @Flag(name: .long, help: "Show every call's arguments in full, however long.")
+    var full = false
+
     func run() throws {
       try reportingFailures {
         let store = try CommandEnvironment.openStore()
@@ -36,7 +39,7 @@ extension Warden {
         } else if holds.isEmpty {
           printLine(all ? "no calls have been held" : "no calls are waiting for a decision")
         } else {
-          printLine(holds.map { HoldFormatting.describe($0, now: now) }.joined(separator: "\n\n"))
+          printLine(holds.map { HoldFormatting.describe($0, now: now, full: full) }.joined(separator: "\n\n"))
         }
       }
     }
@@ -169,21 +172,33 @@ enum HoldDecision {
 
 /// How holds look on the command line.
 enum HoldFormatting {
-  static func describe(_ hold: Hold, now: Int64) -> String {
+  /// Every field is escaped: agent names, tools, arguments, resources, purposes and notes come from
+  /// the agent, the server or the call, and must not draw on the terminal.
+  static func describe(_ hold: Hold, now: Int64, full: Bool = false) -> String {
+    let show = HumanText.escaped
     var lines = [
       "hold \(hold.id)  (\(hold.state.rawValue)\(hold.state == .pending ? ", \(max(0, (hold.deadline - now) / 1000))s left" : ""))",
-      "  server:    \(hold.server)", "  agent:     \(hold.agent)", "  tool:      \(hold.tool)",
-      "  arguments: \(shortened(hold.arguments, 400))",
-      "  means:     \(hold.action)\(hold.resources.isEmpty ? "" : " on " + hold.resources.joined(separator: ", "))",
-      "  held:      \(hold.explanation)",
+      "  server:    \(show(hold.server))", "  agent:     \(show(hold.agent))",
+      "  tool:      \(show(hold.tool))",
+      "  arguments: \(arguments(hold, limit: full ? Int.max : 400))",
+      "  means:     \(show(hold.action))\(hold.resources.isEmpty ? "" : " on " + hold.resources.map(show).joined(separator: ", "))",
+      "  held:      \(show(hold.explanation))",
     ]
-    if let grant = hold.grantID { lines.append("  grant:     \(grant) — \"\(hold.purpose ?? "")\"") }
+    if let grant = hold.grantID { lines.append("  grant:     \(grant) — \"\(show(hold.purpose ?? ""))\"") }
     if let by = hold.decidedBy {
       lines.append(
-        "  decided:   \(hold.state.rawValue) by \(by) via \(hold.channel ?? "?")\(hold.note.map { ": \($0)" } ?? "")"
+        "  decided:   \(hold.state.rawValue) by \(show(by)) via \(show(hold.channel ?? "?"))\(hold.note.map { ": \(show($0))" } ?? "")"
       )
     }
     return lines.joined(separator: "\n")
+  }
+
+  /// The exact arguments as the server gets them (redacted values by length and digest), escaped;
+  /// a long value is cut, with its length, the call's digest and where to read it all.
+  static func arguments(_ hold: Hold, limit: Int) -> String {
+    let text = hold.arguments.isEmpty ? "(none)" : hold.arguments
+    return HumanText.shortened(
+      text, limit: limit, rest: "digest \(hold.digest.prefix(16)); all of it: warden holds --full")
   }
 
   static func json(_ hold: Hold, now: Int64) -> JSONValue {

@@ -119,7 +119,8 @@ extension Warden {
     private func policyConfiguration(logger: Logger) throws -> PolicyConfiguration {
       let lookupName = server ?? CommandEnvironment.serverName(for: command)
       let found = try CommandEnvironment.manifest(explicit: manifest, serverName: lookupName)
-      let serverName = CommandEnvironment.grantServerName(explicit: server, manifest: found?.0, derived: lookupName)
+      let serverName = CommandEnvironment.grantServerName(
+        explicit: server, manifest: found?.0, derived: lookupName)
       let store: Result<GrantStore, StoreError>
       var protectedPaths: [String] = []
       do {

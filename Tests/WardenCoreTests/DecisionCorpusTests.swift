@@ -46,7 +46,11 @@ struct DecisionCorpusTests {
         tool: testCase["tool"]?.stringValue ?? "",
         arguments: testCase["arguments"]?.json ?? .object([]))
       let scopes: Result<CallScopes, ScopeDenial> =
-        manifest.map { $0.scopes(for: call, annotations: Self.annotations(testCase["annotations"])) }
+        manifest.map {
+          $0.scopes(
+            for: call, annotations: Self.annotations(testCase["annotations"]),
+            resolve: Self.resolver(fixture["links"]))
+        }
         ?? .failure(ScopeDenial(.noManifest, "no manifest"))
       let at = testCase["at"]?.stringValue.flatMap(Timestamps.parse) ?? now
       let decision = Authorizer.authorize(
@@ -77,6 +81,37 @@ struct DecisionCorpusTests {
     }
   }
 
+  /// A file system of symbolic links only (`"links": {"/repos/app/link": "/repos/prod"}`), walked
+  /// the way `FileSystemPaths.resolve` walks the real one; nil when the fixture has none.
+  static func resolver(_ value: JSONValue?) -> PathResolver? {
+    guard let value, value.kind == .object else { return nil }
+    var links: [String: String] = [:]
+    for key in value.keys { links[key] = value[key]?.stringValue }
+    let table = links
+    return { path in
+      var resolved: [Substring] = []
+      var pending = Array(path.split(separator: "/").reversed())
+      var followed = 0
+      while let component = pending.popLast() {
+        if component == "." { continue }
+        if component == ".." {
+          if !resolved.isEmpty { resolved.removeLast() }
+          continue
+        }
+        let candidate = "/" + (resolved + [component]).joined(separator: "/")
+        if let target = table[candidate] {
+          followed += 1
+          if followed > 40 { return nil }
+          if target.hasPrefix("/") { resolved.removeAll() }
+          pending += target.split(separator: "/").reversed()
+        } else {
+          resolved.append(component)
+        }
+      }
+      return "/" + resolved.joined(separator: "/")
+    }
+  }
+
   static func manifest(_ value: JSONValue?) throws -> Manifest? {
     guard let value, value.kind == .object else { return nil }
     var tools: [String: ToolRule] = [:]
@@ -92,7 +127,8 @@ struct DecisionCorpusTests {
         }
         tools[name] = ToolRule(
           action: rule["action"]?.stringValue ?? "", resources: templates,
-          destructive: rule["destructive"]?.boolValue ?? false, base: rule["base"]?.stringValue)
+          destructive: rule["destructive"]?.boolValue ?? false, base: rule["base"]?.stringValue,
+          literalPaths: rule["literal_paths"]?.boolValue ?? false)
       }
     }
     return Manifest(

@@ -22,7 +22,9 @@ struct GlobTests {
     #expect(!Glob.resource("file:/srv/*").matches("file:/srv/a/b"))
     #expect(Glob.resource("file:/srv/**").matches("file:/srv/a/b"))
     #expect(Glob.resource("file:/srv/**").matches("file:/srv/"))
-    #expect(!Glob.resource("file:/srv/**").matches("file:/srv"))
+    // A tree's root is in the tree: a forbid on repo:/srv/prod/** must cover repo:/srv/prod.
+    #expect(Glob.resource("file:/srv/**").matches("file:/srv"))
+    #expect(!Glob.resource("file:/srv/**").matches("file:/srvx"))
     #expect(Glob.resource("repo:*").matches("repo:app"))
     #expect(!Glob.resource("repo:*").matches("repo:/srv/app"))
   }
@@ -145,7 +147,12 @@ struct DelegationTextTests {
     let text = DelegationText.denial(for: call, authorization: decision, liveGrants: [read])
     #expect(text.contains("no delegation covers git.write on repo:/srv/app"))
     #expect(text.contains("review the code"))
+    // What the human would have to delegate, never a command an agent with a shell could run.
+    #expect(text.contains("would have to delegate 'git.write' on repo:/srv/app to agent 'claude'"))
+    #expect(!text.contains("warden grant"))
+    // The command itself is for the human's channels.
     #expect(
-      text.contains("warden grant --server git --agent claude --allow git.write --on repo:/srv/app --for 1h"))
+      DelegationText.suggestedGrant(for: call, authorization: decision)?.contains(
+        "warden grant --server git --agent claude --allow git.write --on repo:/srv/app --for 1h") == true)
   }
 }

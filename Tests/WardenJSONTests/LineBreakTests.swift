@@ -44,7 +44,8 @@ struct LineBreakTests {
   }
 
   @Test func rawControlCharactersInStringsStayParseErrors() throws {
-    let found = try #require(defect(scan("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":{\"a\":\"x\u{0B}\"}}")))
+    let found = try #require(
+      defect(scan("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":{\"a\":\"x\u{0B}\"}}")))
     #expect(found.kind == .notJSON)
   }
 }
