@@ -1,5 +1,6 @@
 import ArgumentParser
 import WardenCore
+import WardenJSON
 import WardenManifest
 import WardenStore
 
@@ -98,10 +99,14 @@ enum CommandEnvironment {
   }
 
   /// The server name grants are matched against, for `warden run` and `warden check` alike: an
-  /// explicit `--server` (an instance name, or an alias that selected the manifest), else the
-  /// manifest's own name, else the name derived from the command.
+  /// explicit `--server` (an instance name such as `git-prod`), except that an alias of the manifest
+  /// stands for the manifest's own name (`mcp-server-git` is `git`); else the manifest's name, else
+  /// the name derived from the command.
   static func grantServerName(explicit: String?, manifest: Manifest?, derived: String) -> String {
-    explicit ?? manifest?.server ?? derived
+    if let explicit, let manifest, manifest.aliases.contains(where: { $0.hasSameBytes(as: explicit) }) {
+      return manifest.server
+    }
+    return explicit ?? manifest?.server ?? derived
   }
 
   static func loadManifest(_ path: String) throws -> Manifest {

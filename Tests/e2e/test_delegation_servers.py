@@ -50,9 +50,8 @@ def test_time_server(warden_bin, time_server_bin, grant, tmp_path, mode):
         decision = assert_denied(result, "not-delegated")
         assert decision["action"] == "time.read" and decision["resources"] == []
         assert "The call means: time.read on no resources." in text_of(result)
-        assert decision["suggestedGrant"] == (
-            "warden grant --server time --agent warden-e2e --allow time.read --for 1h --purpose '<why the agent may do this>'"
-        )
+        assert "suggestedGrant" not in decision
+        assert "would have to delegate 'time.read' to agent 'warden-e2e' on server 'time'" in text_of(result)
     assert calls_seen_by_server(tmp_path / "inner") == []
 
     grant("--server", "time", "--allow", "time.read", purpose="tell the time")
@@ -130,7 +129,7 @@ def test_fetch_server_granted_host_only(warden_bin, grant, tmp_path, local_site,
     assert "/page.txt" in requests
     assert assert_denied(other, "not-delegated")["uncovered"] == ["host:example.com"]
     assert assert_denied(evil, "not-delegated")["uncovered"] == ["host:evil.example.net"]
-    assert "--on host:evil.example.net" in text_of(evil)
+    assert "delegate 'web.fetch' on host:evil.example.net" in text_of(evil)
     assert assert_denied(ambiguous, "bad-arguments")["tool"] == "fetch"
     seen = calls_seen_by_server(tmp_path / "inner")
     assert [c["arguments"]["url"] for c in seen] == [f"{base}/page.txt"], seen

@@ -255,12 +255,19 @@ def test_a_held_call_is_answered_when_warden_stops(mailbox_warden, warden_bin, g
     assert calls_seen_by_server(tmp_path / "inner") == []
 
 
-def test_check_and_run_agree_on_an_alias_as_the_server_name(warden_bin, git_repo, grant):
-    grant("--server", "mcp-server-git", "--allow", "git.read", "--on", f"repo:{git_repo}", "--agent", "a",
-          purpose="read")
+def test_check_and_run_agree_on_an_alias_as_the_server_name(warden, warden_bin, git_server_bin, git_repo, grant,
+                                                            tmp_path):
+    # An alias stands for the manifest's own name in both: grants are written against `git`.
+    grant("--server", "git", "--allow", "git.read", "--on", f"repo:{git_repo}", "--agent", "a", purpose="read")
     result = warden_cli(warden_bin, "check", "--server", "mcp-server-git", "--agent", "a", "git_status",
-                        json.dumps({"repo_path": str(git_repo)}))
+                        json.dumps({"repo_path": str(git_repo)}), "--json")
     assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["server"] == "git"
+    proc = warden(["--server", "mcp-server-git", "--agent", "a"], [git_server_bin, "--repository", git_repo])
+    handshake(proc)
+    tool_call(proc, 1, "git_status", {"repo_path": str(git_repo)})
+    answer, _ = read_until_id(proc, 1)
+    assert not answer["result"].get("isError"), answer
 
 
 # --------------------------------------------------------------------------------------------------

@@ -55,7 +55,9 @@ class RecordingAdapter:
 
 async def report(path: str, recorder: RecordingAdapter) -> None:
     with open(path, "a", encoding="utf-8") as out:
-        async with stdio_server() as (read_stream, _write_stream):
+        async with stdio_server() as (read_stream, write_stream):
+            # Nothing is ever written; closed now, so the transport's writer ends with the reader.
+            await write_stream.aclose()
             count = 0
             async for item in read_stream:
                 count += 1
