@@ -4,11 +4,15 @@ import Yams
 ///
 /// ```yaml
 /// confirm:
-///   channels: [elicitation, terminal]   # who may decide held calls (default: both)
+///   channels: [elicitation, terminal]   # who may decide held calls
+/// scripted: allow                       # grants and approvals without a terminal (default: deny)
 /// ```
 ///
 /// `elicitation` is the agent's client asking its user; `terminal` is `warden confirm`, `approve` and
-/// `reject`. Unknown keys are errors, as in manifests: a typo must not silently widen who approves.
+/// `reject`. Without a `channels` key both decide, and the client's form asks for an approval code
+/// that only a human-facing channel shows (a client that answers forms by itself cannot approve);
+/// listing `elicitation` explicitly trusts the client's answer alone. Unknown keys are errors, as in
+/// manifests: a typo must not silently widen who approves.
 public struct WardenConfiguration: Sendable, Equatable {
   public enum Channel: String, Sendable, Equatable, CaseIterable {
     case elicitation
@@ -16,9 +20,19 @@ public struct WardenConfiguration: Sendable, Equatable {
   }
 
   public var confirmChannels: Set<Channel>
+  /// Whether `confirm.channels` lists `elicitation` explicitly: then the client's answer alone
+  /// approves, without the approval code.
+  public var trustsClientAnswers: Bool
+  /// Whether grants and approvals may be issued without a terminal (`scripted: allow`).
+  public var allowsScripted: Bool
 
-  public init(confirmChannels: Set<Channel> = Set(Channel.allCases)) {
+  public init(
+    confirmChannels: Set<Channel> = Set(Channel.allCases), trustsClientAnswers: Bool = false,
+    allowsScripted: Bool = false
+  ) {
     self.confirmChannels = confirmChannels
+    self.trustsClientAnswers = trustsClientAnswers
+    self.allowsScripted = allowsScripted
   }
 
   /// Reads the configuration text; the error is one line naming the problem.
@@ -31,8 +45,18 @@ public struct WardenConfiguration: Sendable, Equatable {
     guard let top = node.mapping else { throw ConfigurationError(message: "\(file): must be a mapping") }
     var configuration = WardenConfiguration()
     for (key, value) in top {
+      if key.string == "scripted" {
+        switch value.string {
+        case "allow": configuration.allowsScripted = true
+        case "deny": configuration.allowsScripted = false
+        default:
+          throw ConfigurationError(message: "\(file): 'scripted' must be allow or deny")
+        }
+        continue
+      }
       guard key.string == "confirm" else {
-        throw ConfigurationError(message: "\(file): unknown key '\(key.string ?? "?")' (known: confirm)")
+        throw ConfigurationError(
+          message: "\(file): unknown key '\(key.string ?? "?")' (known: confirm, scripted)")
       }
       guard let confirm = value.mapping else {
         throw ConfigurationError(message: "\(file): 'confirm' must be a mapping")
@@ -53,6 +77,7 @@ public struct WardenConfiguration: Sendable, Equatable {
           channels.insert(channel)
         }
         configuration.confirmChannels = channels
+        configuration.trustsClientAnswers = channels.contains(.elicitation)
       }
     }
     return configuration

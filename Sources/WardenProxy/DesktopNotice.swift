@@ -16,6 +16,7 @@ enum DesktopNotice {
       "\(show(hold.agent)) wants \(show(hold.tool)) on \(show(hold.server)): \(show(hold.action))"
       + (hold.resources.isEmpty ? "" : " on \(hold.resources.prefix(3).map(show).joined(separator: ", "))")
       + ". Decide with: warden confirm (hold \(hold.id))"
+      + (hold.approvalCode.map { ", or approve in the agent's form with the code \($0)" } ?? "")
     let arguments = [
       program, "--app-name=warden", "--urgency=critical", "warden: a tool call is waiting", body,
     ]

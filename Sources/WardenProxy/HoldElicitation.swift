@@ -56,46 +56,97 @@ extension HoldKeeper {
     guard let holdID = asking.withLock({ $0.removeValue(forKey: requestID) }),
       let entry = held.withLock({ $0[holdID] })
     else { return }
-    var approve = false
-    var note = "the client could not ask (an error answered the elicitation)"
+    var reading = Reading(
+      approve: false, note: "the client could not ask (an error answered the elicitation)",
+      attestation: .elicitationClient)
     if !envelope.isError, let payload = envelope.payload {
-      (approve, note) = Self.reading(try? JSONValue.parse(UnsafeRawBufferPointer(rebasing: line[payload])))
+      reading = Self.reading(
+        try? JSONValue.parse(UnsafeRawBufferPointer(rebasing: line[payload])), code: entry.hold.approvalCode)
     }
     let who = "the user of " + (session.withLock { $0.clientName } ?? "the client")
-    finish(entry, as: approve ? .approved : .rejected, by: who, channel: "elicitation", note: note)
+    finish(
+      entry, as: reading.approve ? .approved : .rejected, by: who, channel: "elicitation", note: reading.note,
+      attestation: reading.attestation)
   }
 
-  /// The `elicitation/create` params that ask about `hold`: the question and a required choice.
+  /// The `elicitation/create` params that ask about `hold`: the question, a required choice and,
+  /// unless the client's answers are trusted, the approval code.
   static func elicitationParams(for hold: Hold) -> JSONValue {
     let decision = JSONValue.object([
       ("type", .string("string")), ("title", .string("Your decision")),
       ("enum", .array([.string("approve"), .string("deny")])),
       ("enumNames", .array([.string("Approve this call"), .string("Deny it")])),
     ])
+    var properties: [(String, JSONValue)] = [("decision", decision)]
+    if hold.approvalCode != nil {
+      properties.append(
+        (
+          "code",
+          .object([
+            ("type", .string("string")), ("title", .string("Approval code")),
+            (
+              "description",
+              .string(
+                "To approve, the 6-digit code from the desktop notification or from `warden holds` in your terminal. One try; not needed to deny."
+              )
+            ),
+            ("maxLength", .integer(16)),
+          ])
+        ))
+    }
     return .object([
       ("message", .string(question(for: hold))),
       (
         "requestedSchema",
         .object([
           ("type", .string("object")),
-          ("properties", .object([("decision", decision)])),
+          ("properties", .object(properties)),
           ("required", .array([.string("decision")])),
         ])
       ),
     ])
   }
 
-  /// Whether an elicitation answer approves: accept with the decision "approve". Anything else
-  /// (deny, decline, cancel, a missing or strange answer) does not, with a note saying what it was.
-  static func reading(_ answer: JSONValue?) -> (approve: Bool, note: String) {
-    guard let answer, answer.kind == .object else { return (false, "no answer from the client") }
+  /// What an answer in the client's form means, and how it is attested.
+  struct Reading: Equatable {
+    var approve: Bool
+    var note: String
+    var attestation: Attestation
+  }
+
+  /// Whether an elicitation answer approves: accept with the decision "approve" and, when the hold
+  /// has an approval code, exactly that code (one try: a wrong or missing code rejects the call).
+  /// Anything else (deny, decline, cancel, a missing or strange answer) does not, with a note.
+  static func reading(_ answer: JSONValue?, code expected: String?) -> Reading {
+    let attested: Attestation = expected == nil ? .elicitationClient : .elicitationCode
+    guard let answer, answer.kind == .object else {
+      return Reading(approve: false, note: "no answer from the client", attestation: .elicitationClient)
+    }
     let action = answer["action"]?.stringValue ?? ""
     let approve = action == "accept" && answer["content"]?["decision"]?.stringValue == "approve"
     switch action {
-    case "accept": return (approve, approve ? "approved in the client" : "denied in the client")
-    case "decline": return (false, "declined in the client")
-    case "cancel": return (false, "dismissed in the client")
-    default: return (false, "an unknown answer in the client, taken as no")
+    case "accept" where approve:
+      if let expected {
+        let given = answer["content"]?["code"]?.stringValue?.filter { !$0.isWhitespace } ?? ""
+        guard given.hasSameBytes(as: expected) else {
+          return Reading(
+            approve: false,
+            note: given.isEmpty
+              ? "approved in the client without the approval code, which proves no human saw it"
+              : "approved in the client with a wrong approval code (one try per hold)",
+            attestation: .elicitationClient)
+        }
+      }
+      return Reading(approve: true, note: "approved in the client", attestation: attested)
+    case "accept":
+      return Reading(approve: false, note: "denied in the client", attestation: .elicitationClient)
+    case "decline":
+      return Reading(approve: false, note: "declined in the client", attestation: .elicitationClient)
+    case "cancel":
+      return Reading(approve: false, note: "dismissed in the client", attestation: .elicitationClient)
+    default:
+      return Reading(
+        approve: false, note: "an unknown answer in the client, taken as no", attestation: .elicitationClient)
     }
   }
 
@@ -106,6 +157,11 @@ extension HoldKeeper {
       "Warden is holding a tool call that needs your confirmation.", "",
       "Server: \(show(hold.server))", "Agent: \(show(hold.agent))", "Tool: \(show(hold.tool))",
     ]
+    if hold.approvalCode != nil {
+      lines.append(
+        "To approve, choose approve and enter the approval code shown in the desktop notification or by `warden holds` in your terminal."
+      )
+    }
     let arguments = hold.arguments.isEmpty ? "(none)" : hold.arguments
     lines.append(
       "Arguments (exactly as the server gets them): "

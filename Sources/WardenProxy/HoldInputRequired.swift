@@ -78,13 +78,18 @@ extension HoldKeeper {
       return refuse(.badArguments, "the confirmation of hold \(token.holdID) was already used")
     }
     awaitingRetry.withLock { _ = $0.removeValue(forKey: token.holdID) }
-    let (approve, note) = Self.reading(parsed["inputResponses"]?[ConfirmationToken.inputKey])
+    guard let held = try? store.hold(id: token.holdID) else {
+      return refuse(.storeUnavailable, "warden could not read hold \(token.holdID) from its store")
+    }
+    let reading = Self.reading(
+      parsed["inputResponses"]?[ConfirmationToken.inputKey], code: held.approvalCode)
     let who = "the user of " + (session.withLock { $0.clientName } ?? "the client")
     let now = PolicyEngine.now()
     let outcome = try? store.decide(
-      holdID: token.holdID, state: now >= token.expiresAt ? .expired : (approve ? .approved : .rejected),
-      by: who,
-      channel: "elicitation", note: note, at: now)
+      holdID: token.holdID,
+      state: now >= token.expiresAt ? .expired : (reading.approve ? .approved : .rejected),
+      by: who, channel: "elicitation", note: reading.note, at: now,
+      attestation: now >= token.expiresAt ? .warden : reading.attestation)
     guard let outcome else {
       return refuse(.storeUnavailable, "warden could not record the decision on the hold")
     }

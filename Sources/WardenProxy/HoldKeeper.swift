@@ -54,11 +54,15 @@ final class HoldKeeper: Sendable {
   /// Which channels may decide (`confirm.channels`).
   let askInClient: Bool
   let acceptTerminalDecisions: Bool
+  /// Whether the client's form must carry the approval code to approve.
+  let clientAnswersNeedCode: Bool
 
   init(
     store: GrantStore, server: LockedWriter, client: LockedWriter, session: SharedSession, gate: ToolCallGate,
-    logger: Logger, timeoutSeconds: Double, askInClient: Bool = true, acceptTerminalDecisions: Bool = true
+    logger: Logger, timeoutSeconds: Double, askInClient: Bool = true, acceptTerminalDecisions: Bool = true,
+    clientAnswersNeedCode: Bool = true
   ) {
+    self.clientAnswersNeedCode = clientAnswersNeedCode
     self.askInClient = askInClient
     self.acceptTerminalDecisions = acceptTerminalDecisions
     self.store = store
@@ -84,7 +88,8 @@ final class HoldKeeper: Sendable {
       action: decision.scopes?.action ?? "", resources: decision.scopes?.resources.map(\.text) ?? [],
       reason: decision.reason.rawValue, explanation: decision.explanation, grantID: decision.grants.first?.id,
       purpose: decision.grants.first?.purpose, holderPID: getpid(), createdAt: now,
-      deadline: now + timeoutMilliseconds)
+      deadline: now + timeoutMilliseconds,
+      approvalCode: askInClient && clientAnswersNeedCode ? Self.approvalCode() : nil)
     do {
       try store.createHold(hold)
     } catch {
@@ -194,14 +199,16 @@ final class HoldKeeper: Sendable {
   /// decision the store recorded counts: an approval it refused (past the deadline) or could not
   /// record (locked, read-only, gone) never forwards.
   @discardableResult
-  func finish(_ entry: Held, as state: Hold.State, by: String, channel: String, note: String)
-    -> Hold.State
-  {
+  func finish(
+    _ entry: Held, as state: Hold.State, by: String, channel: String, note: String,
+    attestation: Attestation = .warden
+  ) -> Hold.State {
     let now = PolicyEngine.now()
     let outcome: Hold
     do {
       outcome = try store.decide(
-        holdID: entry.hold.id, state: state, by: by, channel: channel, note: note, at: now)
+        holdID: entry.hold.id, state: state, by: by, channel: channel, note: note, at: now,
+        attestation: attestation)
     } catch {
       logger.error("could not record the decision on \(entry.hold.id) (\(error)); it does not count")
       let fallback: Hold.State = state == .approved ? .rejected : state
@@ -320,6 +327,12 @@ final class HoldKeeper: Sendable {
       String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16)
     }
     .joined()
+  }
+
+  /// Six random digits: typed by a person reading them off a notification or a terminal; one try.
+  static func approvalCode() -> String {
+    var generator = SystemRandomNumberGenerator()
+    return String((0..<6).map { _ in Character(String(generator.next() % 10)) })
   }
 
   static func randomText(_ count: Int) -> String {

@@ -33,12 +33,17 @@ public struct PolicyConfiguration: Sendable {
   /// Whether decisions from `warden confirm`, `approve` and `reject` count (`confirm.channels` has
   /// `terminal`).
   public var acceptTerminalDecisions: Bool
+  /// Whether an approval in the client's form needs the approval code shown on a human-facing
+  /// channel (the default); false when `confirm.channels` lists `elicitation` explicitly.
+  public var clientAnswersNeedCode: Bool
 
   public init(
     manifest: Manifest?, serverName: String, store: Result<GrantStore, StoreError>, protectedPaths: [String],
     hideUndelegated: Bool, manifestSource: String = "", ungrantedConfirm: Bool = false,
-    confirmTimeout: Double = 120, askInClient: Bool = true, acceptTerminalDecisions: Bool = true
+    confirmTimeout: Double = 120, askInClient: Bool = true, acceptTerminalDecisions: Bool = true,
+    clientAnswersNeedCode: Bool = true
   ) {
+    self.clientAnswersNeedCode = clientAnswersNeedCode
     self.askInClient = askInClient
     self.acceptTerminalDecisions = acceptTerminalDecisions
     self.manifestSource = manifestSource
@@ -90,6 +95,11 @@ final class PolicyEngine: Sendable {
     }
     if case .failure(let error) = configuration.store {
       logger.error("the delegation store is unavailable (\(error)); every tools/call will be denied")
+    }
+    if configuration.askInClient && !configuration.clientAnswersNeedCode {
+      logger.warning(
+        "confirm.channels lists elicitation: the agent's client alone approves held calls, without an approval code; a client that answers forms by itself (a hook, an auto-approve setting) can approve them"
+      )
     }
   }
 

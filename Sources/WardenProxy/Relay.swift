@@ -103,7 +103,8 @@ public enum Relay {
         store: store, server: server, client: client, session: session, gate: gate, logger: logger,
         timeoutSeconds: gate.engine.configuration.confirmTimeout,
         askInClient: gate.engine.configuration.askInClient,
-        acceptTerminalDecisions: gate.engine.configuration.acceptTerminalDecisions)
+        acceptTerminalDecisions: gate.engine.configuration.acceptTerminalDecisions,
+        clientAnswersNeedCode: gate.engine.configuration.clientAnswersNeedCode)
     }
     let inbound = Pump(
       source: clientInput, maxLine: configuration.maxMessage, destination: server,

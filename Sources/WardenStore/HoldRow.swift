@@ -5,14 +5,15 @@ import WardenCore
 enum HoldRow {
   static let columns =
     "id, server, agent, tool, arguments, digest, action, resources, reason, explanation, grant_id, purpose,"
-    + " holder_pid, created_at, deadline, state, decided_by, channel, decided_at, note"
+    + " holder_pid, created_at, deadline, state, decided_by, channel, decided_at, note, approval_code,"
+    + " attestation"
 
   static func arguments(_ hold: Hold) -> StatementArguments {
     [
       hold.id, hold.server, hold.agent, hold.tool, hold.arguments, hold.digest, hold.action,
       StringArrayJSON.encode(hold.resources), hold.reason, hold.explanation, hold.grantID, hold.purpose,
       Int64(hold.holderPID), hold.createdAt, hold.deadline, hold.state.rawValue, hold.decidedBy, hold.channel,
-      hold.decidedAt, hold.note,
+      hold.decidedAt, hold.note, hold.approvalCode, hold.attestation,
     ]
   }
 
@@ -34,6 +35,7 @@ enum HoldRow {
       explanation: row["explanation"], grantID: row["grant_id"], purpose: row["purpose"],
       holderPID: Int32(truncatingIfNeeded: row["holder_pid"] as Int64), createdAt: row["created_at"],
       deadline: row["deadline"], state: state, decidedBy: row["decided_by"], channel: row["channel"],
-      decidedAt: row["decided_at"], note: row["note"])
+      decidedAt: row["decided_at"], note: row["note"], approvalCode: row["approval_code"],
+      attestation: row["attestation"])
   }
 }

@@ -6,7 +6,7 @@ extension GrantStore {
   public func createHold(_ hold: Hold) throws(StoreError) {
     try guarded("cannot record hold \(hold.id) in \(databasePath)") {
       try pool.write { db in
-        try db.cachedStatement(sql: "INSERT INTO holds (\(HoldRow.columns)) VALUES (\(placeholders(20)))")
+        try db.cachedStatement(sql: "INSERT INTO holds (\(HoldRow.columns)) VALUES (\(placeholders(22)))")
           .execute(arguments: HoldRow.arguments(hold))
       }
     }
@@ -70,16 +70,20 @@ extension GrantStore {
   /// or someone else's came first. A hold past its deadline can only become `expired`.
   @discardableResult
   public func decide(
-    holdID: String, state: Hold.State, by: String, channel: String, note: String? = nil, at: Int64
+    holdID: String, state: Hold.State, by: String, channel: String, note: String? = nil, at: Int64,
+    attestation: Attestation = .warden
   ) throws(StoreError) -> Hold {
     precondition(state != .pending, "a decision leaves the pending state")
     return try guarded("cannot decide hold \(holdID) in \(databasePath)") {
       try pool.write { db in
         let deadlineClause = state == .expired ? "" : " AND deadline > ?"
-        var arguments: StatementArguments = [state.rawValue, by, channel, at, note, holdID]
+        var arguments: StatementArguments = [
+          state.rawValue, by, channel, at, note, attestation.rawValue, holdID,
+        ]
         if state != .expired { arguments += [at] }
         try db.cachedStatement(
-          sql: "UPDATE holds SET state = ?, decided_by = ?, channel = ?, decided_at = ?, note = ?"
+          sql:
+            "UPDATE holds SET state = ?, decided_by = ?, channel = ?, decided_at = ?, note = ?, attestation = ?"
             + " WHERE id = ? AND state = 'pending'" + deadlineClause
         ).execute(arguments: arguments)
         guard

@@ -15,6 +15,12 @@ enum Schema {
     migrator.registerMigration("v3-holds") { db in
       for statement in v3 { try db.execute(sql: statement) }
     }
+    // v4: the code a human types to approve in the client's form, and how each decision was attested.
+    migrator.registerMigration("v4-hold-attestation") { db in
+      try db.execute(sql: "ALTER TABLE holds ADD COLUMN approval_code TEXT")
+      try db.execute(sql: "ALTER TABLE holds ADD COLUMN attestation TEXT")
+      try db.execute(sql: "ALTER TABLE grants ADD COLUMN attestation TEXT")
+    }
     return migrator
   }()
 

@@ -71,6 +71,30 @@ enum CommandEnvironment {
   }
 
   /// Paths no tool call may touch: warden's home, as given and as resolved.
+  /// Whether this command runs at a terminal: its standard input is one and it has a controlling
+  /// terminal. An agent's shell tool runs commands with pipes, so a grant or approval typed there
+  /// is refused unless `scripted: allow` (a speed bump, not a wall: a process can get a
+  /// pseudo-terminal; SPEC's threat model says what this stops).
+  static var atTerminal: Bool {
+    guard isatty(0) == 1 else { return false }
+    let terminal = open("/dev/tty", O_RDWR | O_NOCTTY)
+    guard terminal >= 0 else { return false }
+    close(terminal)
+    return true
+  }
+
+  /// How a grant or approval from this command is attested; throws when it needs a terminal and
+  /// the configuration does not allow scripts.
+  static func requireHuman(_ what: String) throws -> Attestation {
+    if atTerminal { return .cliTerminal }
+    guard try configuration().allowsScripted else {
+      throw CommandFailure(
+        "warden: refusing to \(what) without a terminal: an agent with a shell could do that. Run it in a terminal, or put `scripted: allow` in $WARDEN_HOME/config.yaml to let scripts do it.",
+        status: 77)
+    }
+    return .cliScripted
+  }
+
   static func protectedPaths(home: String) -> [String] {
     var paths = [(try? ScopeFilters.normalizedPath(home, base: nil)) ?? home]
     if let resolved = realpath(home, nil) {

@@ -47,6 +47,8 @@ extension Warden {
 
     func run() throws {
       try reportingFailures {
+        // Widening the delegation needs a human at a terminal (or `scripted: allow`).
+        let attestation = try CommandEnvironment.requireHuman("issue a grant")
         let now = CommandEnvironment.now()
         let actions = try GrantInput.actions(allow, option: "--allow")
         let store = try CommandEnvironment.openStore()
@@ -72,7 +74,8 @@ extension Warden {
           confirm: confirmed + (parentGrant?.confirm ?? []).filter { !confirmed.contains($0) },
           purpose: try GrantInput.purpose(scope.purpose), issuedBy: scope.by ?? CommandEnvironment.userName,
           issuedAt: now, expiresAt: expiresAt,
-          rateLimit: try maxCalls.map(GrantInput.rateLimit) ?? parentGrant?.rateLimit, parentID: parent)
+          rateLimit: try maxCalls.map(GrantInput.rateLimit) ?? parentGrant?.rateLimit, parentID: parent,
+          attestation: attestation.rawValue)
         if let parentGrant {
           let problems = Narrowing.problems(child: grant, parent: parentGrant, now: now)
           if !problems.isEmpty {

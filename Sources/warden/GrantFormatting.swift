@@ -18,6 +18,7 @@ enum GrantFormatting {
       ("issuedAt", .string(Timestamps.format(grant.issuedAt))),
       ("expiresAt", grant.expiresAt.map { .string(Timestamps.format($0)) } ?? .null()),
     ]
+    if let attestation = grant.attestation { members.append(("attestation", .string(attestation))) }
     if let limit = grant.rateLimit {
       members.append(
         (

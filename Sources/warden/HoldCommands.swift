@@ -39,7 +39,11 @@ extension Warden {
         } else if holds.isEmpty {
           printLine(all ? "no calls have been held" : "no calls are waiting for a decision")
         } else {
-          printLine(holds.map { HoldFormatting.describe($0, now: now, full: full) }.joined(separator: "\n\n"))
+          // The approval code is for a person reading a terminal, not for a script.
+          let showCode = CommandEnvironment.atTerminal
+          printLine(
+            holds.map { HoldFormatting.describe($0, now: now, full: full, showCode: showCode) }
+              .joined(separator: "\n\n"))
         }
       }
     }
@@ -57,7 +61,9 @@ extension Warden {
 
     func run() throws {
       try reportingFailures {
-        try HoldDecision.decide(id: id, state: .approved, by: by, note: nil, channel: "cli")
+        let attestation = try CommandEnvironment.requireHuman("approve a held call")
+        try HoldDecision.decide(
+          id: id, state: .approved, by: by, note: nil, channel: "cli", attestation: attestation)
       }
     }
   }
@@ -77,7 +83,10 @@ extension Warden {
 
     func run() throws {
       try reportingFailures {
-        try HoldDecision.decide(id: id, state: .rejected, by: by, note: why, channel: "cli")
+        // Saying no never needs a terminal: it only narrows what the agent may do.
+        try HoldDecision.decide(
+          id: id, state: .rejected, by: by, note: why, channel: "cli",
+          attestation: CommandEnvironment.atTerminal ? .cliTerminal : .cliScripted)
       }
     }
   }
@@ -97,6 +106,9 @@ extension Warden {
 
     func run() throws {
       try reportingFailures {
+        let attestation: Attestation =
+          try CommandEnvironment.requireHuman("approve held calls") == .cliTerminal
+          ? .terminalPrompt : .cliScripted
         let store = try CommandEnvironment.openStore()
         var asked = Set<String>()
         while true {
@@ -107,14 +119,14 @@ extension Warden {
           }
           for hold in pending {
             asked.insert(hold.id)
-            printLine("\n" + HoldFormatting.describe(hold, now: now))
+            printLine("\n" + HoldFormatting.describe(hold, now: now, showCode: true))
             printRaw("Approve this call? [y/N] ")
             guard let answer = readLine() else { return }
             let approve = ["y", "yes"].contains(answer.trimmingCharacters().lowercased())
             let outcome = try HoldDecision.decide(
               id: hold.id, state: approve ? .approved : .rejected, by: by,
               note: approve ? nil : "rejected at the prompt",
-              channel: "terminal", quiet: true)
+              channel: "terminal", attestation: attestation, quiet: true)
             printLine(HoldDecision.describe(outcome, asked: approve ? .approved : .rejected))
           }
           if !watch {
@@ -132,10 +144,9 @@ extension Warden {
 enum HoldDecision {
   @discardableResult
   static func decide(
-    id: String, state: Hold.State, by: String?, note: String?, channel: String, quiet: Bool = false
-  )
-    throws -> Hold
-  {
+    id: String, state: Hold.State, by: String?, note: String?, channel: String, attestation: Attestation,
+    quiet: Bool = false
+  ) throws -> Hold {
     if state == .approved, !(try CommandEnvironment.configuration()).confirmChannels.contains(.terminal) {
       throw CommandFailure(
         "warden: confirm.channels in config.yaml does not include terminal: approvals must come from the agent's client"
@@ -146,7 +157,7 @@ enum HoldDecision {
     do {
       hold = try store.decide(
         holdID: id, state: state, by: by ?? CommandEnvironment.userName, channel: channel, note: note,
-        at: CommandEnvironment.now())
+        at: CommandEnvironment.now(), attestation: attestation)
     } catch {
       throw CommandFailure("warden: \(error)")
     }
@@ -174,7 +185,7 @@ enum HoldDecision {
 enum HoldFormatting {
   /// Every field is escaped: agent names, tools, arguments, resources, purposes and notes come from
   /// the agent, the server or the call, and must not draw on the terminal.
-  static func describe(_ hold: Hold, now: Int64, full: Bool = false) -> String {
+  static func describe(_ hold: Hold, now: Int64, full: Bool = false, showCode: Bool = false) -> String {
     let show = HumanText.escaped
     var lines = [
       "hold \(hold.id)  (\(hold.state.rawValue)\(hold.state == .pending ? ", \(max(0, (hold.deadline - now) / 1000))s left" : ""))",
@@ -185,6 +196,9 @@ enum HoldFormatting {
       "  held:      \(show(hold.explanation))",
     ]
     if let grant = hold.grantID { lines.append("  grant:     \(grant) — \"\(show(hold.purpose ?? ""))\"") }
+    if showCode, hold.state == .pending, let code = hold.approvalCode {
+      lines.append("  code:      \(code)  (to approve in the agent's own form)")
+    }
     if let by = hold.decidedBy {
       lines.append(
         "  decided:   \(hold.state.rawValue) by \(show(by)) via \(show(hold.channel ?? "?"))\(hold.note.map { ": \(show($0))" } ?? "")"
@@ -217,6 +231,7 @@ enum HoldFormatting {
     if let channel = hold.channel { members.append(("channel", .string(channel))) }
     if let at = hold.decidedAt { members.append(("decidedAt", .string(Timestamps.format(at)))) }
     if let note = hold.note { members.append(("note", .string(note))) }
+    if let attestation = hold.attestation { members.append(("attestation", .string(attestation))) }
     return .object(members)
   }
 

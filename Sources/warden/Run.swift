@@ -136,7 +136,8 @@ extension Warden {
         hideUndelegated: hideUndelegated, manifestSource: found?.1 ?? lookupName,
         ungrantedConfirm: ungranted == .confirm, confirmTimeout: confirmTimeout,
         askInClient: settings.confirmChannels.contains(.elicitation),
-        acceptTerminalDecisions: settings.confirmChannels.contains(.terminal))
+        acceptTerminalDecisions: settings.confirmChannels.contains(.terminal),
+        clientAnswersNeedCode: !settings.trustsClientAnswers)
     }
   }
 }

@@ -93,7 +93,7 @@ func unusualHold() -> Hold {
     digest: String(repeating: "f", count: 64), action: "mail.delete",
     resources: ["message:msg-ü", "folder:inbox"], reason: "not-delegated",
     explanation: "no grant covers it, so a human is asked", grantID: nil, purpose: nil,
-    holderPID: 65_432, createdAt: 1_700_000_000_123, deadline: 1_700_000_120_123)
+    holderPID: 65_432, createdAt: 1_700_000_000_123, deadline: 1_700_000_120_123, approvalCode: "042917")
 }
 
 /// Every field, every state.
@@ -107,7 +107,8 @@ extension HoldStoreTests {
       #expect(try store.hold(id: hold.id) == hold)
       let decided = try store.decide(
         holdID: hold.id, state: .rejected, by: "Zoë", channel: "terminal", note: "not that one",
-        at: 1_700_000_005_000)
+        at: 1_700_000_005_000, attestation: .terminalPrompt)
+      hold.attestation = "terminal-prompt"
       hold.state = .rejected
       hold.decidedBy = "Zoë"
       hold.channel = "terminal"

@@ -184,7 +184,30 @@ def warden_home(tmp_path_factory, monkeypatch) -> Path:
     state.mkdir(mode=0o700)
     monkeypatch.setenv("WARDEN_HOME", str(home))
     monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    # The suite plays the human from scripts (no terminal): say so, as a user who scripts warden
+    # would. Tests of the refusal without it remove this line.
+    (home / "config.yaml").write_text(SCRIPTED_CONFIG)
     return home
+
+
+SCRIPTED_CONFIG = "scripted: allow\n"
+
+
+def approval_code(home: Path, timeout: float = 10.0) -> str:
+    """The approval code of the newest pending hold, as the human reads it off the desktop notification
+    or `warden holds` in a terminal (read here from the store, which is what those channels show)."""
+    import sqlite3
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with sqlite3.connect(f"file:{home / 'warden.db'}?mode=ro", uri=True, timeout=5) as db:
+            row = db.execute(
+                "SELECT approval_code FROM holds WHERE state = 'pending' ORDER BY created_at DESC LIMIT 1"
+            ).fetchone()
+        if row and row[0]:
+            return row[0]
+        time.sleep(0.05)
+    raise AssertionError("no pending hold with an approval code")
 
 
 def warden_cli(warden_bin: Path, *args, timeout: float = 20.0, env: dict | None = None, check: bool = False):

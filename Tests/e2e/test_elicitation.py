@@ -22,6 +22,14 @@ from mcp.client.stdio import StdioServerParameters, stdio_client  # noqa: E402
 import mcp_types  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def trusted_client_answers(warden_home):
+    """These tests are about the client's form as a channel: they list `elicitation` explicitly, so
+    the client's answer alone approves (the approval code is tested in test_trust_agent.py)."""
+    config = warden_home / "config.yaml"
+    config.write_text(config.read_text() + "confirm:\n  channels: [elicitation, terminal]\n")
+
+
 def argv(warden_bin, git_server_bin, git_repo, inner, *options):
     command = [git_server_bin, "--repository", git_repo]
     return [str(a) for a in [warden_bin, "run", "--server", "git", *options, "--", *tapped(inner, command)]]

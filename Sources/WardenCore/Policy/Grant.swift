@@ -33,13 +33,17 @@ public struct Grant: Sendable, Equatable, Hashable, Codable {
   public var parentID: String?
   public var revokedAt: Int64?
   public var revokedBy: String?
+  /// How the grant was issued (`Attestation`: `cli-terminal` or `cli-scripted`); nil for grants
+  /// older than this record.
+  public var attestation: String?
 
   public init(
     id: String, effect: Effect, actions: [String], resources: [String] = [], agent: String = "*",
     server: String = "*", confirm: [String] = [], purpose: String, issuedBy: String, issuedAt: Int64,
     expiresAt: Int64?, rateLimit: RateLimit? = nil, parentID: String? = nil, revokedAt: Int64? = nil,
-    revokedBy: String? = nil
+    revokedBy: String? = nil, attestation: String? = nil
   ) {
+    self.attestation = attestation
     self.id = id
     self.effect = effect
     self.actions = actions

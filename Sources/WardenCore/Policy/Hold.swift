@@ -38,6 +38,11 @@ public struct Hold: Sendable, Equatable, Codable {
   public var channel: String?
   public var decidedAt: Int64?
   public var note: String?
+  /// The code a human must type into the client's form to approve there (see SPEC: approvals that
+  /// prove a human); shown only on human-facing channels. Nil when the form needs none.
+  public var approvalCode: String?
+  /// How the decision was attested (`Attestation`), once decided.
+  public var attestation: String?
 
   public init(
     id: String, server: String, agent: String, tool: String, arguments: String, digest: String,
@@ -46,8 +51,10 @@ public struct Hold: Sendable, Equatable, Codable {
     holderPID: Int32,
     createdAt: Int64, deadline: Int64, state: State = .pending, decidedBy: String? = nil,
     channel: String? = nil,
-    decidedAt: Int64? = nil, note: String? = nil
+    decidedAt: Int64? = nil, note: String? = nil, approvalCode: String? = nil, attestation: String? = nil
   ) {
+    self.approvalCode = approvalCode
+    self.attestation = attestation
     self.id = id
     self.server = server
     self.agent = agent
@@ -69,4 +76,20 @@ public struct Hold: Sendable, Equatable, Codable {
     self.decidedAt = decidedAt
     self.note = note
   }
+}
+
+/// How a decision on a hold was attested: one vocabulary for holds and the audit trail.
+public enum Attestation: String, Sendable, CaseIterable {
+  /// `warden confirm`, answered at a prompt on a terminal.
+  case terminalPrompt = "terminal-prompt"
+  /// `warden approve` / `reject` run from a terminal.
+  case cliTerminal = "cli-terminal"
+  /// `warden approve` / `reject` run without a terminal, allowed by `scripted: allow`.
+  case cliScripted = "cli-scripted"
+  /// The client's form, with the approval code shown only on a human-facing channel.
+  case elicitationCode = "elicitation-code"
+  /// The client's answer alone (`elicitation` listed in `confirm.channels`): proves a client answered.
+  case elicitationClient = "elicitation-client"
+  /// Warden itself: a deadline, a cancellation, shutdown, a store failure, a refused code.
+  case warden
 }
