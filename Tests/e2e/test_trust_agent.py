@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import child_env, warden_cli, wait_for
+from conftest import approval_code, child_env, warden_cli, wait_for
 from sdk_support import calls_seen_by_server, tapped
 
 MESSAGE = "msg-20261117-0a1f9c42"
@@ -285,3 +285,90 @@ def test_a_denial_names_what_to_delegate_not_a_command(git_warden, git_repo, tmp
     proc.close_stdin()
     proc.wait()
     assert "to allow it: warden grant" in proc.wait_stderr_closed()
+
+
+# --------------------------------------------------------------------------------------------------
+# Finding 11: the agent approving its own calls
+
+
+def answer_form(proc, question: dict, content: dict | None, action: str = "accept") -> None:
+    result = {"action": action}
+    if content is not None:
+        result["content"] = content
+    proc.send_json({"jsonrpc": "2.0", "id": question["id"], "result": result})
+
+
+@pytest.mark.parametrize("content", [
+    {"decision": "approve"},                      # a client that answers every form by itself
+    {"decision": "approve", "code": "000000"},    # a guess (one try)
+])
+def test_a_client_that_answers_forms_by_itself_cannot_approve(mailbox_warden, warden_bin, warden_home, grant,
+                                                              tmp_path, content):
+    grant("--server", "mailbox", "--allow", "mail.delete", purpose="tidy up")
+    proc = mailbox_warden()
+    handshake(proc, capabilities={"elicitation": {}})
+    tool_call(proc, 1, "delete_message", {"id": MESSAGE})
+    question = proc.read_json()
+    assert question["method"] == "elicitation/create"
+    assert "code" in question["params"]["requestedSchema"]["properties"]
+    if content.get("code") == "000000" and approval_code(warden_home) == "000000":
+        content = {"decision": "approve", "code": "000001"}
+    answer_form(proc, question, content)
+    answer, _ = read_until_id(proc, 1)
+    assert decision(answer)["reason"] == "rejected", answer
+    assert calls_seen_by_server(tmp_path / "inner") == []
+    decided = json.loads(warden_cli(warden_bin, "holds", "--all", "--json", check=True).stdout)[0]
+    assert decided["state"] == "rejected" and decided["attestation"] == "elicitation-client"
+
+
+def test_a_person_approves_in_the_form_with_the_code(mailbox_warden, warden_bin, warden_home, grant, tmp_path):
+    grant("--server", "mailbox", "--allow", "mail.delete", purpose="tidy up")
+    proc = mailbox_warden()
+    handshake(proc, capabilities={"elicitation": {}})
+    tool_call(proc, 1, "delete_message", {"id": MESSAGE})
+    question = proc.read_json()
+    code = approval_code(warden_home)  # what the desktop notification or `warden holds` shows
+    assert code not in json.dumps(question), "the code must not reach the agent's side"
+    answer_form(proc, question, {"decision": "approve", "code": code})
+    answer, _ = read_until_id(proc, 1)
+    assert not answer["result"].get("isError"), answer
+    assert [c["name"] for c in calls_seen_by_server(tmp_path / "inner")] == ["delete_message"]
+    decided = json.loads(warden_cli(warden_bin, "holds", "--all", "--json", check=True).stdout)[0]
+    assert decided["state"] == "approved" and decided["attestation"] == "elicitation-code"
+
+
+def test_listing_elicitation_trusts_the_client_and_warden_says_so(mailbox_warden, warden_home, grant, tmp_path):
+    (warden_home / "config.yaml").write_text("scripted: allow\nconfirm:\n  channels: [elicitation, terminal]\n")
+    grant("--server", "mailbox", "--allow", "mail.delete", purpose="tidy up")
+    proc = mailbox_warden()
+    handshake(proc, capabilities={"elicitation": {}})
+    tool_call(proc, 1, "delete_message", {"id": MESSAGE})
+    question = proc.read_json()
+    assert "code" not in question["params"]["requestedSchema"]["properties"]
+    answer_form(proc, question, {"decision": "approve"})
+    answer, _ = read_until_id(proc, 1)
+    assert not answer["result"].get("isError"), answer
+    assert "the agent's client alone approves held calls" in proc.stderr_text()
+
+
+def test_grants_and_approvals_without_a_terminal_are_refused_unless_scripted(mailbox_warden, warden_bin,
+                                                                             warden_home, grant, tmp_path):
+    grant("--server", "mailbox", "--allow", "mail.delete", purpose="tidy up")
+    proc = mailbox_warden()
+    handshake(proc)
+    tool_call(proc, 1, "delete_message", {"id": MESSAGE})
+    hold = wait_for(lambda: (pending_holds(warden_bin) or [None])[0], what="a hold")
+    (warden_home / "config.yaml").write_text("")  # the default: scripts may not widen or approve
+    refused = warden_cli(warden_bin, "grant", "--allow", "**", "--purpose", "self-issued")
+    assert refused.returncode == 77 and "without a terminal" in refused.stderr, refused
+    approved = warden_cli(warden_bin, "approve", hold["id"])
+    assert approved.returncode == 77 and "scripted: allow" in approved.stderr, approved
+    # Narrowing never needs a terminal: rejecting, forbidding and revoking work from a script.
+    warden_cli(warden_bin, "reject", hold["id"], check=True)
+    answer, _ = read_until_id(proc, 1)
+    assert decision(answer)["reason"] == "rejected"
+    warden_cli(warden_bin, "deny", "--action", "**", "--purpose", "stop", check=True)
+    warden_cli(warden_bin, "revoke", "--all", check=True)
+    grants = json.loads(warden_cli(warden_bin, "grants", "--all", "--json", check=True).stdout)
+    assert all(g.get("attestation") in (None, "cli-scripted") for g in grants)
+    assert calls_seen_by_server(tmp_path / "inner") == []
