@@ -8,10 +8,21 @@
 //   deeper than jansson's limit (2048), which makes warden refuse the call later, not misread it;
 // - that value is a fixed point of jansson's canonical form (parse, serialize sorted and compact,
 //   parse again, serialize again: same bytes), so the value warden shows is the one it decided on.
+//
+// FUZZ_AMBIGUITY_VALID_ONLY=1 keeps to bytes the scanner's grammar accepts, which is all that
+// ToolCallGate passes (the params of a scanned message): for fuzzing deeper while a crash on
+// invalid bytes is open.
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+private let validOnly = getenv("FUZZ_AMBIGUITY_VALID_ONLY").map { String(cString: $0) == "1" } ?? false
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   let bytes = UnsafeRawBufferPointer(start: data, count: size)
+  if validOnly && !scannerAccepts(data, size) { return 0 }
   guard AmbiguityCheck.firstAmbiguity(in: bytes) == nil else { return 0 }
 
   let value: JSONValue
@@ -30,6 +41,20 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     fail("canonical text is not stable: \(canonical.debugDescription) then \(twice.debugDescription)", bytes)
   }
   return 0
+}
+
+/// One JSON value and nothing else, by the scanner's own skipping (as a message's params are checked).
+private func scannerAccepts(_ data: UnsafePointer<UInt8>, _ size: Int) -> Bool {
+  var cursor = Cursor(base: data, end: size)
+  var deep: [Bool] = []
+  do throws(SyntaxError) {
+    cursor.skipWhitespace()
+    try cursor.skipValue(deep: &deep)
+    try cursor.expectEnd()
+    return true
+  } catch {
+    return false
+  }
 }
 
 private func fail(_ message: String, _ bytes: UnsafeRawBufferPointer) -> Never {

@@ -6,8 +6,8 @@
 //   for it, so the scan must fail and say why;
 // - the scanner agrees with jansson on what is JSON, both ways: jansson accepting the line (any
 //   value) means the scanner does not call it `notJSON`; the scanner accepting it means jansson
-//   does too, except for jansson's documented limits (integers beyond 64 bits, real overflow, lone
-//   surrogate escapes, nesting deeper than 2048), which only make jansson stricter;
+//   does too, except for jansson's own limits (integers beyond 64 bits, real overflow, lone
+//   surrogate escapes, `\u0000` in a key, nesting deeper than 2048), which only make it stricter;
 // - for a `.message`, the envelope says what jansson's tree says: kind, id, method, and the
 //   `params` / `result` / `error` ranges hold exactly those values;
 // - `peekID` on any prefix of a message finds the message's id or nothing, never another id.
@@ -66,8 +66,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 
 /// jansson refusals that are stricter than JSON itself; the scanner leaves these to AmbiguityCheck.
 private func isJanssonLimit(_ error: JSONParseError) -> Bool {
-  ["too big integer", "too big negative integer", "real number overflow", "invalid Unicode",
-   "maximum parsing depth reached"].contains { error.message.hasPrefix($0) }
+  [
+    "too big integer", "too big negative integer", "real number overflow", "invalid Unicode",
+    "maximum parsing depth reached", "NUL byte in object key not supported",
+  ].contains { error.message.hasPrefix($0) }
 }
 
 private func checkEnvelope(_ envelope: Envelope, _ tree: JSONValue, _ line: UnsafeRawBufferPointer) {

@@ -6,14 +6,28 @@ import Synchronization
   import Musl
 #endif
 
-/// Writes whole messages to one file descriptor from several threads, one message at a time.
+/// Writes whole messages to one file descriptor from several threads, one message at a time, in
+/// the order they were handed over, without holding a lock across a blocking `write`.
 ///
-/// Once a write fails (the reader went away) or the writer is closed, further writes are dropped and
-/// return false: the relay learns of the peer's end through its own channels.
+/// Whoever finds the descriptor idle becomes its writer: it writes its own bytes straight from the
+/// caller's buffer (no copy on the common path), then every message other threads queued meanwhile,
+/// and only then gives the descriptor up. A thread that finds a writer busy copies its message into
+/// the queue and returns at once, so a slow peer blocks only the thread that is writing to it (the
+/// pump, which is the backpressure we want), never a thread that merely has something to say.
+///
+/// Once a write fails (the reader went away) or the writer is closed, further messages are dropped
+/// and `write` returns false: the relay learns of the peer's end through its own channels. A close
+/// while a write is in progress is carried out by the writer when that write returns, so the
+/// descriptor is never closed (and its number reused) under a write.
 final class LockedWriter: Sendable {
   private struct State {
     var descriptor: Int32
     var open = true
+    /// A thread is writing, outside the lock.
+    var writing = false
+    /// `close()` came while a thread was writing; that thread closes when it is done.
+    var closePending = false
+    var queue: [[UInt8]] = []
   }
 
   private let state: Mutex<State>
@@ -22,15 +36,11 @@ final class LockedWriter: Sendable {
     state = Mutex(State(descriptor: descriptor))
   }
 
-  /// Writes all of `bytes`; returns false if the descriptor is closed or broken.
+  /// Writes all of `bytes`, or queues them behind the write in progress; returns false if the
+  /// descriptor is closed or broken.
   @discardableResult
   func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
-    state.withLock { state in
-      guard state.open else { return false }
-      if Self.writeAll(state.descriptor, bytes) { return true }
-      state.open = false
-      return false
-    }
+    write(bytes, UnsafeRawBufferPointer(start: nil, count: 0))
   }
 
   @discardableResult
@@ -38,28 +48,71 @@ final class LockedWriter: Sendable {
     bytes.withUnsafeBytes { write($0) }
   }
 
-  /// Writes several pieces as one message, so no other writer can come between them.
+  /// Writes several pieces as one message, so no other message can come between them.
   @discardableResult
   func write(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer) -> Bool {
-    state.withLock { state in
-      guard state.open else { return false }
-      if Self.writeAll(state.descriptor, first) && Self.writeAll(state.descriptor, second) { return true }
-      state.open = false
-      return false
+    let descriptor: Int32? = state.withLock { state in
+      guard state.open else { return nil }
+      if state.writing {
+        state.queue.append(Array(first) + Array(second))
+        return -1
+      }
+      state.writing = true
+      return state.descriptor
+    }
+    guard let descriptor else { return false }
+    guard descriptor >= 0 else { return true }  // queued behind the writer in progress
+    var delivered = Self.writeAll(descriptor, first) && Self.writeAll(descriptor, second)
+    // Now the queue: every message that arrived while this thread wrote.
+    while true {
+      let next: [UInt8]? = state.withLock { state in
+        if !delivered || state.closePending {
+          Self.finishClosing(&state, failed: !delivered)
+          return nil
+        }
+        guard !state.queue.isEmpty else {
+          state.writing = false
+          return nil
+        }
+        return state.queue.removeFirst()
+      }
+      guard let next else { return delivered }
+      delivered = next.withUnsafeBytes { Self.writeAll(descriptor, $0) }
     }
   }
 
   var isOpen: Bool { state.withLock { $0.open } }
 
-  /// Closes the descriptor; the reader sees end of file.
+  /// Waits until every queued message is written (or dropped because the peer is gone).
+  func flush() {
+    while state.withLock({ $0.writing }) { usleep(1000) }
+  }
+
+  /// Closes the descriptor (now, or when the write in progress returns); the reader sees end of
+  /// file. Queued messages are dropped.
   func close() {
     state.withLock { state in
-      guard state.open || state.descriptor >= 0 else { return }
       state.open = false
-      if state.descriptor >= 0 {
+      state.queue.removeAll()
+      if state.writing {
+        state.closePending = true
+      } else if state.descriptor >= 0 {
         _ = Glibc.close(state.descriptor)
         state.descriptor = -1
       }
+    }
+  }
+
+  /// With the lock held, by the writing thread: stop writing; close if asked to, or on failure
+  /// mark the writer broken (the descriptor stays open until `close()`).
+  private static func finishClosing(_ state: inout State, failed: Bool) {
+    state.writing = false
+    state.queue.removeAll()
+    if failed { state.open = false }
+    if state.closePending, state.descriptor >= 0 {
+      _ = Glibc.close(state.descriptor)
+      state.descriptor = -1
+      state.closePending = false
     }
   }
 

@@ -66,9 +66,7 @@ final class PolicyEngine: Sendable {
   private let state: Mutex<State>
 
   private struct State {
-    var token: Int64?
-    var grants = GrantSet([])
-    var live: [Grant] = []
+    var snapshot = GrantSnapshot()
     var loadError: StoreError?
     var annotations: [String: ToolAnnotations] = [:]
   }
@@ -120,7 +118,7 @@ final class PolicyEngine: Sendable {
       state.withLock { $0.loadError = error }
       return false
     }
-    if state.withLock({ $0.token == token && $0.loadError == nil }) { return false }
+    if state.withLock({ $0.snapshot.token == token && $0.loadError == nil }) { return false }
     do {
       let live = try store.liveGrants(now: Self.now(), server: configuration.serverName)
       let set = GrantSet(live)
@@ -129,10 +127,7 @@ final class PolicyEngine: Sendable {
       // undone between a refresh and a decision. The token only grows, and grants read after a
       // token are at least as new as it.
       let installed = state.withLock { current -> Bool in
-        if let held = current.token, held > token, current.loadError == nil { return false }
-        current.token = token
-        current.grants = set
-        current.live = live
+        guard current.snapshot.offer(token: token, live: live, grants: set) else { return false }
         current.loadError = nil
         return true
       }
@@ -146,7 +141,7 @@ final class PolicyEngine: Sendable {
   }
 
   /// Grants and forbids in force at the last refresh.
-  var liveGrants: [Grant] { state.withLock { $0.live } }
+  var liveGrants: [Grant] { state.withLock { $0.snapshot.live } }
 
   /// Remembers the server's annotations for its tools, from a `tools/list` result.
   func noteAnnotations(_ annotations: [String: ToolAnnotations]) {
@@ -171,7 +166,9 @@ final class PolicyEngine: Sendable {
   func decide(tool: String, arguments: JSON, agent: String) -> (ToolCall, Authorization) {
     let call = ToolCall(server: configuration.serverName, agent: agent, tool: tool, arguments: arguments)
     refresh()
-    let (grants, loadError, annotations) = state.withLock { ($0.grants, $0.loadError, $0.annotations[tool]) }
+    let (grants, loadError, annotations) = state.withLock {
+      ($0.snapshot.grants, $0.loadError, $0.annotations[tool])
+    }
     if case .failure(let error) = configuration.store {
       return (call, unavailable(error))
     }
@@ -230,7 +227,7 @@ final class PolicyEngine: Sendable {
   func standing(ofTool tool: String, agent: String, annotations: ToolAnnotations?) -> (ToolStanding, String?)
   {
     refresh()
-    let (grants, loadError) = state.withLock { ($0.grants, $0.loadError) }
+    let (grants, loadError) = state.withLock { ($0.snapshot.grants, $0.loadError) }
     if case .failure = configuration.store { return (.notDelegated, nil) }
     guard loadError == nil, let manifest = configuration.manifest else { return (.notDelegated, nil) }
     let action: String

@@ -170,6 +170,8 @@ public enum Relay {
       logger.info("\(exit)")
     }
     for response in unanswered { client.write(response.line) }
+    // Messages other threads queued behind a write in progress go out before warden exits.
+    client.flush()
     return shutdown.exitStatus
   }
 

@@ -8,13 +8,14 @@ Requests (newline-delimited JSON-RPC on stdin):
   initialize, server/discover, tools/list, ping   minimal answers
   tools/call with params.name =
     work  {"n": N, "max_delay": S}   answers "work N" after a random delay in [0, S] seconds (default
-                                     0.05), from a thread: answers leave in any order
+          {"n": N, "delay": S}       0.05), or after exactly `delay` seconds, from a thread: answers
+                                     leave in any order
     wipe  {"target": T}              answers "wiped T" at once (destructive in the manifest: held)
-    half  {"cut": K, "then": "exit"|"kill", "status": N, "signal": N}
+    half  {"cut": K, "then": "exit"|"kill", "status": N, "signal": N, "pause": S}
                                      writes the first K bytes (default: half) of its own answer, with no
-                                     line terminator, then exits with `status` (default 3) or kills
-                                     itself with `signal` (default 9): a crash in the middle of a
-                                     response
+                                     line terminator, waits `pause` seconds (default 0.2), then exits
+                                     with `status` (default 3) or kills itself with `signal` (default
+                                     9): a crash in the middle of a response
     hang  {}                         never answers
   anything else with an id           error -32601
 
@@ -78,7 +79,10 @@ def handle(message: dict, rng: random.Random) -> None:
         name = params.get("name")
         arguments = params.get("arguments") or {}
         if name == "work":
-            delay = rng.uniform(0, float(arguments.get("max_delay", 0.05)))
+            if "delay" in arguments:
+                delay = float(arguments["delay"])
+            else:
+                delay = rng.uniform(0, float(arguments.get("max_delay", 0.05)))
             text = f"work {arguments.get('n')}"
 
             def later():

@@ -1,0 +1,27 @@
+import Testing
+import WardenCore
+
+/// Finding: a revocation undone by a race. Refreshes run on several threads; one that read the store
+/// before a revocation must not install its older grants over the newer snapshot.
+@Suite("The grant snapshot only moves forward")
+struct GrantSnapshotTests {
+  static let grant = Grant(
+    id: "g_a", effect: .allow, actions: ["x.y"], purpose: "p", issuedBy: "h", issuedAt: 0, expiresAt: nil)
+
+  @Test func anOlderReadCannotReplaceANewerOne() {
+    var snapshot = GrantSnapshot()
+    // Thread A read token 4 (the grant in force); thread B read token 5 (after `warden revoke`).
+    #expect(snapshot.offer(token: 5, live: [], grants: GrantSet([])))
+    #expect(!snapshot.offer(token: 4, live: [Self.grant], grants: GrantSet([Self.grant])))
+    #expect(snapshot.token == 5)
+    #expect(snapshot.live.isEmpty)
+  }
+
+  @Test func theSameOrANewerTokenIsInstalled() {
+    var snapshot = GrantSnapshot()
+    #expect(snapshot.offer(token: 1, live: [Self.grant], grants: GrantSet([Self.grant])))
+    #expect(snapshot.offer(token: 1, live: [], grants: GrantSet([])))
+    #expect(snapshot.offer(token: 2, live: [Self.grant], grants: GrantSet([Self.grant])))
+    #expect(snapshot.live.map(\.id) == ["g_a"])
+  }
+}
