@@ -129,11 +129,6 @@ final class ClientSide: LineHandler {
       logger.info("allowed \(call.tool) for \(call.agent): \(decision.explanation)")
       return .forward
     case .refuse(let call, var decision):
-      if decision.reason == .notDelegated, gate.engine.configuration.ungrantedConfirm {
-        decision.verdict = .confirm
-        decision.reason = .ungranted
-        decision.explanation = "no grant covers it (\(decision.explanation)), so a human is asked"
-      }
       if decision.verdict == .confirm, let holds {
         if perRequestEra, gate.engine.configuration.askInClient, let params, Self.clientCanElicit(params),
           let question = holds.holdAndAsk(requestID: id, params: params, call: call, decision: decision)
@@ -148,6 +143,10 @@ final class ClientSide: LineHandler {
         {
           return .handled
         }
+        // The hold could not be recorded: nobody could be asked, because the store failed.
+        let scopes = decision.scopes
+        decision = CallPolicy.storeUnavailable("the hold could not be recorded")
+        decision.scopes = scopes
       }
       // The command that would allow it goes to the human's log, never to the agent.
       let command = DelegationText.suggestedGrant(for: call, authorization: decision).map {

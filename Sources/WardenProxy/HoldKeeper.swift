@@ -168,6 +168,8 @@ final class HoldKeeper: Sendable {
       guard !entries.isEmpty else { continue }
       let states: [String: Hold.State]
       do {
+        // The store must still be the one the holds were recorded in (not deleted, not replaced).
+        _ = try store.changeToken()
         states = try store.holdStates(ids: entries.map(\.hold.id))
       } catch {
         // A store that cannot be read cannot carry an approval: deny what is held.
@@ -281,6 +283,13 @@ final class HoldKeeper: Sendable {
         decision.reason = .confirmationTimedOut
         decision.explanation =
           "it needed a human's confirmation and nobody decided within \(timeoutMilliseconds / 1000) seconds (hold \(entry.hold.id))"
+      } else if channel == "store" {
+        // Nobody said no: the store failed, and a decision that cannot be read or recorded is no
+        // decision.
+        decision.reason = .storeUnavailable
+        decision.explanation =
+          "warden's delegation store failed while the call waited for a human (hold \(entry.hold.id))"
+          + (note.map { $0.isEmpty ? "" : ": \($0)" } ?? "")
       } else {
         decision.reason = .rejected
         decision.explanation =

@@ -62,6 +62,8 @@ public struct PolicyConfiguration: Sendable {
 /// the server's tool annotations, and records what rate limits need.
 final class PolicyEngine: Sendable {
   let configuration: PolicyConfiguration
+  /// Built once: the configuration does not change during a session.
+  private let cachedPolicy: CallPolicy
   private let logger: Logger
   private let state: Mutex<State>
 
@@ -75,6 +77,9 @@ final class PolicyEngine: Sendable {
   /// start gets its one-line error alone.
   init(configuration: PolicyConfiguration, logger: Logger) {
     self.configuration = configuration
+    cachedPolicy = CallPolicy(
+      manifest: configuration.manifest, serverName: configuration.serverName,
+      protectedPaths: configuration.protectedPaths, ungrantedConfirm: configuration.ungrantedConfirm)
     self.logger = logger
     state = Mutex(State())
     if let manifest = configuration.manifest {
@@ -148,45 +153,31 @@ final class PolicyEngine: Sendable {
     state.withLock { $0.annotations.merge(annotations) { $1 } }
   }
 
+  /// The pure decision this engine feeds with the store, the clock and the file system.
+  var policy: CallPolicy { cachedPolicy }
+
   /// The arguments the manifest reads for `tool`; the others need not be parsed.
-  func argumentNames(forTool tool: String) -> Set<String> {
-    guard let rule = configuration.manifest?.tools[tool] else { return [] }
-    return Set(rule.resources.flatMap(\.argumentNames))
-  }
+  func argumentNames(forTool tool: String) -> Set<String> { cachedPolicy.argumentNames(forTool: tool) }
 
   /// The arguments of `tool` whose values are never stored, logged or shown (`redact:`).
-  func redactedArguments(forTool tool: String) -> [String] {
-    guard let tools = configuration.manifest?.tools, let index = tools.index(forKey: tool),
-      tools[index].key.hasSameBytes(as: tool)
-    else { return [] }
-    return tools[index].value.redact
-  }
+  func redactedArguments(forTool tool: String) -> [String] { cachedPolicy.redactedArguments(forTool: tool) }
 
   /// Decides one call, against the store as it is now.
   func decide(tool: String, arguments: JSON, agent: String) -> (ToolCall, Authorization) {
-    let call = ToolCall(server: configuration.serverName, agent: agent, tool: tool, arguments: arguments)
     refresh()
     let (grants, loadError, annotations) = state.withLock {
       ($0.snapshot.grants, $0.loadError, $0.annotations[tool])
     }
+    let call = ToolCall(server: configuration.serverName, agent: agent, tool: tool, arguments: arguments)
     if case .failure(let error) = configuration.store {
-      return (call, unavailable(error))
+      return (call, CallPolicy.storeUnavailable("\(error)"))
     }
-    if let loadError { return (call, unavailable(loadError)) }
-    let scopes: Result<CallScopes, ScopeDenial> =
-      configuration.manifest.map {
-        $0.scopes(for: call, annotations: annotations, resolve: FileSystemPaths.resolver)
-      }
-      ?? .failure(
-        ScopeDenial(
-          .noManifest,
-          "no manifest is loaded for server '\(configuration.serverName)', so warden cannot tell what '\(tool)' would do"
-        ))
+    if let loadError { return (call, CallPolicy.storeUnavailable("\(loadError)")) }
     let now = Self.now()
-    let decision = Authorizer.authorize(
-      call: call, scopes: scopes, grants: grants, now: now, protectedPaths: configuration.protectedPaths,
-      usage: usage(for: grants, call: call, now: now))
-    return (call, decision)
+    return cachedPolicy.decide(
+      tool: tool, arguments: arguments, agent: agent, grants: grants, now: now,
+      usage: usage(for: grants, agent: agent, now: now), annotations: annotations,
+      resolve: FileSystemPaths.resolver)
   }
 
   /// Records an allowed call against the rate limits of the grants that allowed it.
@@ -199,10 +190,10 @@ final class PolicyEngine: Sendable {
     }
   }
 
-  private func usage(for grants: GrantSet, call: ToolCall, now: Int64) -> [String: Int] {
+  private func usage(for grants: GrantSet, agent: String, now: Int64) -> [String: Int] {
     guard case .success(let store) = configuration.store else { return [:] }
     var usage: [String: Int] = [:]
-    for grant in grants.rateLimited(server: call.server, agent: call.agent) {
+    for grant in grants.rateLimited(server: configuration.serverName, agent: agent) {
       guard let limit = grant.rateLimit else { continue }
       // Unknown usage counts as exhausted: a limit that cannot be checked does not allow.
       usage[grant.id] =
@@ -211,54 +202,15 @@ final class PolicyEngine: Sendable {
     return usage
   }
 
-  private func unavailable(_ error: StoreError) -> Authorization {
-    Authorization(
-      verdict: .deny, reason: .storeUnavailable,
-      explanation: "warden cannot read its delegation store (\(error)), so it allows nothing")
-  }
-
   /// How a tool stands under the delegation, without arguments: for marking `tools/list`.
-  enum ToolStanding: String {
-    case delegated
-    case needsConfirmation = "needs-confirmation"
-    case notDelegated = "not-delegated"
-  }
-
-  func standing(ofTool tool: String, agent: String, annotations: ToolAnnotations?) -> (ToolStanding, String?)
+  func standing(ofTool tool: String, agent: String, annotations: ToolAnnotations?)
+    -> (CallPolicy.ToolStanding, String?)
   {
     refresh()
     let (grants, loadError) = state.withLock { ($0.snapshot.grants, $0.loadError) }
     if case .failure = configuration.store { return (.notDelegated, nil) }
-    guard loadError == nil, let manifest = configuration.manifest else { return (.notDelegated, nil) }
-    let action: String
-    var destructive = false
-    if let rule = manifest.tools[tool] {
-      action = rule.action
-      destructive = rule.destructive
-    } else {
-      switch manifest.undeclared {
-      case .deny: return (.notDelegated, nil)
-      case .confirm: return (.needsConfirmation, nil)
-      case .annotations:
-        let readOnly = annotations?.readOnly ?? false
-        action = "\(manifest.server).\(readOnly ? "read" : "write")"
-        destructive = !readOnly && (annotations?.destructive ?? true)
-      }
-    }
-    let now = Self.now()
-    let relevant = grants.grants.filter {
-      $0.isLive(at: now) && Glob.name($0.server).matches(configuration.serverName)
-        && Glob.name($0.agent).matches(agent) && $0.actions.contains { Glob.action($0).matches(action) }
-    }
-    // A forbid on every resource of the action rules the tool out entirely.
-    if relevant.contains(where: { $0.effect == .forbid && $0.resources.isEmpty }) {
-      return (.notDelegated, action)
-    }
-    let granting = relevant.filter { $0.effect == .allow }
-    guard !granting.isEmpty else { return (.notDelegated, action) }
-    if destructive || granting.allSatisfy({ $0.confirm.contains { Glob.action($0).matches(action) } }) {
-      return (.needsConfirmation, action)
-    }
-    return (.delegated, action)
+    guard loadError == nil else { return (.notDelegated, nil) }
+    return cachedPolicy.standing(
+      ofTool: tool, agent: agent, grants: grants, now: Self.now(), annotations: annotations)
   }
 }

@@ -27,12 +27,19 @@ final class Pump: @unchecked Sendable {
   private let destination: LockedWriter
   private let handler: any LineHandler
   private let onDestinationFailure: @Sendable () -> Void
+  /// When set, a last line the source ended in the middle of is not a message: it is dropped and
+  /// reported here with its length (the server's side: a server that dies mid-answer has not
+  /// answered, and its requests get `-32098` from the relay). When nil it is judged like any line
+  /// (the client's side: SDK readers take an unterminated last line as a message).
+  private let onUnterminatedLastLine: (@Sendable (Int) -> Void)?
   private var destinationFailed = false
 
   init(
     source: Int32, maxLine: Int, destination: LockedWriter, handler: any LineHandler,
-    onDestinationFailure: @escaping @Sendable () -> Void
+    onDestinationFailure: @escaping @Sendable () -> Void,
+    onUnterminatedLastLine: (@Sendable (Int) -> Void)? = nil
   ) {
+    self.onUnterminatedLastLine = onUnterminatedLastLine
     self.source = source
     framer = LineFramer(maxLine: maxLine)
     self.destination = destination
@@ -49,6 +56,10 @@ final class Pump: @unchecked Sendable {
         framer.finish { event in
           switch event {
           case .line(let content, _):
+            if let onUnterminatedLastLine {
+              onUnterminatedLastLine(content.count)
+              return
+            }
             switch handler.admit(content, scanner: &scanner) {
             case .forward: send(content, addingNewline: true)
             case .replace(let bytes): bytes.withUnsafeBytes { send($0) }

@@ -117,7 +117,10 @@ public enum Relay {
       handler: ServerSide(
         session: session, client: client, server: server, logger: logger, maxLine: configuration.maxMessage,
         amender: engine.map { ResultAmender(engine: $0) }, agent: agent),
-      onDestinationFailure: { events.post(.clientClosed) })
+      onDestinationFailure: { events.post(.clientClosed) },
+      onUnterminatedLastLine: { length in
+        logger.warning("the server's output ended in the middle of a line (\(length) bytes); dropped")
+      })
     if let holds {
       startThread { holds.run() }
     }

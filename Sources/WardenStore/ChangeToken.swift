@@ -2,6 +2,12 @@ import GRDB
 import GRDBSQLite
 import Synchronization
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
 /// Reads the change token on an SQLite connection of its own that never writes, through the C API:
 /// it runs before every tool call, and GRDB's dispatch queue and statement cache doubled its cost
 /// (2.9 us against 1.4 us measured; the rest is SQLite taking a WAL read lock).
@@ -30,9 +36,13 @@ final class ChangeTokenReader: Sendable {
 
   private let connection: Mutex<Connection>
   private let path: String
+  /// The database file this reader and the store opened: a store deleted or replaced under a
+  /// running warden must not keep being enforced from the old, unlinked file.
+  private let identity: (device: UInt64, inode: UInt64)?
 
   init(path: String, busyTimeout: Double) throws(StoreError) {
     self.path = path
+    identity = Self.identity(of: path)
     var handle: OpaquePointer?
     let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
     var code = sqlite3_open_v2(path, &handle, flags, nil)
@@ -62,13 +72,35 @@ final class ChangeTokenReader: Sendable {
   }
 
   func read() throws(StoreError) -> Int64 {
-    try connection.withLock { (connection: inout Connection) throws(StoreError) -> Int64 in
+    try checkStillTheStore()
+    return try connection.withLock { (connection: inout Connection) throws(StoreError) -> Int64 in
       let dataVersion = try integer(connection.handle, connection.dataVersion, Self.dataVersionSQL)
       if let cached = connection.cached, cached.dataVersion == dataVersion { return cached.generation }
       let generation = try integer(connection.handle, connection.generation, Self.generationSQL)
       connection.cached = (dataVersion, generation)
       return generation
     }
+  }
+
+  /// Fails when the file at the store's path is no longer the one opened (deleted, replaced) or can
+  /// no longer be written (made read-only): the human's tools (`warden revoke`, `deny`, `approve`)
+  /// would then act on another store, or not at all, while this warden went on enforcing the old one.
+  private func checkStillTheStore() throws(StoreError) {
+    guard let identity else { return }
+    guard let now = Self.identity(of: path), now == identity else {
+      throw StoreError(
+        .unreadable,
+        "\(path) was deleted or replaced while warden ran; restart warden to use the store now there")
+    }
+    guard access(path, W_OK) == 0 else {
+      throw StoreError(.unreadable, "\(path) can no longer be written, so no decision could be recorded")
+    }
+  }
+
+  private static func identity(of path: String) -> (device: UInt64, inode: UInt64)? {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return nil }
+    return (UInt64(info.st_dev), UInt64(info.st_ino))
   }
 
   /// Steps `statement` for its single integer; any other outcome is an error.

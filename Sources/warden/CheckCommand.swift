@@ -37,6 +37,9 @@ extension Warden {
     @Flag(name: .long, help: "Print the decision as JSON.")
     var json = false
 
+    @Option(name: .long, help: "What a call no grant covers gets, as with `warden run --ungranted`.")
+    var ungranted: UngrantedPolicy = .deny
+
     func run() throws {
       var status: Int32 = 1
       try reportingFailures {
@@ -69,13 +72,16 @@ extension Warden {
               (try? store.useCount(grantID: grant.id, since: now - limit.periodMilliseconds)) ?? limit.count
           }
         }
-        let scopes: Result<CallScopes, ScopeDenial> =
-          found.map { $0.0.scopes(for: call, annotations: nil, resolve: FileSystemPaths.resolver) }
-          ?? .failure(ScopeDenial(.noManifest, "no manifest found for server '\(server)'"))
+        // The same decision as `warden run`'s, through the same pure policy.
         let home = try CommandEnvironment.home()
-        let decision = Authorizer.authorize(
-          call: call, scopes: scopes, grants: grants, now: now,
-          protectedPaths: CommandEnvironment.protectedPaths(home: home), usage: usage)
+        let policy = CallPolicy(
+          manifest: found?.0, serverName: serverName,
+          protectedPaths: CommandEnvironment.protectedPaths(home: home),
+          ungrantedConfirm: ungranted == .confirm)
+        let (_, decision) = policy.decide(
+          tool: tool, arguments: call.arguments, agent: agent, grants: GrantSet(grants), now: now,
+          usage: usage,
+          resolve: FileSystemPaths.resolver, explain: true)
         if json {
           printLine(Self.json(decision, call: call, manifest: found?.1).text(pretty: true))
         } else {

@@ -1,0 +1,119 @@
+import WardenJSON
+
+/// Everything warden decides about one server's tool calls, as one pure value: the manifest, the
+/// server's name, warden's own protected paths and the options that change verdicts. `warden run`
+/// and `warden check` both decide through it, so they cannot disagree; the store, the clock, the
+/// file system and rate-limit counts come in as arguments.
+public struct CallPolicy: Sendable {
+  /// The loaded manifest; nil means every tool call is undeclared and denied.
+  public var manifest: Manifest?
+  /// The canonical server name grants are matched against.
+  public var serverName: String
+  /// Paths no call may touch: warden's own home.
+  public var protectedPaths: [String]
+  /// Hold calls no grant covers for a human's decision instead of denying them (`--ungranted
+  /// confirm`); forbids still deny.
+  public var ungrantedConfirm: Bool
+
+  public init(
+    manifest: Manifest?, serverName: String, protectedPaths: [String], ungrantedConfirm: Bool = false
+  ) {
+    self.manifest = manifest
+    self.serverName = serverName
+    self.protectedPaths = protectedPaths
+    self.ungrantedConfirm = ungrantedConfirm
+  }
+
+  /// Decides a call of `tool` with `arguments` by `agent` against the grants in force at `now`.
+  /// `usage` counts recent calls of rate-limited grants; `annotations` are the server's hints for
+  /// the tool; `resolve` follows symbolic links (see `Manifest.scopes`).
+  public func decide(
+    tool: String, arguments: JSON, agent: String, grants: GrantSet, now: Int64, usage: [String: Int] = [:],
+    annotations: ToolAnnotations? = nil, resolve: PathResolver? = nil, explain: Bool = false
+  ) -> (ToolCall, Authorization) {
+    let call = ToolCall(server: serverName, agent: agent, tool: tool, arguments: arguments)
+    let scopes: Result<CallScopes, ScopeDenial> =
+      manifest.map { $0.scopes(for: call, annotations: annotations, resolve: resolve) }
+      ?? .failure(
+        ScopeDenial(
+          .noManifest,
+          "no manifest is loaded for server '\(serverName)', so warden cannot tell what '\(tool)' would do"))
+    var decision = Authorizer.authorize(
+      call: call, scopes: scopes, grants: grants, now: now, protectedPaths: protectedPaths, usage: usage,
+      explain: explain)
+    if decision.reason == .notDelegated, ungrantedConfirm {
+      decision.verdict = .confirm
+      decision.reason = .ungranted
+      decision.explanation = "no grant covers it (\(decision.explanation)), so a human is asked"
+    }
+    return (call, decision)
+  }
+
+  /// The denial of every call while the store cannot be read.
+  public static func storeUnavailable(_ problem: String) -> Authorization {
+    Authorization(
+      verdict: .deny, reason: .storeUnavailable,
+      explanation: "warden cannot read its delegation store (\(problem)), so it allows nothing")
+  }
+
+  /// The rule for `tool`, its name compared as bytes.
+  public func rule(forTool tool: String) -> ToolRule? {
+    guard let tools = manifest?.tools, let index = tools.index(forKey: tool),
+      tools[index].key.hasSameBytes(as: tool)
+    else { return nil }
+    return tools[index].value
+  }
+
+  /// The arguments the manifest reads for `tool`; the others need not be parsed.
+  public func argumentNames(forTool tool: String) -> Set<String> {
+    Set(rule(forTool: tool)?.resources.flatMap(\.argumentNames) ?? [])
+  }
+
+  /// The arguments of `tool` whose values are never stored, logged or shown (`redact:`).
+  public func redactedArguments(forTool tool: String) -> [String] {
+    rule(forTool: tool)?.redact ?? []
+  }
+
+  /// How a tool stands under the delegation, without arguments: for marking `tools/list`.
+  public enum ToolStanding: String, Sendable {
+    case delegated
+    case needsConfirmation = "needs-confirmation"
+    case notDelegated = "not-delegated"
+  }
+
+  /// The standing of `tool` for `agent`, and the action it performs when known.
+  public func standing(
+    ofTool tool: String, agent: String, grants: GrantSet, now: Int64, annotations: ToolAnnotations?
+  ) -> (ToolStanding, String?) {
+    guard let manifest else { return (.notDelegated, nil) }
+    let action: String
+    var destructive = false
+    if let rule = rule(forTool: tool) {
+      action = rule.action
+      destructive = rule.destructive
+    } else {
+      switch manifest.undeclared {
+      case .deny: return (.notDelegated, nil)
+      case .confirm: return (.needsConfirmation, nil)
+      case .annotations:
+        let readOnly = annotations?.readOnly ?? false
+        action = "\(manifest.server).\(readOnly ? "read" : "write")"
+        destructive = !readOnly && (annotations?.destructive ?? true)
+      }
+    }
+    let relevant = grants.grants.filter {
+      $0.isLive(at: now) && Glob.name($0.server).matches(serverName)
+        && Glob.name($0.agent).matches(agent) && $0.actions.contains { Glob.action($0).matches(action) }
+    }
+    // A forbid on every resource of the action rules the tool out entirely.
+    if relevant.contains(where: { $0.effect == .forbid && $0.resources.isEmpty }) {
+      return (.notDelegated, action)
+    }
+    let granting = relevant.filter { $0.effect == .allow }
+    guard !granting.isEmpty else { return (ungrantedConfirm ? .needsConfirmation : .notDelegated, action) }
+    if destructive || granting.allSatisfy({ $0.confirm.contains { Glob.action($0).matches(action) } }) {
+      return (.needsConfirmation, action)
+    }
+    return (.delegated, action)
+  }
+}
