@@ -17,9 +17,6 @@ struct GrantWatcher {
   let logger: Logger
   static let interval: UInt32 = 200_000  // microseconds
 
-  private static let notification = Array(
-    "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\"}\n".utf8)
-
   func run() {
     // What is in force now: grants the store holds, less those whose expiry has passed since.
     func inForce() -> [String] {
@@ -36,7 +33,7 @@ struct GrantWatcher {
       // Only the handshake era has server-to-client notifications on stdio.
       guard case .handshake = session.withLock({ $0.era }) else { continue }
       logger.info("grants changed; telling the client its tool list changed")
-      client.write(Self.notification)
+      client.write(ProtocolLines.toolsListChanged)
     }
   }
 }

@@ -15,14 +15,9 @@ extension HoldKeeper {
     }
     guard let id else { return }
     asking.withLock { $0[id] = hold.id }
-    let request = JSONValue.object([
-      ("jsonrpc", .string("2.0")),
-      ("id", Self.idValue(id)),
-      ("method", .string("elicitation/create")),
-      ("params", Self.elicitationParams(for: hold)),
-    ])
     logger.info("asking the client's user about \(hold.id) (elicitation \(id))")
-    client.write(request.serialized() + [0x0A])
+    client.write(
+      ProtocolLines.request(id: id, method: "elicitation/create", params: Self.elicitationParams(for: hold)))
   }
 
   /// Withdraws every question about `holdID` still open in the client (decided elsewhere, expired,
@@ -35,18 +30,8 @@ extension HoldKeeper {
       return ids
     }
     for id in open {
-      let notification = JSONValue.object([
-        ("jsonrpc", .string("2.0")),
-        ("method", .string("notifications/cancelled")),
-        (
-          "params",
-          .object([
-            ("requestId", Self.idValue(id)), ("reason", .string("decided elsewhere (hold \(holdID))")),
-          ])
-        ),
-      ])
       logger.info("withdrawing the question about \(holdID) (elicitation \(id))")
-      client.write(notification.serialized() + [0x0A])
+      client.write(ProtocolLines.cancelled(requestID: id, reason: "decided elsewhere (hold \(holdID))"))
     }
   }
 
@@ -177,13 +162,5 @@ extension HoldKeeper {
     lines.append(
       "Approve it only if you want it done now. (Hold \(hold.id); you can also decide with: warden confirm)")
     return lines.joined(separator: "\n")
-  }
-
-  static func idValue(_ id: RequestID) -> JSONValue {
-    switch id {
-    case .string(let text): return .string(text)
-    case .integer(let value): return .integer(value)
-    case .number(let literal): return (try? JSONValue.parse(literal)) ?? .string(literal)
-    }
   }
 }

@@ -39,8 +39,7 @@ extension HoldKeeper {
       ),
       ("requestState", .string(token.encoded(key: tokenKey))),
     ])
-    return Array("{\"jsonrpc\":\"2.0\",\"id\":\(requestID.jsonText),\"result\":".utf8) + result.serialized()
-      + Array("}\n".utf8)
+    return ProtocolLines.result(id: requestID, result)
   }
 
   enum Resumption {
@@ -147,13 +146,7 @@ extension HoldKeeper {
     if let serverResponses, let value = try? JSONValue.parse(serverResponses) {
       members.append(Array("\"inputResponses\":".utf8) + value.serialized())
     }
-    var line = Array(
-      "{\"jsonrpc\":\"2.0\",\"id\":\(requestID.jsonText),\"method\":\"tools/call\",\"params\":{".utf8)
-    for (index, member) in members.enumerated() {
-      if index > 0 { line.append(UInt8(ascii: ",")) }
-      line += member
-    }
-    return line + Array("}}\n".utf8)
+    return ProtocolLines.toolsCall(id: requestID, paramsMembers: members)
   }
 
   /// Expires holds whose client never came back with an answer.

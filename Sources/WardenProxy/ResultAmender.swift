@@ -25,8 +25,7 @@ struct ResultAmender {
     default: amended = nil
     }
     guard let amended else { return nil }
-    return Array("{\"jsonrpc\":\"2.0\",\"id\":\(id.jsonText),\"result\":".utf8) + amended.serialized()
-      + Array("}\n".utf8)
+    return ProtocolLines.result(id: id, amended)
   }
 
   private func amendToolList(_ result: JSONValue, agent: String) -> JSONValue? {

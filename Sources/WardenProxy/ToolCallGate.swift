@@ -82,36 +82,9 @@ struct ToolCallGate {
     return Array(params[arguments.value])
   }
 
-  /// The tool result that answers a refused call: `isError`, a message a model and a human can act
-  /// on, and the structured decision under `_meta`.
-  /// In the per-request era (2026-07-28) every result states its `resultType`.
+  /// The tool result that answers a refused call (see `ProtocolLines.denial`).
   func refusal(id: RequestID, call: ToolCall, decision: Authorization, perRequestEra: Bool) -> [UInt8] {
-    let message = DelegationText.denial(for: call, authorization: decision, liveGrants: engine.liveGrants)
-    var details: [(String, JSONValue)] = [
-      ("verdict", .string(decision.verdict == .confirm ? "deny" : decision.verdict.rawValue)),
-      ("reason", .string(decision.reason.rawValue)),
-      ("explanation", .string(decision.explanation)),
-      ("server", .string(call.server)),
-      ("agent", .string(call.agent)),
-      ("tool", .string(call.tool)),
-    ]
-    if decision.verdict == .confirm { details.append(("needsConfirmation", .bool(true))) }
-    if let scopes = decision.scopes {
-      details.append(("action", .string(scopes.action)))
-      details.append(("resources", .array(scopes.resources.map { .string($0.text) })))
-    }
-    if !decision.uncovered.isEmpty {
-      details.append(("uncovered", .array(decision.uncovered.map { .string($0.text) })))
-    }
-    if let forbid = decision.forbid { details.append(("forbid", .string(forbid.id))) }
-    var members: [(String, JSONValue)] = [
-      ("content", .array([.object([("type", .string("text")), ("text", .string(message))])])),
-      ("isError", .bool(true)),
-      ("_meta", .object([("dev.warden/decision", .object(details))])),
-    ]
-    if perRequestEra { members.append(("resultType", .string("complete"))) }
-    let result = JSONValue.object(members)
-    return Array("{\"jsonrpc\":\"2.0\",\"id\":\(id.jsonText),\"result\":".utf8) + result.serialized()
-      + Array("}\n".utf8)
+    ProtocolLines.denial(
+      id: id, call: call, decision: decision, liveGrants: engine.liveGrants, perRequestEra: perRequestEra)
   }
 }
