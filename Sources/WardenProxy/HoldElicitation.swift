@@ -14,33 +14,26 @@ extension HoldKeeper {
       return session.openOwnRequest(method: "elicitation/create")
     }
     guard let id else { return }
-    asking.withLock { $0[id] = hold.id }
+    book.withLock { $0.asked(holdID: hold.id, question: id) }
     logger.info("asking the client's user about \(hold.id) (elicitation \(id))")
     client.write(
       ProtocolLines.request(id: id, method: "elicitation/create", params: Self.elicitationParams(for: hold)))
   }
 
-  /// Withdraws every question about `holdID` still open in the client (decided elsewhere, expired,
-  /// cancelled): `notifications/cancelled` for warden's own `elicitation/create`, so the client can
-  /// close its form; a late answer is then consumed and ignored.
-  func withdrawQuestions(about holdID: String) {
-    let open = asking.withLock { asking -> [RequestID] in
-      let ids = asking.filter { $0.value == holdID }.map(\.key)
-      for id in ids { asking.removeValue(forKey: id) }
-      return ids
-    }
-    for id in open {
-      logger.info("withdrawing the question about \(holdID) (elicitation \(id))")
-      client.write(ProtocolLines.cancelled(requestID: id, reason: "decided elsewhere (hold \(holdID))"))
-    }
+  /// Withdraws the question still open in the client about a hold that ended (decided elsewhere,
+  /// expired, cancelled): `notifications/cancelled` for warden's own `elicitation/create`, so the
+  /// client can close its form; a late answer is then consumed and ignored.
+  func withdrawQuestion(of entry: Held) {
+    guard let question = entry.question else { return }
+    logger.info("withdrawing the question about \(entry.hold.id) (elicitation \(question))")
+    client.write(
+      ProtocolLines.cancelled(requestID: question, reason: "decided elsewhere (hold \(entry.hold.id))"))
   }
 
   /// The client answered an elicitation: accept with "approve" approves; anything else (deny,
   /// decline, cancel, an error) rejects.
   func elicitationAnswered(requestID: RequestID, envelope: Envelope, line: UnsafeRawBufferPointer) {
-    guard let holdID = asking.withLock({ $0.removeValue(forKey: requestID) }),
-      let entry = held.withLock({ $0[holdID] })
-    else { return }
+    guard let entry = book.withLock({ $0.questionAnswered(requestID) }) else { return }
     var reading = Reading(
       approve: false, note: "the client could not ask (an error answered the elicitation)",
       attestation: .elicitationClient)

@@ -20,7 +20,7 @@ extension HoldKeeper {
     let token = ConfirmationToken(
       holdID: hold.id, digest: hold.digest, expiresAt: hold.deadline,
       serverState: parsed?["requestState"]?.stringValue, serverResponses: parsed?["inputResponses"]?.text())
-    awaitingRetry.withLock { $0[hold.id] = hold.deadline }
+    book.withLock { $0.awaitRetry(holdID: hold.id, deadline: hold.deadline) }
     logger.notice(
       "holding \(call.tool) for \(call.agent) as \(hold.id); asked in the client (input_required) and from any terminal"
     )
@@ -73,10 +73,9 @@ extension HoldKeeper {
       return refuse(
         .badArguments, "the call was changed after the human was asked about it (hold \(token.holdID))")
     }
-    guard consumed.withLock({ $0.insert(token.holdID).inserted }) else {
+    guard book.withLock({ $0.useConfirmation(holdID: token.holdID) }) else {
       return refuse(.badArguments, "the confirmation of hold \(token.holdID) was already used")
     }
-    awaitingRetry.withLock { _ = $0.removeValue(forKey: token.holdID) }
     guard let held = try? store.hold(id: token.holdID) else {
       return refuse(.storeUnavailable, "warden could not read hold \(token.holdID) from its store")
     }
@@ -151,11 +150,7 @@ extension HoldKeeper {
 
   /// Expires holds whose client never came back with an answer.
   func expireUnanswered(now: Int64) {
-    let overdue = awaitingRetry.withLock { awaiting in
-      let ids = awaiting.filter { $0.value <= now }.map(\.key)
-      for id in ids { awaiting.removeValue(forKey: id) }
-      return ids
-    }
+    let overdue = book.withLock { $0.overdueRetries(now: now) }
     for id in overdue {
       _ = try? store.decide(
         holdID: id, state: .expired, by: "warden", channel: "timeout", note: "no answer in time", at: now)

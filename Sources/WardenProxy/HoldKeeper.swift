@@ -17,17 +17,7 @@ import WardenStore
 /// forwards the call exactly as the client sent it, once; a rejection, the deadline passing, or an
 /// unreadable store denies it; the client cancelling it, or leaving, cancels it.
 final class HoldKeeper: Sendable {
-  struct Held: Sendable {
-    let hold: Hold
-    let requestID: RequestID
-    /// The request line as the client sent it, without its terminator.
-    let line: [UInt8]
-    /// Its `params`, judged again at the moment of approval.
-    let params: [UInt8]?
-    let call: ToolCall
-    let decision: Authorization
-    let perRequestEra: Bool
-  }
+  typealias Held = HoldBook.Entry
 
   let store: GrantStore
   let server: LockedWriter
@@ -36,13 +26,8 @@ final class HoldKeeper: Sendable {
   private let gate: ToolCallGate
   let logger: Logger
   private let timeoutMilliseconds: Int64
-  let held = Mutex<[String: Held]>([:])
-  /// Elicitations sent to the client, by warden's request id: which hold each one asks about.
-  let asking = Mutex<[RequestID: String]>([:])
-  /// Per-request era: holds asked about through `input_required`, waiting for the client's retry.
-  let awaitingRetry = Mutex<[String: Int64]>([:])
-  /// Holds whose confirmation token was used (a token works once).
-  let consumed = Mutex<Set<String>>([])
+  /// Every call held, the questions asked about them, the confirmations used.
+  let book = Mutex(HoldBook())
   /// Signs confirmation tokens; lives only in this process.
   private let tokenKeyBytes: [UInt8] = {
     var generator = SystemRandomNumberGenerator()
@@ -106,10 +91,11 @@ final class HoldKeeper: Sendable {
     decision: Authorization, perRequestEra: Bool
   ) -> Bool {
     guard let hold = record(params: params, call: call, decision: decision) else { return false }
-    held.withLock {
-      $0[hold.id] = Held(
-        hold: hold, requestID: requestID, line: Array(line), params: params.map(Array.init), call: call,
-        decision: decision, perRequestEra: perRequestEra)
+    book.withLock {
+      $0.hold(
+        Held(
+          hold: hold, requestID: requestID, line: Array(line), params: params.map(Array.init), call: call,
+          decision: decision, perRequestEra: perRequestEra))
     }
     logger.notice(
       "holding \(call.tool) for \(call.agent) as \(hold.id) until a human decides (warden confirm, or warden approve \(hold.id))"
@@ -122,7 +108,7 @@ final class HoldKeeper: Sendable {
   /// Returns true when the cancellation ended a hold (and so must not reach the server); false when
   /// the request was not held, or an approval came first and the call went on to the server.
   func cancel(requestID: RequestID) -> Bool {
-    guard let entry = held.withLock({ held in held.first { $0.value.requestID == requestID }?.value }) else {
+    guard let entry = book.withLock({ $0.entry(forRequest: requestID) }) else {
       return false
     }
     return finish(
@@ -132,7 +118,7 @@ final class HoldKeeper: Sendable {
 
   /// The client is gone: no hold stays pending (and nobody is left to answer).
   func cancelAll(note: String) {
-    for entry in held.withLock({ Array($0.values) }) {
+    for entry in book.withLock({ $0.held }) {
       finish(entry, as: .cancelled, by: "warden", channel: "client", note: note)
     }
   }
@@ -140,12 +126,12 @@ final class HoldKeeper: Sendable {
   /// Warden is stopping while the client is still there: every held call is cancelled in the store
   /// and its request answered with a denial (reason `shutdown`), so no request is left unanswered.
   func answerAllAtShutdown(note: String) {
-    for entry in held.withLock({ Array($0.values) }) {
-      guard held.withLock({ $0.removeValue(forKey: entry.hold.id) }) != nil else { continue }
+    for listed in book.withLock({ $0.held }) {
+      guard let entry = book.withLock({ $0.take(holdID: listed.hold.id) }) else { continue }
       _ = try? store.decide(
         holdID: entry.hold.id, state: .cancelled, by: "warden", channel: "shutdown", note: note,
         at: PolicyEngine.now())
-      withdrawQuestions(about: entry.hold.id)
+      withdrawQuestion(of: entry)
       var decision = entry.decision
       decision.verdict = .deny
       decision.reason = .shutdown
@@ -164,7 +150,7 @@ final class HoldKeeper: Sendable {
     while true {
       usleep(Self.pollInterval)
       expireUnanswered(now: PolicyEngine.now())
-      let entries = held.withLock { Array($0.values) }
+      let entries = book.withLock { $0.held }
       guard !entries.isEmpty else { continue }
       let states: [String: Hold.State]
       do {
@@ -237,9 +223,9 @@ final class HoldKeeper: Sendable {
   /// Acts once on the decision of a hold.
   private func deliver(_ entry: Held, state: Hold.State, decidedBy: String?, channel: String?, note: String?)
   {
-    guard held.withLock({ $0.removeValue(forKey: entry.hold.id) }) != nil else { return }
+    guard let taken = book.withLock({ $0.take(holdID: entry.hold.id) }) else { return }
     // A question still open in the client is moot now.
-    withdrawQuestions(about: entry.hold.id)
+    withdrawQuestion(of: taken)
     let who = "\(decidedBy ?? "someone") via \(channel ?? "?")"
     var state = state
     var note = note

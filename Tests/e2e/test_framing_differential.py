@@ -111,7 +111,8 @@ def run_session(warden, tmp_path: Path, cases: list[tuple[str, bytes]], eof: tup
     and the Outcome of `eof` (None without it).
     """
     hop, report = tmp_path / "hop", tmp_path / "report.jsonl"
-    proc = warden(["--manifest", FRAMING_MANIFEST], tapped(hop, python_server(PARSE_REPORT, report)))
+    # A generous --grace: the SDK server takes a while to wind down on a loaded machine.
+    proc = warden(["--grace", "15", "--manifest", FRAMING_MANIFEST], tapped(hop, python_server(PARSE_REPORT, report)))
     outcomes = [Outcome(label, line) for label, line in cases]
     for seq, outcome in enumerate(outcomes):
         proc.send(outcome.line + marker(seq) + sync(seq))
@@ -130,7 +131,7 @@ def run_session(warden, tmp_path: Path, cases: list[tuple[str, bytes]], eof: tup
         proc.send(tail.line)
     proc.close_stdin()
     leftovers = [json.loads(line) for line in proc.read_to_eof()]
-    status = proc.wait()
+    status = proc.wait(timeout=40)
     assert status == 0, f"warden exited {status}\nstderr:\n{proc.stderr_text()}"
     if tail is not None:
         tail.answers = leftovers
