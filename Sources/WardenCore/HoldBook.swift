@@ -37,6 +37,11 @@ public struct HoldBook: Sendable {
   private var awaitingRetry: [String: Int64] = [:]
   /// Holds whose confirmation token was used: a token works once.
   private var usedConfirmations: Set<String> = []
+  /// Approvals in the client's form that came with a wrong approval code, this session.
+  public private(set) var wrongCodes = 0
+  /// Wrong codes after which the client is no longer asked: each hold has a fresh code and one
+  /// try, so a client could otherwise guess by making calls until one code matched.
+  public static let wrongCodesTolerated = 3
 
   public init() {}
 
@@ -86,6 +91,14 @@ public struct HoldBook: Sendable {
     awaitingRetry.removeValue(forKey: holdID)
     return usedConfirmations.insert(holdID).inserted
   }
+
+  /// Notes an approval with a wrong or missing code.
+  public mutating func noteWrongCode() {
+    wrongCodes += 1
+  }
+
+  /// Whether the client's form may still be used to ask (not after too many wrong codes).
+  public var clientMayBeAsked: Bool { wrongCodes < Self.wrongCodesTolerated }
 
   /// Holds whose client never came back by their deadline; they stop being awaited.
   public mutating func overdueRetries(now: Int64) -> [String] {

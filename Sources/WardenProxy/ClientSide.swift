@@ -130,7 +130,7 @@ final class ClientSide: LineHandler {
       return .forward
     case .refuse(let call, var decision):
       if decision.verdict == .confirm, let holds {
-        if perRequestEra, gate.engine.configuration.askInClient, let params, Self.clientCanElicit(params),
+        if perRequestEra, holds.clientMayBeAsked, let params, Self.clientCanElicit(params),
           let question = holds.holdAndAsk(requestID: id, params: params, call: call, decision: decision)
         {
           session.withLock { $0.answeredByWarden(id) }

@@ -8,7 +8,7 @@ extension HoldKeeper {
   /// In the handshake era, asks the human in the agent's own UI too, when the client can show a form
   /// (`elicitation/create`, with warden's own request id, so the answer comes back to warden).
   func askInTheClient(_ hold: Hold) {
-    guard askInClient else { return }
+    guard clientMayBeAsked else { return }
     let id: RequestID? = session.withLock { session in
       guard session.clientCanElicit, case .handshake = session.era else { return nil }
       return session.openOwnRequest(method: "elicitation/create")
@@ -41,6 +41,7 @@ extension HoldKeeper {
       reading = Self.reading(
         try? JSONValue.parse(UnsafeRawBufferPointer(rebasing: line[payload])), code: entry.hold.approvalCode)
     }
+    if reading.wrongCode { noteWrongCode() }
     let who = "the user of " + (session.withLock { $0.clientName } ?? "the client")
     finish(
       entry, as: reading.approve ? .approved : .rejected, by: who, channel: "elicitation", note: reading.note,
@@ -90,6 +91,27 @@ extension HoldKeeper {
     var approve: Bool
     var note: String
     var attestation: Attestation
+    /// An approval came with a wrong or missing code.
+    var wrongCode = false
+  }
+
+  /// Whether the client's form may be used to ask about a new hold: `elicitation` is a channel,
+  /// and the client has not given too many wrong codes this session.
+  var clientMayBeAsked: Bool {
+    askInClient && book.withLock { $0.clientMayBeAsked }
+  }
+
+  /// Counts a wrong code; past the tolerance, the client is no longer asked this session.
+  func noteWrongCode() {
+    let stillAsked = book.withLock { book -> Bool in
+      book.noteWrongCode()
+      return book.clientMayBeAsked
+    }
+    if !stillAsked {
+      logger.warning(
+        "the client gave \(HoldBook.wrongCodesTolerated) wrong approval codes: held calls are no longer asked about in the client this session, only in a terminal"
+      )
+    }
   }
 
   /// Whether an elicitation answer approves: accept with the decision "approve" and, when the hold
@@ -112,7 +134,7 @@ extension HoldKeeper {
             note: given.isEmpty
               ? "approved in the client without the approval code, which proves no human saw it"
               : "approved in the client with a wrong approval code (one try per hold)",
-            attestation: .elicitationClient)
+            attestation: .elicitationClient, wrongCode: true)
         }
       }
       return Reading(approve: true, note: "approved in the client", attestation: attested)

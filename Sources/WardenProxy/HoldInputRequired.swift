@@ -81,6 +81,7 @@ extension HoldKeeper {
     }
     let reading = Self.reading(
       parsed["inputResponses"]?[ConfirmationToken.inputKey], code: held.approvalCode)
+    if reading.wrongCode { noteWrongCode() }
     let who = "the user of " + (session.withLock { $0.clientName } ?? "the client")
     let now = PolicyEngine.now()
     let outcome = try? store.decide(

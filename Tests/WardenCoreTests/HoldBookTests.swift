@@ -60,4 +60,12 @@ struct HoldBookTests {
     // A used confirmation is no longer awaited.
     #expect(book.overdueRetries(now: 1000).isEmpty)
   }
+
+  @Test func afterThreeWrongCodesTheClientIsNoLongerAsked() {
+    var book = HoldBook()
+    for _ in 0..<(HoldBook.wrongCodesTolerated - 1) { book.noteWrongCode() }
+    #expect(book.clientMayBeAsked)
+    book.noteWrongCode()
+    #expect(!book.clientMayBeAsked)
+  }
 }

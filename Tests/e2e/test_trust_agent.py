@@ -372,3 +372,24 @@ def test_grants_and_approvals_without_a_terminal_are_refused_unless_scripted(mai
     grants = json.loads(warden_cli(warden_bin, "grants", "--all", "--json", check=True).stdout)
     assert all(g.get("attestation") in (None, "cli-scripted") for g in grants)
     assert calls_seen_by_server(tmp_path / "inner") == []
+
+
+def test_guessing_codes_stops_the_client_being_asked(mailbox_warden, warden_bin, grant, tmp_path):
+    grant("--server", "mailbox", "--allow", "mail.delete", purpose="tidy up")
+    proc = mailbox_warden()
+    handshake(proc, capabilities={"elicitation": {}})
+    for request_id in (1, 2, 3):
+        tool_call(proc, request_id, "delete_message", {"id": MESSAGE})
+        question = proc.read_json()
+        assert question["method"] == "elicitation/create"
+        answer_form(proc, question, {"decision": "approve", "code": "not-the-code"})
+        answer, _ = read_until_id(proc, request_id)
+        assert decision(answer)["reason"] == "rejected"
+    # A fourth call is held for a terminal only: no form, no more guesses.
+    tool_call(proc, 4, "delete_message", {"id": MESSAGE})
+    hold = wait_for(lambda: (pending_holds(warden_bin) or [None])[0], what="a hold")
+    proc.expect_no_line(within=0.5)
+    warden_cli(warden_bin, "reject", hold["id"], check=True)
+    assert decision(read_until_id(proc, 4)[0])["reason"] == "rejected"
+    assert "no longer asked about in the client" in proc.stderr_text()
+    assert calls_seen_by_server(tmp_path / "inner") == []
