@@ -35,6 +35,9 @@ trap 'rm -rf "$scratch"' EXIT
 mailbox="$scratch/mailbox"
 # A delegation store of the demo's own, so the demo leaves yours alone.
 export WARDEN_HOME="$scratch/warden"
+# The demo plays the human from a script; a real store refuses grants typed without a terminal.
+mkdir -m 700 "$WARDEN_HOME"
+echo "scripted: allow" >"$WARDEN_HOME/config.yaml"
 echo "demo: \$ warden grant --server mailbox --agent demo-agent --allow mail.list,mail.read --for 1h --purpose 'triage the inbox'" >&2
 "$bin/warden" grant --server mailbox --agent demo-agent --allow mail.list,mail.read --for 1h \
   --purpose 'triage the inbox' >/dev/null
