@@ -12,6 +12,17 @@ public enum AmbiguityCheck {
   /// value means the same to every reader. Bytes that are not valid JSON are reported too.
   public static func firstAmbiguity(in bytes: UnsafeRawBufferPointer) -> String? {
     guard let base = bytes.baseAddress, bytes.count > 0 else { return "empty value" }
+    // The grammar first, so the walk below can trust the structure (brackets balance, tokens are
+    // where they belong).
+    var checker = Cursor(base: base.assumingMemoryBound(to: UInt8.self), end: bytes.count)
+    var deep: [Bool] = []
+    do throws(SyntaxError) {
+      checker.skipWhitespace()
+      try checker.skipValue(deep: &deep)
+      try checker.expectEnd()
+    } catch {
+      return error.detail
+    }
     var cursor = Cursor(base: base.assumingMemoryBound(to: UInt8.self), end: bytes.count)
     // One frame per open container: for objects, the keys seen so far and whether a key comes next.
     var frames: [Frame] = []
@@ -45,6 +56,10 @@ public enum AmbiguityCheck {
               escaped
               ? Array(try Cursor.decode(cursor.base, range).utf8)
               : Array(UnsafeBufferPointer(start: cursor.base + range.lowerBound, count: range.count))
+            // A NUL ends a key for readers that keep keys as C strings: `"a\u0000"` is `"a"`.
+            if key.contains(0) {
+              return "a key holds a NUL character, which some readers cut the key at"
+            }
             if !frames[last].keys.insert(key).inserted {
               return
                 "the key \"\(String(decoding: key, as: UTF8.self))\" appears more than once in one object"

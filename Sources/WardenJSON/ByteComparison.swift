@@ -4,7 +4,18 @@
 extension StringProtocol {
   /// Whether both hold exactly the same UTF-8 bytes.
   @inlinable public func hasSameBytes(as other: some StringProtocol) -> Bool {
-    utf8.elementsEqual(other.utf8)
+    let mine = utf8
+    let theirs = other.utf8
+    // Native strings are contiguous UTF-8: compare the buffers (this runs for every grant a
+    // decision looks at, so no byte-by-byte iteration of the views).
+    if let same = mine.withContiguousStorageIfAvailable({ left in
+      theirs.withContiguousStorageIfAvailable { right in
+        left.count == right.count && left.elementsEqual(right)
+      }
+    }), let same {
+      return same
+    }
+    return mine.elementsEqual(theirs)
   }
 
   /// Whether the UTF-8 bytes start with those of `prefix`.

@@ -36,6 +36,12 @@ struct GlobTests {
     ("git.*", "mail.read", false), ("*.read", "git.read", true), ("*.read", "*.*", false),
   ]
 
+  /// Found by fuzzing: a pattern with a wildcard before its trailing `/**` must cover itself.
+  @Test(arguments: ["a/*/**", "*/**", "repo:/home/*/**", "a/**", "repo:/srv/**/x/**"])
+  func everyResourceGlobCoversItself(_ pattern: String) {
+    #expect(Glob.resource(pattern).covers(Glob.resource(pattern)))
+  }
+
   @Test(arguments: covering)
   func covers(_ wide: String, _ narrow: String, _ expected: Bool) {
     #expect(Glob.action(wide).covers(Glob.action(narrow)) == expected, "\(wide) covers \(narrow)")

@@ -22,6 +22,9 @@ struct AmbiguityCheckTests {
     #"{"s":"\udc00\ud800"}"#,
     #"{"s":"\ud800x"}"#,
     #"{"\ud800":1}"#,
+    // Found by fuzzing: keys that C-string readers cut at the NUL, and bytes that are not JSON.
+    #"{"a\u0000":1,"a":2}"#,
+    "]", "}", "[1 2]", #"{"a" "b"}"#, "1 2", "",
   ]
 
   @Test(arguments: ambiguous)

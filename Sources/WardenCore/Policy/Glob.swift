@@ -1,3 +1,5 @@
+import WardenJSON
+
 /// Glob patterns for actions and resources: `*` matches within one segment (it never crosses the
 /// separator), `**` matches across segments, everything else matches itself, byte for byte (so
 /// case-sensitively).
@@ -63,8 +65,9 @@ public struct Glob: Sendable, Equatable, Hashable, CustomStringConvertible {
     } else {
       shape = .general
     }
-    let rootSuffix: [Token] = [.literal(self.separator), .doubleStar]
-    if self.separator == UInt8(ascii: "/"), tokens.count > 2, Array(tokens.suffix(2)) == rootSuffix {
+    if self.separator == UInt8(ascii: "/"), tokens.count > 2, tokens[tokens.count - 1] == .doubleStar,
+      tokens[tokens.count - 2] == .literal(self.separator)
+    {
       let stars = bytes.reversed().prefix { $0 == UInt8(ascii: "*") }.count
       root = [Glob(String(decoding: bytes.dropLast(stars + 1), as: UTF8.self), separator: "/")]
     } else {
@@ -91,7 +94,7 @@ public struct Glob: Sendable, Equatable, Hashable, CustomStringConvertible {
   private func matchesTokens(_ text: String) -> Bool {
     switch shape {
     case .literal:
-      return text.utf8.elementsEqual(pattern.utf8)
+      return text.hasSameBytes(as: pattern)
     case .prefixThenAnything(let prefix):
       return text.utf8.starts(with: prefix)
     case .prefixThenSegment(let prefix):
@@ -148,7 +151,9 @@ public struct Glob: Sendable, Equatable, Hashable, CustomStringConvertible {
   public func covers(_ narrower: Glob) -> Bool {
     // The narrower glob's tree root must be covered too.
     if let narrowerRoot = narrower.root.first,
-      !(narrowerRoot.isLiteral ? matches(narrowerRoot.pattern) : covers(narrowerRoot))
+      !(narrowerRoot.isLiteral
+        ? matches(narrowerRoot.pattern)
+        : covers(narrowerRoot) || root.first?.covers(narrowerRoot) == true)
     {
       return false
     }

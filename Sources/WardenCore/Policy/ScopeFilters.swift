@@ -19,11 +19,6 @@ public enum ScopeFilters {
       throw ScopeFilterError(
         "path '\(path)' starts with '~', which the server may expand; use an absolute path")
     }
-    if !literal, let syntax = expansionSyntax(in: bytes) {
-      throw ScopeFilterError(
-        "path '\(path)' holds '\(syntax)', which the server may expand into another path; warden decides only on paths it can read as they are (a manifest can declare a tool that takes them literally: literal_paths: true)"
-      )
-    }
     var full = bytes
     if bytes.first != UInt8(ascii: "/") {
       guard let base, base.utf8.first == UInt8(ascii: "/") else {
@@ -31,6 +26,13 @@ public enum ScopeFilters {
       }
       full = Array(base.utf8) + [UInt8(ascii: "/")] + bytes
     }
+    // On the joined path: a base ending in `%A` and a name starting `B%` make `%A/B%` together.
+    if !literal, let syntax = expansionSyntax(in: full) {
+      throw ScopeFilterError(
+        "path '\(path)' holds '\(syntax)', which the server may expand into another path; warden decides only on paths it can read as they are (a manifest can declare a tool that takes them literally: literal_paths: true)"
+      )
+    }
+
     if let resolve {
       guard let resolved = resolve(String(decoding: full, as: UTF8.self)) else {
         throw ScopeFilterError("path '\(path)' cannot be resolved (a symbolic link loop, or unreadable)")
