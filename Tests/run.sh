@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of warden: installs what is missing (Debian/Ubuntu, as root or with sudo), builds,
-# runs the Swift unit tests, then the end-to-end suite (the official Python MCP SDK client in front of
+# runs the Swift unit tests, a bounded libFuzzer run of the parsers, then the end-to-end suite (the official Python MCP SDK client in front of
 # real MCP servers from PyPI, through the built warden).
 #
 #   Tests/run.sh
@@ -36,6 +36,9 @@ swift build --build-tests
 
 echo "tests: unit tests" >&2
 swift test --skip-build
+
+echo "tests: fuzzing the parsers, 20 s per target (fuzz/README.md has longer runs)" >&2
+fuzz/run.sh 20
 
 echo "tests: end-to-end suite" >&2
 bin="$(swift build --show-bin-path)"

@@ -17,9 +17,9 @@
 // Checked: every byte written is accounted for exactly once, in order (a line's raw bytes, or an
 // oversized line's length plus its newline); no line holds a newline or exceeds maxLine; an
 // oversized line is longer than maxLine and its prefix is its first bytes (at least maxLine + 1 of
-// them, at most 4 KiB); once the pipe is empty,
-// every complete line written so far has been reported; lines handed out by one drain still hold
-// their bytes when the drain returns (Pump writes them after it).
+// them, at most 4 KiB); once the pipe is empty, every complete line written so far has been
+// reported; lines handed out by one drain still hold their bytes when the drain returns (Pump
+// writes them after it).
 
 #if canImport(Glibc)
   import Glibc

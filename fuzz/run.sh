@@ -48,36 +48,36 @@ fuzz_one() {
   "$out/bin/$target" "$corpus" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
     -detect_leaks=0 -dict="$(dictionary_for "$target")" -artifact_prefix="$crashes/" \
     -print_final_stats=1 ${FUZZ_ARGS:-} >"$out/logs/$target.log" 2>&1
+  echo $? >"$out/logs/$target.status"
 }
 
 mkdir -p "$out/logs"
-declare -A pid_of
-running=()
 for target in "${targets[@]}"; do
+  rm -f "$out/logs/$target.status"
   fuzz_one "$target" &
-  pid_of[$target]=$!
-  running+=($!)
-  if [ ${#running[@]} -ge "$jobs" ]; then wait -n; running=($(jobs -pr)); fi
+  while [ "$(jobs -pr | wc -l)" -ge "$jobs" ]; do wait -n; done
 done
+wait
 
 passed=0
 failed=0
 for target in "${targets[@]}"; do
-  wait "${pid_of[$target]}"
-  status=$?
+  status=$(cat "$out/logs/$target.status" 2>/dev/null || echo missing)
   log=$out/logs/$target.log
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
   units=$(find "$out/corpus/$target" -type f | wc -l)
-  if [ "$status" -eq 0 ]; then
+  if [ "$status" = 0 ]; then
     passed=$((passed + 1))
     echo "PASS $target: ${runs:-?} runs, ${rate:-?} exec/s, corpus $units"
   else
     failed=$((failed + 1))
     echo "FAIL $target (exit $status), log $log:"
-    grep -E "^(==[0-9]+==ERROR|SUMMARY|.*Fatal error|.*invariant|  (line|input):|artifact_prefix|Test unit written|Base64)" \
-      "$log" | head -20 | sed 's/^/  /'
-    echo "  reproduce: $out/bin/$target $(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | head -1)"
+    grep -aE "Fatal error|^  (line|input):|ERROR: (libFuzzer|AddressSanitizer)|^SUMMARY" "$log" |
+      head -6 | cut -c1-500 | sed 's/^/  /'
+    # The newest artifact: in fork mode the log does not name it.
+    reproducer=$(ls -t "$out/crashes/$target"/* 2>/dev/null | head -1)
+    echo "  reproduce: SWIFT_BACKTRACE=enable=no $out/bin/$target ${reproducer:-(no artifact; see the log)}"
   fi
 done
 echo "$passed passed, $failed failed"

@@ -3,7 +3,9 @@
 //
 // Input, split at the first two newlines:
 //   line 1  a template source, e.g. `file:{files[]|path:repo_path}`; also used as a glob pattern
-//   line 2  the manifest's base directory (empty: none); a leading `!` sets literal_paths
+//   line 2  the manifest's base directory (empty: none); a leading `!` sets literal_paths. The
+//           manifest author writes it, and the loader admits only an absolute path without NUL;
+//           warden takes it as written, so a base that also holds expansion syntax counts as none
 //   rest    the call's arguments as a JSON object; when it is not one, every argument the template
 //           names gets the rest as a string, so the filters are reached without JSON syntax
 //
@@ -28,14 +30,17 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 
   var texts = [source, baseLine]
   if let template = try? ResourceTemplate(source) {
-    var arguments: JSON
+    let arguments: JSON
     if let value = try? JSONValue.parse(rest), value.kind == .object {
       arguments = value.json
     } else {
       let text = String(decoding: rest, as: UTF8.self)
       arguments = .object(template.argumentNames.map { JSON.Member($0, .string(text)) })
     }
-    let base = baseLine.isEmpty ? nil : baseLine
+    let baseBytes = Array(baseLine.utf8)
+    let base =
+      baseBytes.first == UInt8(ascii: "/") && !baseBytes.contains(0)
+        && ScopeFilters.expansionSyntax(in: baseBytes) == nil ? baseLine : nil
     if let resources = try? template.resources(for: arguments, base: base, literalPaths: literal) {
       for resource in resources {
         texts.append(resource.text)
