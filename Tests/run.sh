@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of warden: installs what is missing (Debian/Ubuntu, as root or with sudo), builds,
-# runs the Swift unit tests, a bounded libFuzzer run of the parsers, then the end-to-end suite (the official Python MCP SDK client in front of
-# real MCP servers from PyPI, through the built warden).
+# runs the Swift unit tests, a bounded libFuzzer run of the parsers, then the end-to-end suite (the
+# official Python MCP SDK client in front of real MCP servers from PyPI, through the built warden).
 #
 #   Tests/run.sh
 set -euo pipefail
