@@ -14,16 +14,17 @@ public struct ToolCallReading: Sendable, Equatable {
   public var argumentsRange: Range<Int>?
 
   /// Reads `params` (nil when absent); `wanted` names the arguments the manifest reads for a tool.
-  /// A failure is one line saying what could not be read.
+  /// `fromScannedLine`: the params lie in a line the message scanner accepted, so their grammar is
+  /// known to be valid. A failure is one line saying what could not be read.
   public static func read(
-    _ params: UnsafeRawBufferPointer?, wanted: (String) -> Set<String>
+    _ params: UnsafeRawBufferPointer?, wanted: (String) -> Set<String>, fromScannedLine: Bool = false
   ) -> Result<ToolCallReading, Problem> {
     guard let params else {
       return .failure(Problem("a tools/call request needs params with the tool's name"))
     }
     // Every byte of the call must mean one thing to every reader, not only the arguments the
     // manifest reads: the human is shown, and the server runs, all of them.
-    if let problem = AmbiguityCheck.firstAmbiguity(in: params) {
+    if let problem = AmbiguityCheck.firstAmbiguity(in: params, alreadyValidated: fromScannedLine) {
       return .failure(Problem("warden could not read the call unambiguously (\(problem))"))
     }
     let members: [ObjectMembers.Member]

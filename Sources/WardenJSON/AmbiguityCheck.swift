@@ -8,20 +8,26 @@
 /// Walks the bytes once without building a tree; keys are compared as the bytes they decode to,
 /// never by Unicode equivalence.
 public enum AmbiguityCheck {
-  /// The first ambiguity in `bytes` (one valid JSON value), described in one line; nil when the
-  /// value means the same to every reader. Bytes that are not valid JSON are reported too.
-  public static func firstAmbiguity(in bytes: UnsafeRawBufferPointer) -> String? {
+  /// The first ambiguity in `bytes` (one JSON value), described in one line; nil when the value
+  /// means the same to every reader. Bytes that are not valid JSON are reported too, unless the
+  /// caller says they were `alreadyValidated` (a value inside a line the scanner accepted), which
+  /// saves a pass over a large argument.
+  public static func firstAmbiguity(in bytes: UnsafeRawBufferPointer, alreadyValidated: Bool = false)
+    -> String?
+  {
     guard let base = bytes.baseAddress, bytes.count > 0 else { return "empty value" }
     // The grammar first, so the walk below can trust the structure (brackets balance, tokens are
     // where they belong).
-    var checker = Cursor(base: base.assumingMemoryBound(to: UInt8.self), end: bytes.count)
-    var deep: [Bool] = []
-    do throws(SyntaxError) {
-      checker.skipWhitespace()
-      try checker.skipValue(deep: &deep)
-      try checker.expectEnd()
-    } catch {
-      return error.detail
+    if !alreadyValidated {
+      var checker = Cursor(base: base.assumingMemoryBound(to: UInt8.self), end: bytes.count)
+      var deep: [Bool] = []
+      do throws(SyntaxError) {
+        checker.skipWhitespace()
+        try checker.skipValue(deep: &deep)
+        try checker.expectEnd()
+      } catch {
+        return error.detail
+      }
     }
     var cursor = Cursor(base: base.assumingMemoryBound(to: UInt8.self), end: bytes.count)
     // One frame per open container: for objects, the keys seen so far and whether a key comes next.

@@ -14,7 +14,8 @@ struct ToolCallGate {
   /// `ToolCallReading`; anything warden cannot read with certainty is refused) and decides it
   /// against the store as it is now.
   func judge(params: UnsafeRawBufferPointer?, agent: String) -> Outcome {
-    switch ToolCallReading.read(params, wanted: engine.argumentNames(forTool:)) {
+    // Params always come from a line the scanner accepted.
+    switch ToolCallReading.read(params, wanted: engine.argumentNames(forTool:), fromScannedLine: true) {
     case .failure(let problem):
       let unnamed = ToolCall(
         server: engine.configuration.serverName, agent: agent, tool: "", arguments: .object([]))

@@ -16,9 +16,11 @@ public struct Glob: Sendable, Equatable, Hashable, CustomStringConvertible {
   public let separator: UInt8
   private let tokens: [Token]
   private let shape: Shape
-  /// For a resource pattern ending in `/**`: the pattern without it, which the glob also matches
-  /// (`repo:/srv/prod/**` covers `repo:/srv/prod`). Empty or one element.
-  private let root: [Glob]
+  /// For a resource pattern ending in `/**`: the length in bytes of the pattern without it, which
+  /// the glob also matches (`repo:/srv/prod/**` covers `repo:/srv/prod`); 0 for other patterns.
+  /// Kept as plain values, not a nested glob: globs are copied on every decision.
+  private let rootLength: Int
+  private let rootIsLiteral: Bool
 
   enum Token: Sendable, Equatable, Hashable {
     case literal(UInt8)
@@ -69,10 +71,18 @@ public struct Glob: Sendable, Equatable, Hashable, CustomStringConvertible {
       tokens[tokens.count - 2] == .literal(self.separator)
     {
       let stars = bytes.reversed().prefix { $0 == UInt8(ascii: "*") }.count
-      root = [Glob(String(decoding: bytes.dropLast(stars + 1), as: UTF8.self), separator: "/")]
+      rootLength = bytes.count - stars - 1
+      rootIsLiteral = !bytes.prefix(rootLength).contains(UInt8(ascii: "*"))
     } else {
-      root = []
+      rootLength = 0
+      rootIsLiteral = false
     }
+  }
+
+  /// The tree's root of a pattern ending in `/**`, as a glob of its own.
+  private var root: Glob? {
+    rootLength > 0
+      ? Glob(String(decoding: pattern.utf8.prefix(rootLength), as: UTF8.self), separator: "/") : nil
   }
 
   public static func action(_ pattern: String) -> Glob { Glob(pattern, separator: ".") }
@@ -88,7 +98,11 @@ public struct Glob: Sendable, Equatable, Hashable, CustomStringConvertible {
   /// Whether `text` matches the whole pattern, byte for byte.
   public func matches(_ text: String) -> Bool {
     if matchesTokens(text) { return true }
-    return root.first?.matches(text) ?? false
+    guard rootLength > 0 else { return false }
+    if rootIsLiteral {
+      return text.utf8.count == rootLength && text.utf8.starts(with: pattern.utf8.prefix(rootLength))
+    }
+    return root?.matches(text) ?? false
   }
 
   private func matchesTokens(_ text: String) -> Bool {
@@ -150,10 +164,10 @@ public struct Glob: Sendable, Equatable, Hashable, CustomStringConvertible {
   /// narrowing that a simpler pattern would express).
   public func covers(_ narrower: Glob) -> Bool {
     // The narrower glob's tree root must be covered too.
-    if let narrowerRoot = narrower.root.first,
+    if let narrowerRoot = narrower.root,
       !(narrowerRoot.isLiteral
         ? matches(narrowerRoot.pattern)
-        : covers(narrowerRoot) || root.first?.covers(narrowerRoot) == true)
+        : covers(narrowerRoot) || root?.covers(narrowerRoot) == true)
     {
       return false
     }
