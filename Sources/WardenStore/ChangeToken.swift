@@ -87,14 +87,25 @@ final class ChangeTokenReader: Sendable {
   /// would then act on another store, or not at all, while this warden went on enforcing the old one.
   private func checkStillTheStore() throws(StoreError) {
     guard let identity else { return }
-    guard let now = Self.identity(of: path), now == identity else {
+    // One stat per call: it runs before every decision.
+    var info = stat()
+    guard stat(path, &info) == 0, (UInt64(info.st_dev), UInt64(info.st_ino)) == identity else {
       throw StoreError(
         .unreadable,
         "\(path) was deleted or replaced while warden ran; restart warden to use the store now there")
     }
-    guard access(path, W_OK) == 0 else {
+    guard Self.writable(info) else {
       throw StoreError(.unreadable, "\(path) can no longer be written, so no decision could be recorded")
     }
+  }
+
+  /// Whether this process may write a file with `info`, read from its mode bits (root may always).
+  private static func writable(_ info: stat) -> Bool {
+    let user = geteuid()
+    if user == 0 { return true }
+    if info.st_uid == user { return info.st_mode & S_IWUSR != 0 }
+    if info.st_gid == getegid() { return info.st_mode & S_IWGRP != 0 }
+    return info.st_mode & S_IWOTH != 0
   }
 
   private static func identity(of path: String) -> (device: UInt64, inode: UInt64)? {
