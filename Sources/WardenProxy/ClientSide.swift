@@ -124,41 +124,47 @@ final class ClientSide: LineHandler {
         return .handled
       }
     }
-    switch gate.judge(params: params, agent: agent) {
-    case .allow(let call, let decision):
+    let (call, decision) = gate.judge(params: params, agent: agent).callAndDecision
+    let context = CallRoute.Context(
+      perRequestEra: perRequestEra, holdsAvailable: holds != nil,
+      clientMayBeAsked: holds?.clientMayBeAsked ?? false,
+      requestDeclaresElicitation: perRequestEra && params.map(Self.clientCanElicit) == true)
+    var denial: Authorization
+    switch CallRoute.of(decision, in: context) {
+    case .forward:
       logger.info("allowed \(call.tool) for \(call.agent): \(decision.explanation)")
       return .forward
-    case .refuse(let call, var decision):
-      if decision.verdict == .confirm, let holds {
-        if perRequestEra, holds.clientMayBeAsked, let params, Self.clientCanElicit(params),
-          let question = holds.holdAndAsk(requestID: id, params: params, call: call, decision: decision)
-        {
-          session.withLock { $0.answeredByWarden(id) }
-          client.write(question)
-          return .handled
-        }
-        if holds.hold(
+    case .holdAndAskInResult(let decision):
+      if let holds,
+        let question = holds.holdAndAsk(requestID: id, params: params, call: call, decision: decision)
+      {
+        session.withLock { $0.answeredByWarden(id) }
+        client.write(question)
+        return .handled
+      }
+      denial = CallRoute.holdNotRecorded(decision)
+    case .hold(let decision):
+      if let holds,
+        holds.hold(
           requestID: id, line: line, params: params, call: call, decision: decision,
           perRequestEra: perRequestEra)
-        {
-          return .handled
-        }
-        // The hold could not be recorded: nobody could be asked, because the store failed.
-        let scopes = decision.scopes
-        decision = CallPolicy.storeUnavailable("the hold could not be recorded")
-        decision.scopes = scopes
+      {
+        return .handled
       }
-      // The command that would allow it goes to the human's log, never to the agent.
-      let command = DelegationText.suggestedGrant(for: call, authorization: decision).map {
-        "; to allow it: \($0)"
-      }
-      logger.notice(
-        "denied \(call.tool.isEmpty ? "a tool call" : HumanText.escaped(call.tool)) for \(call.agent): \(HumanText.escaped(decision.explanation))\(command ?? "")"
-      )
-      session.withLock { $0.answeredByWarden(id) }
-      client.write(gate.refusal(id: id, call: call, decision: decision, perRequestEra: perRequestEra))
-      return .handled
+      denial = CallRoute.holdNotRecorded(decision)
+    case .deny(let decision):
+      denial = decision
     }
+    // The command that would allow it goes to the human's log, never to the agent.
+    let command = DelegationText.suggestedGrant(for: call, authorization: denial).map {
+      "; to allow it: \($0)"
+    }
+    logger.notice(
+      "denied \(call.tool.isEmpty ? "a tool call" : HumanText.escaped(call.tool)) for \(call.agent): \(HumanText.escaped(denial.explanation))\(command ?? "")"
+    )
+    session.withLock { $0.answeredByWarden(id) }
+    client.write(gate.refusal(id: id, call: call, decision: denial, perRequestEra: perRequestEra))
+    return .handled
   }
 
   /// The `requestState` of a call when it is one warden issued (checked cheaply first: most calls

@@ -8,6 +8,12 @@ struct ToolCallGate {
   enum Outcome {
     case allow(ToolCall, Authorization)
     case refuse(ToolCall, Authorization)
+
+    var callAndDecision: (ToolCall, Authorization) {
+      switch self {
+      case .allow(let call, let decision), .refuse(let call, let decision): return (call, decision)
+      }
+    }
   }
 
   /// Judges the request whose `params` are `params` (nil when absent): reads it (see
