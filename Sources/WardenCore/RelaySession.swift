@@ -86,7 +86,8 @@ public struct RelaySession: Sendable {
       switch ClientName.validated(name) {
       case .success(let valid): clientName = valid
       case .failure(let rejection):
-        clientNameRejection = "\"\(HumanText.escaped(String(name.prefix(80))))\" \(rejection.reason)"
+        // Kept raw: whoever shows it escapes it (the log handler does).
+        clientNameRejection = "\"\(String(name.prefix(80)))\" \(rejection.reason)"
       }
     }
     if perRequest {

@@ -1,4 +1,5 @@
 import Logging
+import WardenCore
 
 #if canImport(Glibc)
   import Glibc
@@ -6,7 +7,8 @@ import Logging
   import Musl
 #endif
 
-/// Writes `warden: <level>: <message>` lines to stderr; stdout belongs to the protocol.
+/// Writes `warden: <level>: <message>` lines to stderr, one line each, escaped; stdout belongs to the
+/// protocol.
 struct StandardErrorLogHandler: LogHandler {
   var metadata: Logger.Metadata = [:]
   var logLevel: Logger.Level
@@ -21,7 +23,9 @@ struct StandardErrorLogHandler: LogHandler {
   }
 
   func log(event: LogEvent) {
-    var line = "warden: \(event.level): \(event.message)"
+    // Escaped once here: messages carry tool names, agent names, paths and reasons that an agent or a
+    // server chose, and a log read in a terminal must not be drawn on by them.
+    var line = "warden: \(event.level): \(HumanText.escaped("\(event.message)"))"
     let merged = metadata.merging(event.metadata ?? [:]) { $1 }
     if !merged.isEmpty {
       line += " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")

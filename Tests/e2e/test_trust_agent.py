@@ -199,6 +199,9 @@ def test_a_hostile_client_name_is_not_an_identity_and_draws_nothing(mailbox_ward
     shown = warden_cli(warden_bin, "holds", check=True).stdout
     assert "\x1b" not in shown and "tool:      delete_message" in shown
     assert "not used as an identity" in proc.stderr_text()
+    # warden's own log is read in terminals too: nothing the client chose draws on it.
+    assert "\x1b" not in proc.stderr_text() and "\\x1b" not in proc.stderr_text()
+    assert "\\e[8m" in proc.stderr_text()
 
 
 # --------------------------------------------------------------------------------------------------
