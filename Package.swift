@@ -91,7 +91,9 @@ let package = Package(
     .testTarget(
       name: "WardenProxyTests",
       dependencies: [
-        "WardenProxy", "WardenCore", "WardenJSON", .product(name: "Crypto", package: "swift-crypto"),
+        "WardenProxy", "WardenCore", "WardenJSON", "WardenStore",
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: strictSettings),
   ],
