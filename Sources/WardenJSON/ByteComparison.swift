@@ -18,8 +18,4 @@ extension StringProtocol {
     return mine.elementsEqual(theirs)
   }
 
-  /// Whether the UTF-8 bytes start with those of `prefix`.
-  @inlinable public func startsWithBytes(of prefix: some StringProtocol) -> Bool {
-    utf8.starts(with: prefix.utf8)
-  }
 }

@@ -68,7 +68,8 @@ extension HoldKeeper {
       return refuse(
         .badArguments, "its requestState is not one this warden issued (forged or from another session)")
     }
-    let digest = Self.digest(server: call.server, tool: tool, arguments: ToolCallGate.argumentBytes(params))
+    let digest = Self.digest(
+      server: call.server, tool: tool, arguments: ToolCallReading.argumentBytes(params))
     guard token.digest == digest else {
       return refuse(
         .badArguments, "the call was changed after the human was asked about it (hold \(token.holdID))")

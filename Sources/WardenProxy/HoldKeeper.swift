@@ -63,7 +63,7 @@ final class HoldKeeper: Sendable {
   /// The hold shows the exact bytes of the arguments (less `redact:`ed values) and its digest binds
   /// the approval to exactly those bytes.
   func record(params: UnsafeRawBufferPointer?, call: ToolCall, decision: Authorization) -> Hold? {
-    let arguments = ToolCallGate.argumentBytes(params)
+    let arguments = ToolCallReading.argumentBytes(params)
     let now = PolicyEngine.now()
     let hold = Hold(
       id: "h_" + Self.randomText(16), server: call.server, agent: call.agent, tool: call.tool,

@@ -37,11 +37,6 @@ struct ToolCallGate {
     }
   }
 
-  /// The exact bytes of a call's `arguments` value (see `ToolCallReading.argumentBytes`).
-  static func argumentBytes(_ params: UnsafeRawBufferPointer?) -> [UInt8] {
-    ToolCallReading.argumentBytes(params)
-  }
-
   /// The tool result that answers a refused call (see `ProtocolLines.denial`).
   func refusal(id: RequestID, call: ToolCall, decision: Authorization, perRequestEra: Bool) -> [UInt8] {
     ProtocolLines.denial(
