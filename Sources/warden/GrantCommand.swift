@@ -11,7 +11,9 @@ extension Warden {
       discussion: """
         Prints the new grant's id (with --json, the whole grant). Every grant expires: after --for, at --until, or after 8 hours when neither is given.
 
-        Globs: in actions, * matches within one dotted segment and ** across them (git.* covers git.read, not git.remote.push); in resources, * matches within one path component and ** across them (file:/srv/** covers everything under /srv).
+        Globs: in actions, * matches within one dotted segment and ** across them (git.* covers git.read, not git.remote.push); in resources, * matches within one path component and ** across them (file:/srv/** covers /srv and everything under it). Matching is byte for byte.
+
+        A grant widens what an agent may do, so it must be typed at a terminal: run without one (an agent's shell tool, a script) it is refused with exit status 77, unless $WARDEN_HOME/config.yaml says `scripted: allow`. The grant records which it was (attestation cli-terminal or cli-scripted).
 
         Examples:
           warden grant --server git --agent claude-code --allow git.read \\

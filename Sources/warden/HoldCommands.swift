@@ -51,7 +51,10 @@ extension Warden {
 
   struct Approve: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Approve a held tool call: warden forwards it to the server, once.")
+      abstract: "Approve a held tool call: warden forwards it to the server, once.",
+      discussion: """
+        The call is decided again at the moment of approval: if the delegation no longer allows it (a revocation, a forbid), it is denied. Approving needs a terminal (exit status 77 without one) unless $WARDEN_HOME/config.yaml says `scripted: allow`; rejecting never does.
+        """)
 
     @Argument(help: "The hold's id (see `warden holds`).")
     var id: String
