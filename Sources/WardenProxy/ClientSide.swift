@@ -128,7 +128,9 @@ final class ClientSide: LineHandler {
     let context = CallRoute.Context(
       perRequestEra: perRequestEra, holdsAvailable: holds != nil,
       clientMayBeAsked: holds?.clientMayBeAsked ?? false,
-      requestDeclaresElicitation: perRequestEra && params.map(Self.clientCanElicit) == true)
+      // Parsing the params for the capability costs a pass over them: only for a call to hold.
+      requestDeclaresElicitation: decision.verdict == .confirm && perRequestEra
+        && params.map(Self.clientCanElicit) == true)
     var denial: Authorization
     switch CallRoute.of(decision, in: context) {
     case .forward:
