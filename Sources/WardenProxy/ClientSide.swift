@@ -131,7 +131,7 @@ final class ClientSide: LineHandler {
       // Parsing the params for the capability costs a pass over them: only for a call to hold.
       requestDeclaresElicitation: decision.verdict == .confirm && perRequestEra
         && params.map(Self.clientCanElicit) == true)
-    var denial: Authorization
+    let denial: Authorization
     switch CallRoute.of(decision, in: context) {
     case .forward:
       logger.info("allowed \(call.tool) for \(call.agent): \(decision.explanation)")
@@ -162,7 +162,7 @@ final class ClientSide: LineHandler {
       "; to allow it: \($0)"
     }
     logger.notice(
-      "denied \(call.tool.isEmpty ? "a tool call" : HumanText.escaped(call.tool)) for \(call.agent): \(HumanText.escaped(denial.explanation))\(command ?? "")"
+      "denied \(call.tool.isEmpty ? "a tool call" : call.tool) for \(call.agent): \(denial.explanation)\(command ?? "")"
     )
     session.withLock { $0.answeredByWarden(id) }
     client.write(gate.refusal(id: id, call: call, decision: denial, perRequestEra: perRequestEra))
