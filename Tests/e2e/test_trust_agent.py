@@ -57,6 +57,21 @@ def pending_holds(warden_bin) -> list[dict]:
     return json.loads(out.stdout)
 
 
+def first_hold(warden_bin) -> dict:
+    """The first pending hold, once there is one."""
+    return wait_for(lambda: (pending_holds(warden_bin) or [None])[0], what="a hold")
+
+
+def ask_about_a_deletion(mailbox_warden, grant):
+    """A client that can show forms deletes a message under a grant: the call is held and warden's
+    question arrives. Returns the process and the question."""
+    grant("--server", "mailbox", "--allow", "mail.delete", purpose="tidy up")
+    proc = mailbox_warden()
+    handshake(proc, capabilities={"elicitation": {}})
+    tool_call(proc, 1, "delete_message", {"id": MESSAGE})
+    return proc, proc.read_json()
+
+
 def branches(repo: Path) -> list[str]:
     out = subprocess.run(["git", "branch", "--format=%(refname:short)"], cwd=repo, capture_output=True,
                          text=True, timeout=20, check=True)
@@ -177,7 +192,7 @@ def test_a_hold_shows_and_binds_the_exact_bytes(mailbox_warden, warden_bin, gran
     arguments = '{ "id" : "' + MESSAGE + '" , "note" : 1.0 }'
     proc.send(('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"delete_message","arguments":'
                + arguments + "}}\n").encode())
-    hold = wait_for(lambda: (pending_holds(warden_bin) or [None])[0], what="a hold")
+    hold = first_hold(warden_bin)
     shown = warden_cli(warden_bin, "holds", "--full", check=True).stdout
     assert arguments in shown, shown
     import hashlib
@@ -194,7 +209,7 @@ def test_a_hostile_client_name_is_not_an_identity_and_draws_nothing(mailbox_ward
     proc = mailbox_warden()
     handshake(proc, name="claude\n  tool:      list_messages\x1b[8m")
     tool_call(proc, 1, "delete_message", {"id": MESSAGE})
-    hold = wait_for(lambda: (pending_holds(warden_bin) or [None])[0], what="a hold")
+    hold = first_hold(warden_bin)
     assert hold["agent"] == "unknown"
     shown = warden_cli(warden_bin, "holds", check=True).stdout
     assert "\x1b" not in shown and "tool:      delete_message" in shown
@@ -213,7 +228,7 @@ def test_an_approval_after_the_kill_switch_does_not_forward(mailbox_warden, ward
     proc = mailbox_warden()
     handshake(proc)
     tool_call(proc, 1, "delete_message", {"id": MESSAGE})
-    hold = wait_for(lambda: (pending_holds(warden_bin) or [None])[0], what="a hold")
+    hold = first_hold(warden_bin)
     warden_cli(warden_bin, "revoke", "--all", check=True)
     forbid("--action", "**", purpose="stop everything")
     warden_cli(warden_bin, "approve", hold["id"], check=True)
@@ -229,13 +244,9 @@ def test_an_approval_after_the_kill_switch_does_not_forward(mailbox_warden, ward
 
 
 def test_a_question_decided_elsewhere_is_withdrawn(mailbox_warden, warden_bin, grant, tmp_path):
-    grant("--server", "mailbox", "--allow", "mail.delete", purpose="tidy up")
-    proc = mailbox_warden()
-    handshake(proc, capabilities={"elicitation": {}})
-    tool_call(proc, 1, "delete_message", {"id": MESSAGE})
-    question = proc.read_json()
+    proc, question = ask_about_a_deletion(mailbox_warden, grant)
     assert question["method"] == "elicitation/create"
-    hold = wait_for(lambda: (pending_holds(warden_bin) or [None])[0], what="a hold")
+    hold = first_hold(warden_bin)
     warden_cli(warden_bin, "reject", hold["id"], "--why", "not today", check=True)
     answer, before = read_until_id(proc, 1)
     cancelled = [m for m in before if m.get("method") == "notifications/cancelled"]
@@ -248,7 +259,7 @@ def test_a_held_call_is_answered_when_warden_stops(mailbox_warden, warden_bin, g
     proc = mailbox_warden()
     handshake(proc)
     tool_call(proc, 1, "delete_message", {"id": MESSAGE})
-    hold = wait_for(lambda: (pending_holds(warden_bin) or [None])[0], what="a hold")
+    hold = first_hold(warden_bin)
     proc.signal(signal.SIGTERM)
     answer, _ = read_until_id(proc, 1)
     assert decision(answer)["reason"] == "shutdown", answer
@@ -307,11 +318,7 @@ def answer_form(proc, question: dict, content: dict | None, action: str = "accep
 ])
 def test_a_client_that_answers_forms_by_itself_cannot_approve(mailbox_warden, warden_bin, warden_home, grant,
                                                               tmp_path, content):
-    grant("--server", "mailbox", "--allow", "mail.delete", purpose="tidy up")
-    proc = mailbox_warden()
-    handshake(proc, capabilities={"elicitation": {}})
-    tool_call(proc, 1, "delete_message", {"id": MESSAGE})
-    question = proc.read_json()
+    proc, question = ask_about_a_deletion(mailbox_warden, grant)
     assert question["method"] == "elicitation/create"
     assert "code" in question["params"]["requestedSchema"]["properties"]
     if content.get("code") == "000000" and approval_code(warden_home) == "000000":
@@ -325,11 +332,7 @@ def test_a_client_that_answers_forms_by_itself_cannot_approve(mailbox_warden, wa
 
 
 def test_a_person_approves_in_the_form_with_the_code(mailbox_warden, warden_bin, warden_home, grant, tmp_path):
-    grant("--server", "mailbox", "--allow", "mail.delete", purpose="tidy up")
-    proc = mailbox_warden()
-    handshake(proc, capabilities={"elicitation": {}})
-    tool_call(proc, 1, "delete_message", {"id": MESSAGE})
-    question = proc.read_json()
+    proc, question = ask_about_a_deletion(mailbox_warden, grant)
     code = approval_code(warden_home)  # what the desktop notification or `warden holds` shows
     assert code not in json.dumps(question), "the code must not reach the agent's side"
     answer_form(proc, question, {"decision": "approve", "code": code})
@@ -342,11 +345,7 @@ def test_a_person_approves_in_the_form_with_the_code(mailbox_warden, warden_bin,
 
 def test_listing_elicitation_trusts_the_client_and_warden_says_so(mailbox_warden, warden_home, grant, tmp_path):
     (warden_home / "config.yaml").write_text("scripted: allow\nconfirm:\n  channels: [elicitation, terminal]\n")
-    grant("--server", "mailbox", "--allow", "mail.delete", purpose="tidy up")
-    proc = mailbox_warden()
-    handshake(proc, capabilities={"elicitation": {}})
-    tool_call(proc, 1, "delete_message", {"id": MESSAGE})
-    question = proc.read_json()
+    proc, question = ask_about_a_deletion(mailbox_warden, grant)
     assert "code" not in question["params"]["requestedSchema"]["properties"]
     answer_form(proc, question, {"decision": "approve"})
     answer, _ = read_until_id(proc, 1)
@@ -360,7 +359,7 @@ def test_grants_and_approvals_without_a_terminal_are_refused_unless_scripted(mai
     proc = mailbox_warden()
     handshake(proc)
     tool_call(proc, 1, "delete_message", {"id": MESSAGE})
-    hold = wait_for(lambda: (pending_holds(warden_bin) or [None])[0], what="a hold")
+    hold = first_hold(warden_bin)
     (warden_home / "config.yaml").write_text("")  # the default: scripts may not widen or approve
     refused = warden_cli(warden_bin, "grant", "--allow", "**", "--purpose", "self-issued")
     assert refused.returncode == 77 and "without a terminal" in refused.stderr, refused
@@ -390,7 +389,7 @@ def test_guessing_codes_stops_the_client_being_asked(mailbox_warden, warden_bin,
         assert decision(answer)["reason"] == "rejected"
     # A fourth call is held for a terminal only: no form, no more guesses.
     tool_call(proc, 4, "delete_message", {"id": MESSAGE})
-    hold = wait_for(lambda: (pending_holds(warden_bin) or [None])[0], what="a hold")
+    hold = first_hold(warden_bin)
     proc.expect_no_line(within=0.5)
     warden_cli(warden_bin, "reject", hold["id"], check=True)
     assert decision(read_until_id(proc, 4)[0])["reason"] == "rejected"
