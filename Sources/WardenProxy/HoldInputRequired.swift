@@ -115,9 +115,7 @@ extension HoldKeeper {
     // confirmation through (it was just given), but not a denial.
     switch gate.judge(params: params, agent: agent) {
     case .refuse(let again, let decision) where decision.verdict == .deny:
-      if !(outcome.reason == Authorization.Reason.ungranted.rawValue && decision.reason == .notDelegated) {
-        return .refuse(again, decision)
-      }
+      return .refuse(again, decision)
     default:
       break
     }

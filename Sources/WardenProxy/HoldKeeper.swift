@@ -299,17 +299,15 @@ final class HoldKeeper: Sendable {
   }
 
   /// The decision on a held call at the moment of its approval; nil when it may go on. A human's
-  /// approval answers "confirm", and for a call held because no grant covered it (`--ungranted
-  /// confirm`) also "not delegated"; a forbid, an unreadable store or anything else denies.
+  /// approval answers "confirm" (which is also what `--ungranted confirm` makes of a call no grant
+  /// covers, in the policy); a forbid, an unreadable store or anything else denies.
   func decideAgain(_ entry: Held) -> Authorization? {
     let outcome =
       entry.params.map { bytes in
         bytes.withUnsafeBytes { gate.judge(params: $0, agent: entry.call.agent) }
       } ?? gate.judge(params: nil, agent: entry.call.agent)
     guard case .refuse(_, let decision) = outcome else { return nil }
-    if decision.verdict == .confirm { return nil }
-    if entry.decision.reason == .ungranted, decision.reason == .notDelegated { return nil }
-    return decision
+    return decision.verdict == .confirm ? nil : decision
   }
 
   /// What an approval binds to (and, later, the audit trail records): SHA-256 over the server's
