@@ -14,22 +14,21 @@ final class ClientSide: LineHandler {
   private let client: LockedWriter
   private let logger: Logger
   private let maxLine: Int
-  private let gate: ToolCallGate?
-  private let holds: HoldKeeper?
+  /// Carries out the call machine's decisions on tool calls; nil relays them without judging.
+  private let calls: CallExecutor?
   private let agentOverride: String?
   /// Cached from the session so that, once the client is known, no request's params are parsed.
   private var knowsClient = false
 
   init(
-    session: SharedSession, client: LockedWriter, logger: Logger, maxLine: Int, gate: ToolCallGate?,
-    holds: HoldKeeper?, agentOverride: String?
+    session: SharedSession, client: LockedWriter, logger: Logger, maxLine: Int, calls: CallExecutor?,
+    agentOverride: String?
   ) {
-    self.holds = holds
+    self.calls = calls
     self.session = session
     self.client = client
     self.logger = logger
     self.maxLine = maxLine
-    self.gate = gate
     self.agentOverride = agentOverride
   }
 
@@ -63,18 +62,18 @@ final class ClientSide: LineHandler {
       }
       switch session.withLock({ $0.admitFromClient(envelope) }) {
       case .forward:
-        if let gate, envelope.kind == .request, envelope.method == "tools/call", let id = envelope.id {
+        guard let calls else { return .forward }
+        if envelope.kind == .request, envelope.method == "tools/call", let id = envelope.id {
           return judge(
             id: id, line: line, params: envelope.params.map { UnsafeRawBufferPointer(rebasing: line[$0]) },
-            gate: gate)
+            calls: calls)
         }
-        if let holds, envelope.kind == .notification, envelope.method == "notifications/cancelled",
+        if envelope.kind == .notification, envelope.method == "notifications/cancelled",
           let params = envelope.params,
-          let requestID = Self.cancelledRequestID(UnsafeRawBufferPointer(rebasing: line[params])),
-          holds.cancel(requestID: requestID)
+          let requestID = Self.cancelledRequestID(UnsafeRawBufferPointer(rebasing: line[params]))
         {
-          // The request was held: the server never saw it, so it must not see its cancellation.
-          return .handled
+          // A held request's cancellation stops here: the server never saw the request.
+          return calls.handle(.cancelled(requestID)) ? .forward : .handled
         }
         return .forward
       case .answer(let response):
@@ -83,7 +82,9 @@ final class ClientSide: LineHandler {
         return .handled
       case .consume(let entry):
         // An answer to warden's own request: an elicitation asking the human about a held call.
-        holds?.elicitationAnswered(requestID: entry.id, envelope: envelope, line: line)
+        let answer: CallMachine.ApprovalAnswerInput =
+          envelope.isError ? .error : .result(envelope.payload.map { Array(line[$0]) })
+        calls?.handle(.questionAnswered(entry.id, answer: answer))
         return .handled
       }
     }
@@ -105,68 +106,32 @@ final class ClientSide: LineHandler {
     agentOverride ?? session.withLock { $0.clientName } ?? "unknown"
   }
 
+  /// A `tools/call`: decided against the delegation as it is now, then routed by the call machine.
   private func judge(
-    id: RequestID, line: UnsafeRawBufferPointer, params: UnsafeRawBufferPointer?, gate: ToolCallGate
-  ) -> Admission {
+    id: RequestID, line: UnsafeRawBufferPointer, params: UnsafeRawBufferPointer?, calls: CallExecutor
+  )
+    -> Admission
+  {
     let perRequestEra = session.withLock { session -> Bool in
       if case .perRequest = session.era { return true }
       return false
     }
     // A retry that answers warden's own question (per-request era): resume the held call.
-    if let holds, let params, let token = Self.wardenRequestState(params) {
-      switch holds.resume(requestID: id, params: params, tokenText: token, gate: gate, agent: agent) {
-      case .forward(let bytes):
-        return .replace(bytes)
-      case .refuse(let call, let decision):
-        logger.notice("denied a retried \(call.tool): \(decision.explanation)")
-        session.withLock { $0.answeredByWarden(id) }
-        client.write(gate.refusal(id: id, call: call, decision: decision, perRequestEra: true))
-        return .handled
-      }
+    if let params, let token = Self.wardenRequestState(params) {
+      calls.handle(calls.retry(requestID: id, params: params, tokenText: token, agent: agent))
+      return .handled
     }
-    let (call, decision) = gate.judge(params: params, agent: agent).callAndDecision
-    let context = CallRoute.Context(
-      perRequestEra: perRequestEra, holdsAvailable: holds != nil,
-      clientMayBeAsked: holds?.clientMayBeAsked ?? false,
+    let (call, decision) = calls.gate.judge(params: params, agent: agent).callAndDecision
+    // Only a call that may be held needs its bytes kept (an approval forwards them); copying every
+    // allowed line would cost the hot path.
+    let mayBeHeld = decision.verdict == .confirm
+    let decided = CallMachine.DecidedCall(
+      requestID: id, line: mayBeHeld ? Array(line) : [], params: mayBeHeld ? params.map(Array.init) : nil,
+      call: call, decision: decision,
+      perRequestEra: perRequestEra,
       // Parsing the params for the capability costs a pass over them: only for a call to hold.
-      requestDeclaresElicitation: decision.verdict == .confirm && perRequestEra
-        && params.map(Self.clientCanElicit) == true)
-    let denial: Authorization
-    switch CallRoute.of(decision, in: context) {
-    case .forward:
-      logger.info("allowed \(call.tool) for \(call.agent): \(decision.explanation)")
-      return .forward
-    case .holdAndAskInResult(let decision):
-      if let holds,
-        let question = holds.holdAndAsk(requestID: id, params: params, call: call, decision: decision)
-      {
-        session.withLock { $0.answeredByWarden(id) }
-        client.write(question)
-        return .handled
-      }
-      denial = CallRoute.holdNotRecorded(decision)
-    case .hold(let decision):
-      if let holds,
-        holds.hold(
-          requestID: id, line: line, params: params, call: call, decision: decision,
-          perRequestEra: perRequestEra)
-      {
-        return .handled
-      }
-      denial = CallRoute.holdNotRecorded(decision)
-    case .deny(let decision):
-      denial = decision
-    }
-    // The command that would allow it goes to the human's log, never to the agent.
-    let command = DelegationText.suggestedGrant(for: call, authorization: denial).map {
-      "; to allow it: \($0)"
-    }
-    logger.notice(
-      "denied \(call.tool.isEmpty ? "a tool call" : call.tool) for \(call.agent): \(denial.explanation)\(command ?? "")"
-    )
-    session.withLock { $0.answeredByWarden(id) }
-    client.write(gate.refusal(id: id, call: call, decision: denial, perRequestEra: perRequestEra))
-    return .handled
+      declaresElicitation: mayBeHeld && perRequestEra && params.map(Self.clientCanElicit) == true)
+    return calls.handle(.call(decided)) ? .forward : .handled
   }
 
   /// The `requestState` of a call when it is one warden issued (checked cheaply first: most calls

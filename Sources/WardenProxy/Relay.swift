@@ -1,5 +1,6 @@
 import Logging
 import WardenCore
+import WardenStore
 
 #if canImport(Glibc)
   import Glibc
@@ -77,7 +78,10 @@ public enum Relay {
       child.send(SIGKILL)
       throw RelayStartError(command: configuration.command[0], underlying: error)
     }
-    let session = SharedSession(RelaySession(nonce: randomNonce()))
+    let session = SharedSession(
+      CallMachine(
+        session: RelaySession(nonce: randomNonce()),
+        rules: configuration.policy.map(CallExecutor.rules(for:)) ?? .noHolds))
     let client = LockedWriter(descriptor: clientOutput)
     let server = LockedWriter(descriptor: child.input)
 
@@ -96,21 +100,18 @@ public enum Relay {
     let agent: @Sendable () -> String = {
       agentOverride ?? session.withLock { $0.clientName } ?? "unknown"
     }
-    let gate = engine.map { ToolCallGate(engine: $0) }
-    var holds: HoldKeeper?
-    if let gate, case .success(let store) = gate.engine.configuration.store {
-      holds = HoldKeeper(
-        store: store, server: server, client: client, session: session, gate: gate, logger: logger,
-        timeoutSeconds: gate.engine.configuration.confirmTimeout,
-        askInClient: gate.engine.configuration.askInClient,
-        acceptTerminalDecisions: gate.engine.configuration.acceptTerminalDecisions,
-        clientAnswersNeedCode: gate.engine.configuration.clientAnswersNeedCode)
+    let calls = engine.map { engine in
+      let store: GrantStore?
+      if case .success(let opened) = engine.configuration.store { store = opened } else { store = nil }
+      return CallExecutor(
+        session: session, store: store, server: server, client: client, gate: ToolCallGate(engine: engine),
+        logger: logger)
     }
     let inbound = Pump(
       source: clientInput, maxLine: configuration.maxMessage, destination: server,
       handler: ClientSide(
         session: session, client: client, logger: logger, maxLine: configuration.maxMessage,
-        gate: gate, holds: holds, agentOverride: agentOverride),
+        calls: calls, agentOverride: agentOverride),
       onDestinationFailure: { logger.debug("the server's stdin is closed") })
     let outbound = Pump(
       source: child.output, maxLine: configuration.maxMessage, destination: client,
@@ -121,8 +122,8 @@ public enum Relay {
       onUnterminatedLastLine: { length in
         logger.warning("the server's output ended in the middle of a line (\(length) bytes); dropped")
       })
-    if let holds {
-      startThread { holds.run() }
+    if let calls, calls.store != nil {
+      startThread { calls.run() }
     }
     if let engine {
       engine.refresh()
@@ -147,7 +148,7 @@ public enum Relay {
         switch action {
         case .closeServerInput:
           logger.debug("client closed; closing the server's stdin")
-          holds?.cancelAll(note: "the client went away")
+          calls?.handle(.end(note: "the client went away", answer: false))
           server.close()
         case .signalServer(let signal):
           logger.info("sending \(ServerExit.signalName(signal)) to the server")
@@ -160,10 +161,12 @@ public enum Relay {
 
     // Held calls end with the session: answered (reason `shutdown`) while the client can still hear.
     if client.isOpen {
-      holds?.answerAllAtShutdown(
-        note: "the session ended (\(shutdown.serverExit.map { "\($0)" } ?? "warden stopped"))")
+      calls?.handle(
+        .end(
+          note: "the session ended (\(shutdown.serverExit.map { "\($0)" } ?? "warden stopped"))", answer: true
+        ))
     } else {
-      holds?.cancelAll(note: "the session ended")
+      calls?.handle(.end(note: "the session ended", answer: false))
     }
     let exit = shutdown.serverExit ?? .exited(status: 0)
     let unanswered = session.withLock { $0.serverGone(exit) }

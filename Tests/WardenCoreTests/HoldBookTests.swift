@@ -50,13 +50,21 @@ struct HoldBookTests {
 
   @Test func aConfirmationWorksOnceAndOverdueRetriesExpire() {
     var book = HoldBook()
-    book.awaitRetry(holdID: "h_1", deadline: 50)
-    book.awaitRetry(holdID: "h_2", deadline: 150)
+    var early = Self.entry("h_1", request: .integer(1)).hold
+    early.deadline = 50
+    var late = Self.entry("h_2", request: .integer(2)).hold
+    late.deadline = 150
+    book.awaitRetry(early)
+    book.awaitRetry(late)
     #expect(book.overdueRetries(now: 100) == ["h_1"])
     #expect(book.overdueRetries(now: 100).isEmpty)
     let first = book.useConfirmation(holdID: "h_2")
     let second = book.useConfirmation(holdID: "h_2")
-    #expect(first && !second)
+    #expect(first == .first(late))
+    #expect(second == .reused)
+    // The first use of a confirmation no longer awaited (its deadline passed) is late.
+    let overdue = book.useConfirmation(holdID: "h_1")
+    #expect(overdue == .late)
     // A used confirmation is no longer awaited.
     #expect(book.overdueRetries(now: 1000).isEmpty)
   }

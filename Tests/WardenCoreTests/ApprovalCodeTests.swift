@@ -2,8 +2,6 @@ import Testing
 import WardenCore
 import WardenJSON
 
-@testable import WardenProxy
-
 /// The client's form approves only with the code a human-facing channel showed; a client that
 /// answers every form with "approve" gets nothing through.
 @Suite("Approval codes in the client's form")
@@ -11,7 +9,7 @@ struct ApprovalCodeTests {
   static func answer(_ json: String) -> JSONValue? { try? JSONValue.parse(json) }
 
   @Test func anAutomaticApproveWithoutTheCodeRejects() {
-    let reading = HoldKeeper.reading(
+    let reading = ApprovalAnswer.read(
       Self.answer(#"{"action":"accept","content":{"decision":"approve"}}"#), code: "123456")
     #expect(!reading.approve)
     #expect(reading.attestation == .elicitationClient)
@@ -19,7 +17,7 @@ struct ApprovalCodeTests {
   }
 
   @Test func theRightCodeApproves() {
-    let reading = HoldKeeper.reading(
+    let reading = ApprovalAnswer.read(
       Self.answer(#"{"action":"accept","content":{"decision":"approve","code":" 123 456 "}}"#), code: "123456"
     )
     #expect(reading.approve)
@@ -32,21 +30,21 @@ struct ApprovalCodeTests {
       ("action", .string("accept")),
       ("content", .object([("decision", .string("approve")), ("code", .string(code))])),
     ]).text()
-    let reading = HoldKeeper.reading(Self.answer(json), code: "123456")
+    let reading = ApprovalAnswer.read(Self.answer(json), code: "123456")
     #expect(!reading.approve)
   }
 
   @Test func aTrustedClientApprovesAlone() {
-    let reading = HoldKeeper.reading(
+    let reading = ApprovalAnswer.read(
       Self.answer(#"{"action":"accept","content":{"decision":"approve"}}"#), code: nil)
     #expect(reading.approve)
     #expect(reading.attestation == .elicitationClient)
   }
 
   @Test func denyingNeedsNoCode() {
-    #expect(!HoldKeeper.reading(Self.answer(#"{"action":"decline"}"#), code: "123456").approve)
+    #expect(!ApprovalAnswer.read(Self.answer(#"{"action":"decline"}"#), code: "123456").approve)
     #expect(
-      !HoldKeeper.reading(Self.answer(#"{"action":"accept","content":{"decision":"deny"}}"#), code: "1")
+      !ApprovalAnswer.read(Self.answer(#"{"action":"accept","content":{"decision":"deny"}}"#), code: "1")
         .approve)
   }
 
@@ -56,9 +54,9 @@ struct ApprovalCodeTests {
       resources: [],
       reason: "destructive", explanation: "e", grantID: nil, purpose: nil, holderPID: 1, createdAt: 0,
       deadline: 1, approvalCode: "123456")
-    #expect(HoldKeeper.elicitationParams(for: hold)["requestedSchema"]?["properties"]?["code"] != nil)
-    #expect(!HoldKeeper.question(for: hold).contains("123456"))
+    #expect(HoldQuestion.params(for: hold)["requestedSchema"]?["properties"]?["code"] != nil)
+    #expect(!HoldQuestion.message(for: hold).contains("123456"))
     hold.approvalCode = nil
-    #expect(HoldKeeper.elicitationParams(for: hold)["requestedSchema"]?["properties"]?["code"] == nil)
+    #expect(HoldQuestion.params(for: hold)["requestedSchema"]?["properties"]?["code"] == nil)
   }
 }

@@ -33,8 +33,8 @@ public struct HoldBook: Sendable {
   }
 
   private var waiting: [String: Entry] = [:]
-  /// Per-request era: holds asked about through `input_required`, by deadline, until the retry.
-  private var awaitingRetry: [String: Int64] = [:]
+  /// Per-request era: holds asked about through `input_required`, until the retry or the deadline.
+  private var awaitingRetry: [String: Hold] = [:]
   /// Holds whose confirmation token was used: a token works once.
   private var usedConfirmations: Set<String> = []
   /// Approvals in the client's form that came with a wrong approval code, this session.
@@ -62,6 +62,11 @@ public struct HoldBook: Sendable {
 
   public var isEmpty: Bool { waiting.isEmpty }
 
+  /// The held call `holdID`, while it is held.
+  public func entry(holdID: String) -> Entry? {
+    waiting[holdID]
+  }
+
   /// The held call that answers the client's request `requestID`.
   public func entry(forRequest requestID: RequestID) -> Entry? {
     waiting.values.first { $0.requestID == requestID }
@@ -81,15 +86,27 @@ public struct HoldBook: Sendable {
     return waiting[holdID]
   }
 
-  /// Per-request era: the client was asked through `input_required`; it has until `deadline`.
-  public mutating func awaitRetry(holdID: String, deadline: Int64) {
-    awaitingRetry[holdID] = deadline
+  /// Per-request era: the client was asked through `input_required`; it has until the hold's
+  /// deadline to retry.
+  public mutating func awaitRetry(_ hold: Hold) {
+    awaitingRetry[hold.id] = hold
   }
 
-  /// Uses the confirmation of `holdID`: true the first time only.
-  public mutating func useConfirmation(holdID: String) -> Bool {
-    awaitingRetry.removeValue(forKey: holdID)
-    return usedConfirmations.insert(holdID).inserted
+  /// What using the confirmation of a hold asked about through `input_required` found.
+  public enum ConfirmationUse: Sendable, Equatable {
+    /// The first use, in time: the hold, with its approval code.
+    case first(Hold)
+    /// The first use, after the hold stopped being awaited (its deadline passed).
+    case late
+    /// Already used: a confirmation works once.
+    case reused
+  }
+
+  /// Uses the confirmation of `holdID`: it works the first time only.
+  public mutating func useConfirmation(holdID: String) -> ConfirmationUse {
+    let awaited = awaitingRetry.removeValue(forKey: holdID)
+    guard usedConfirmations.insert(holdID).inserted else { return .reused }
+    return awaited.map(ConfirmationUse.first) ?? .late
   }
 
   /// Notes an approval with a wrong or missing code.
@@ -102,7 +119,7 @@ public struct HoldBook: Sendable {
 
   /// Holds whose client never came back by their deadline; they stop being awaited.
   public mutating func overdueRetries(now: Int64) -> [String] {
-    let overdue = awaitingRetry.filter { $0.value <= now }.map(\.key).sorted()
+    let overdue = awaitingRetry.filter { $0.value.deadline <= now }.map(\.key).sorted()
     for id in overdue { awaitingRetry.removeValue(forKey: id) }
     return overdue
   }

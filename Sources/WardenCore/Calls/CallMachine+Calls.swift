@@ -1,0 +1,198 @@
+import WardenJSON
+
+/// A call arrives, is held or not, and the session's time and end.
+extension CallMachine {
+  /// A decided call: forwarded, refused, or held (recorded first; the executor reports back).
+  mutating func decided(_ call: DecidedCall) -> [Action] {
+    let context = CallRoute.Context(
+      perRequestEra: call.perRequestEra, holdsAvailable: rules.holdsAvailable && ended == nil,
+      clientMayBeAsked: clientMayBeAsked, requestDeclaresElicitation: call.declaresElicitation)
+    switch CallRoute.of(call.decision, in: context) {
+    case .forward:
+      return [
+        .log(.info, "allowed \(call.call.tool) for \(call.call.agent): \(call.decision.explanation)"),
+        .passThrough,
+      ]
+    case .deny(let decision):
+      return refuse(call.requestID, call.call, decision, perRequestEra: call.perRequestEra)
+    case .hold(let decision):
+      return startRecording(call, decision, inResult: false)
+    case .holdAndAskInResult(let decision):
+      return startRecording(call, decision, inResult: true)
+    }
+  }
+
+  /// A call to hold: first the executor records the hold, then it is asked about.
+  private mutating func startRecording(_ call: DecidedCall, _ decision: Authorization, inResult: Bool)
+    -> [Action]
+  {
+    recording[call.requestID] = (call, decision, inResult)
+    return [
+      .record(
+        HoldRequest(
+          requestID: call.requestID, call: call.call, decision: decision, params: call.params,
+          withApprovalCode: rules.askInClient && rules.clientAnswersNeedCode))
+    ]
+  }
+
+  mutating func holdRecorded(_ requestID: RequestID, _ hold: Hold) -> [Action] {
+    guard let (call, decision, inResult) = recording.removeValue(forKey: requestID) else { return [] }
+    if let ended {
+      // The session ended while the hold was being written: it ends with it.
+      var denial = decision
+      denial.verdict = .deny
+      denial.reason = .shutdown
+      denial.explanation = "warden stopped while the call waited for a human (hold \(hold.id)): \(ended)"
+      return [
+        .decide(
+          DecisionRecord(
+            holdID: hold.id, state: .cancelled, by: "warden", channel: "shutdown", note: ended,
+            reportBack: false))
+      ] + refuse(requestID, call.call, denial, perRequestEra: call.perRequestEra)
+    }
+    if inResult {
+      session.answeredByWarden(requestID)
+      book.awaitRetry(hold)
+      return [
+        .log(
+          .notice,
+          "holding \(call.call.tool) for \(call.call.agent) as \(hold.id); asked in the client (input_required) and from any terminal"
+        ),
+        .askInResult(requestID, hold, params: call.params),
+      ]
+    }
+    book.hold(
+      HoldBook.Entry(
+        hold: hold, requestID: requestID, line: call.line, params: call.params, call: call.call,
+        decision: decision, perRequestEra: call.perRequestEra))
+    var actions: [Action] = [
+      .log(
+        .notice,
+        "holding \(call.call.tool) for \(call.call.agent) as \(hold.id) until a human decides (warden confirm, or warden approve \(hold.id))"
+      )
+    ]
+    // The handshake era lets warden send the client a request of its own: ask in its form too.
+    if clientMayBeAsked, session.clientCanElicit, case .handshake = session.era {
+      let question = session.openOwnRequest(method: "elicitation/create")
+      book.asked(holdID: hold.id, question: question)
+      actions.append(.log(.info, "asking the client's user about \(hold.id) (elicitation \(question))"))
+      actions.append(.ask(question: question, hold))
+    }
+    return actions
+  }
+
+  mutating func holdNotRecorded(_ requestID: RequestID, problem: String) -> [Action] {
+    guard let (call, decision, _) = recording.removeValue(forKey: requestID) else { return [] }
+    return [.log(.error, "could not record a hold for \(call.call.tool): \(problem)")]
+      + refuse(requestID, call.call, CallRoute.holdNotRecorded(decision), perRequestEra: call.perRequestEra)
+  }
+
+  /// The client cancelled a request. A held one ends (its cancellation must not reach the server,
+  /// which never saw it) unless an approval was recorded first: then the call goes on, and the
+  /// cancellation follows it.
+  mutating func cancelled(_ requestID: RequestID) -> [Action] {
+    guard let entry = book.entry(forRequest: requestID) else { return [.passThrough] }
+    return [
+      .decide(
+        DecisionRecord(
+          holdID: entry.hold.id, state: .cancelled, by: "client", channel: "client",
+          note: "the client cancelled the request", afterCancel: true))
+    ]
+  }
+
+  /// Deadlines: a held call nobody decided in time expires; a question in a result the client
+  /// never came back with expires. Then the store is read for decisions made elsewhere.
+  mutating func tick(_ now: Int64) -> [Action] {
+    var actions: [Action] = []
+    for entry in book.held where entry.hold.deadline <= now {
+      actions.append(
+        .decide(
+          DecisionRecord(
+            holdID: entry.hold.id, state: .expired, by: "warden", channel: "timeout",
+            note: "no decision in time")))
+    }
+    for holdID in book.overdueRetries(now: now) {
+      actions.append(
+        .decide(
+          DecisionRecord(
+            holdID: holdID, state: .expired, by: "warden", channel: "timeout", note: "no answer in time",
+            reportBack: false)))
+    }
+    let open = book.held.filter { $0.hold.deadline > now }.map(\.hold.id)
+    if !open.isEmpty { actions.append(.readDecisions(open)) }
+    return actions
+  }
+
+  /// A store that cannot be read cannot carry an approval: everything held is denied.
+  mutating func storeUnreadable(_ problem: String) -> [Action] {
+    let held = book.held
+    guard !held.isEmpty else { return [] }
+    var actions: [Action] = [.log(.error, "cannot read holds (\(problem)); denying the calls held")]
+    for entry in held {
+      actions += deliver(
+        entry.hold.id, .rejected, by: "warden", channel: "store", note: "the store became unreadable",
+        afterCancel: false)
+    }
+    return actions
+  }
+
+  /// The session ends: no call stays held. A client still listening gets a denial for each (reason
+  /// `shutdown`); one that left gets nothing, and the holds are cancelled.
+  mutating func end(note: String, answer: Bool) -> [Action] {
+    ended = ended ?? note
+    var actions: [Action] = []
+    for listed in book.held {
+      guard answer else {
+        // The decision is reported back: an approval recorded first still counts.
+        actions.append(
+          .decide(
+            DecisionRecord(
+              holdID: listed.hold.id, state: .cancelled, by: "warden", channel: "client", note: note)))
+        continue
+      }
+      guard let entry = book.take(holdID: listed.hold.id) else { continue }
+      actions.append(
+        .decide(
+          DecisionRecord(
+            holdID: entry.hold.id, state: .cancelled, by: "warden", channel: "shutdown", note: note,
+            reportBack: false)))
+      actions += withdrawal(of: entry)
+      var decision = entry.decision
+      decision.verdict = .deny
+      decision.reason = .shutdown
+      decision.explanation =
+        "warden stopped while the call waited for a human (hold \(entry.hold.id)): \(note)"
+      actions.append(.log(.notice, "\(entry.hold.id) ended: \(note); \(entry.call.tool) denied"))
+      actions += refuse(entry.requestID, entry.call, decision, perRequestEra: entry.perRequestEra)
+    }
+    return actions
+  }
+
+  /// Answers the client's request with a denial; the request is no longer in flight. The command
+  /// that would allow the call goes to the human's log, never to the agent.
+  mutating func refuse(
+    _ requestID: RequestID, _ call: ToolCall, _ decision: Authorization, perRequestEra: Bool
+  ) -> [Action] {
+    session.answeredByWarden(requestID)
+    let command = DelegationText.suggestedGrant(for: call, authorization: decision).map {
+      "; to allow it: \($0)"
+    }
+    return [
+      .log(
+        .notice,
+        "denied \(call.tool.isEmpty ? "a tool call" : call.tool) for \(call.agent): \(decision.explanation)\(command ?? "")"
+      ),
+      .refuse(requestID, call, decision, perRequestEra: perRequestEra),
+    ]
+  }
+
+  /// Withdraws the question still open in the client about a hold that ended, so the client can
+  /// close its form; a late answer is then consumed and ignored.
+  func withdrawal(of entry: HoldBook.Entry) -> [Action] {
+    guard let question = entry.question else { return [] }
+    return [
+      .log(.info, "withdrawing the question about \(entry.hold.id) (elicitation \(question))"),
+      .withdraw(question: question, holdID: entry.hold.id),
+    ]
+  }
+}

@@ -1,0 +1,182 @@
+import Crypto
+import Logging
+import WardenCore
+import WardenJSON
+import WardenStore
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+/// Carries out what the call machine (`CallMachine`) decides, and reports what its own I/O found as
+/// the machine's next events: it records holds and decisions in the store, decides a call again at
+/// the moment of approval, writes to the server and the client, and polls the store for decisions
+/// made in a terminal. Every event is taken under the session's lock; every action is carried out
+/// outside it, so a slow store never stops the other direction.
+final class CallExecutor: Sendable {
+  let session: SharedSession
+  /// Nil without a store: then nothing is held (the machine's rules say so).
+  let store: GrantStore?
+  let server: LockedWriter
+  let client: LockedWriter
+  let gate: ToolCallGate
+  let logger: Logger
+  let timeoutMilliseconds: Int64
+  /// Signs confirmation tokens; lives only in this process.
+  private let tokenKeyBytes: [UInt8] = {
+    var generator = SystemRandomNumberGenerator()
+    return (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+  }()
+  var tokenKey: SymmetricKey { SymmetricKey(data: tokenKeyBytes) }
+  static let pollInterval: UInt32 = 100_000  // microseconds: decisions are seen within a tenth of a second
+
+  init(
+    session: SharedSession, store: GrantStore?, server: LockedWriter, client: LockedWriter,
+    gate: ToolCallGate,
+    logger: Logger
+  ) {
+    self.session = session
+    self.store = store
+    self.server = server
+    self.client = client
+    self.gate = gate
+    self.logger = logger
+    timeoutMilliseconds = session.withMachine { $0.rules.timeoutMilliseconds }
+  }
+
+  /// The rules a session of this configuration runs under.
+  static func rules(for configuration: PolicyConfiguration) -> CallMachine.Rules {
+    guard case .success = configuration.store else { return .noHolds }
+    return CallMachine.Rules(
+      holdsAvailable: true, askInClient: configuration.askInClient,
+      acceptTerminalDecisions: configuration.acceptTerminalDecisions,
+      clientAnswersNeedCode: configuration.clientAnswersNeedCode,
+      timeoutMilliseconds: Int64(configuration.confirmTimeout * 1000))
+  }
+
+  /// Feeds `event` to the machine and carries out what follows, including the events the executor's
+  /// own I/O produces. Returns true when the line that brought the event goes on unchanged.
+  @discardableResult
+  func handle(_ event: CallMachine.Event) -> Bool {
+    var events = [event]
+    var passThrough = false
+    while !events.isEmpty {
+      let next = events.removeFirst()
+      let actions = session.withMachine { $0.handle(next) }
+      for action in actions {
+        if action == .passThrough {
+          passThrough = true
+        } else {
+          events += perform(action)
+        }
+      }
+    }
+    return passThrough
+  }
+
+  /// Polls for decisions made elsewhere, and for deadlines, until the process ends.
+  func run() {
+    while true {
+      usleep(Self.pollInterval)
+      handle(.tick(now: PolicyEngine.now()))
+    }
+  }
+
+  /// Carries out one action; returns the events its I/O produced.
+  private func perform(_ action: CallMachine.Action) -> [CallMachine.Event] {
+    switch action {
+    case .passThrough:
+      return []
+    case .forward(let line):
+      if !server.write(line + [0x0A]) {
+        logger.warning("the server's stdin is closed; a call could not be forwarded")
+      }
+      return []
+    case .refuse(let id, let call, let decision, let perRequestEra):
+      client.write(gate.refusal(id: id, call: call, decision: decision, perRequestEra: perRequestEra))
+      return []
+    case .record(let request):
+      return [record(request)]
+    case .ask(let question, let hold):
+      client.write(
+        ProtocolLines.request(
+          id: question, method: "elicitation/create", params: HoldQuestion.params(for: hold)))
+      return []
+    case .askInResult(let id, let hold, let params):
+      client.write(inputRequired(requestID: id, hold: hold, params: params))
+      return []
+    case .withdraw(let question, let holdID):
+      client.write(ProtocolLines.cancelled(requestID: question, reason: "decided elsewhere (hold \(holdID))"))
+      return []
+    case .decide(let record):
+      return decide(record)
+    case .recheck(let holdID, let outcome, let params, let agent, let afterCancel):
+      let (call, decision) = judge(params: params, agent: agent)
+      return [
+        .rechecked(holdID: holdID, outcome: outcome, call: call, decision: decision, afterCancel: afterCancel)
+      ]
+    case .readDecisions(let holdIDs):
+      return readDecisions(holdIDs)
+    case .log(let level, let message):
+      switch level {
+      case .debug: logger.debug("\(message)")
+      case .info: logger.info("\(message)")
+      case .notice: logger.notice("\(message)")
+      case .warning: logger.warning("\(message)")
+      case .error: logger.error("\(message)")
+      }
+      return []
+    }
+  }
+
+  /// Decides a call against the delegation as it is now.
+  func judge(params: [UInt8]?, agent: String) -> (ToolCall, Authorization) {
+    let outcome =
+      params.map { bytes in bytes.withUnsafeBytes { gate.judge(params: $0, agent: agent) } }
+      ?? gate.judge(params: nil, agent: agent)
+    return outcome.callAndDecision
+  }
+
+  private func decide(_ record: CallMachine.DecisionRecord) -> [CallMachine.Event] {
+    guard let store else { return [] }
+    let outcome: Hold
+    do {
+      outcome = try store.decide(
+        holdID: record.holdID, state: record.state, by: record.by, channel: record.channel, note: record.note,
+        at: PolicyEngine.now(), attestation: record.attestation)
+    } catch {
+      guard record.reportBack else { return [] }
+      return [
+        .notRecorded(
+          holdID: record.holdID, attempted: record.state, problem: "\(error)", afterCancel: record.afterCancel
+        )
+      ]
+    }
+    guard record.reportBack else { return [] }
+    return [
+      .decided(
+        holdID: record.holdID, outcome: outcome, attempted: record.state, afterCancel: record.afterCancel)
+    ]
+  }
+
+  /// Decisions made in a terminal. The store must still be the one the holds were recorded in (not
+  /// deleted, not replaced); one that cannot be read cannot carry an approval.
+  private func readDecisions(_ holdIDs: [String]) -> [CallMachine.Event] {
+    guard let store else { return [] }
+    do {
+      _ = try store.changeToken()
+      let states = try store.holdStates(ids: holdIDs)
+      var events: [CallMachine.Event] = []
+      for id in holdIDs {
+        guard let state = states[id], state != .pending else { continue }
+        guard let decided = try store.hold(id: id) else { continue }
+        events.append(.decided(holdID: id, outcome: decided, attempted: nil, afterCancel: false))
+      }
+      return events
+    } catch {
+      return [.storeUnreadable(problem: "\(error)")]
+    }
+  }
+}
