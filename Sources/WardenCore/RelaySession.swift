@@ -16,6 +16,9 @@ public enum ProtocolEra: Sendable, Equatable {
 public struct RelaySession: Sendable {
   /// Client-to-server requests awaiting the server's response.
   public private(set) var clientRequests = RequestLedger()
+  /// Client requests in flight that warden has not forwarded (held calls): whatever the server
+  /// writes with their ids, they stay open until warden forwards or answers them.
+  public private(set) var withheld: Set<RequestID> = []
   /// Server-to-client requests awaiting the client's response.
   public private(set) var serverRequests = RequestLedger()
   /// Requests warden itself sent to the client.
@@ -116,15 +119,27 @@ public struct RelaySession: Sendable {
     case forwardResponse(method: String)
     /// Do not forward; write this line to the server instead.
     case answerServer(ErrorResponse)
+    /// Do not forward, for this reason (to log): a response to nothing warden forwarded.
+    case drop(String)
   }
 
   public mutating func admitFromServer(_ envelope: Envelope) -> ServerVerdict {
     switch envelope.kind {
     case .response:
-      if let id = envelope.id, let entry = clientRequests.close(id) {
-        return .forwardResponse(method: entry.method)
+      // A response reaches the client only for a request warden forwarded and has not yet seen
+      // answered: a server must not answer a held call it never received, a request already
+      // answered, or a request nobody sent.
+      guard let id = envelope.id else {
+        return .drop("a response without an id answers no request warden forwarded")
       }
-      return .forward
+      if !withheld.isEmpty, withheld.contains(id) {
+        return .drop("a response for request \(id), which warden is holding and did not forward")
+      }
+      guard let entry = clientRequests.close(id) else {
+        return .drop(
+          "a response for request \(id), which warden did not forward or which was already answered")
+      }
+      return .forwardResponse(method: entry.method)
     case .request:
       guard let id = envelope.id, let method = envelope.method else { return .forward }
       if ownIDs.isOwn(id) {
@@ -134,6 +149,16 @@ public struct RelaySession: Sendable {
           ErrorResponse(
             id: id, code: WardenErrorCode.invalidRequest,
             message: "request id \(id) is reserved by warden", reason: "reserved-request-id"))
+      }
+      if case .perRequest = era {
+        // The 2026-07-28 stdio transport has no server-to-client requests: a server asks for
+        // input through `input_required` results instead.
+        return .answerServer(
+          ErrorResponse(
+            id: id, code: WardenErrorCode.invalidRequest,
+            message:
+              "servers do not send requests over stdio in protocol 2026-07-28 (use an input_required result); warden did not forward \"\(method)\"",
+            reason: "server-request-forbidden"))
       }
       _ = serverRequests.open(id, method: method)
       return .forward
@@ -147,7 +172,7 @@ public struct RelaySession: Sendable {
   public mutating func rejectServerLine(
     id: RequestID?, problem: String, reason: String = "invalid-server-message"
   ) -> ErrorResponse? {
-    guard let id, clientRequests.close(id) != nil else { return nil }
+    guard let id, !withheld.contains(id), clientRequests.close(id) != nil else { return nil }
     return ErrorResponse(
       id: id, code: WardenErrorCode.invalidServerMessage,
       message: "the server's answer was not a valid JSON-RPC message (\(problem)); warden did not pass it on",
@@ -157,6 +182,17 @@ public struct RelaySession: Sendable {
   /// Warden answered this client request itself (a denied tool call): it is no longer in flight.
   public mutating func answeredByWarden(_ id: RequestID) {
     _ = clientRequests.close(id)
+    withheld.remove(id)
+  }
+
+  /// Warden holds this client request instead of forwarding it (yet).
+  public mutating func withhold(_ id: RequestID) {
+    withheld.insert(id)
+  }
+
+  /// Warden forwards a request it held: the server's response is now awaited.
+  public mutating func release(_ id: RequestID) {
+    withheld.remove(id)
   }
 
   // MARK: - Warden's own requests
@@ -173,6 +209,7 @@ public struct RelaySession: Sendable {
   /// Marks the server gone and returns an error for every client request still in flight, oldest first.
   public mutating func serverGone(_ exit: ServerExit) -> [ErrorResponse] {
     serverExit = exit
+    withheld.removeAll()
     return clientRequests.removeAll().map { entry in
       ErrorResponse(
         id: entry.id, code: WardenErrorCode.serverExited,

@@ -3,6 +3,8 @@ struct Cursor {
   let base: UnsafePointer<UInt8>
   let end: Int
   var pos = 0
+  /// Set when an object key seen may be one of warden's own (see `Cursor.mayBeReserved`).
+  var sawReservedKey = false
 
   init(base: UnsafePointer<UInt8>, end: Int) {
     self.base = base

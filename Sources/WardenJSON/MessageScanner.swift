@@ -172,7 +172,9 @@ public struct MessageScanner: Sendable {
       }
     }
     try cursor.expectEnd()
-    return found.outcome()
+    guard cursor.sawReservedKey, case .message(var envelope) = found.outcome() else { return found.outcome() }
+    envelope.mayCarryReservedKeys = true
+    return .message(envelope)
   }
 
   /// Reads an object key; returns which envelope member it names, or nil for any other key.
@@ -192,6 +194,9 @@ public struct MessageScanner: Sendable {
     }
     let (end, escaped) = try cursor.skipString()
     let range = start..<(end - 1)
+    if escaped || Cursor.mayBeReserved(cursor.base, from: range.lowerBound, to: range.upperBound) {
+      cursor.sawReservedKey = true
+    }
     if escaped {
       // Rare: an escaped key still names a member ("\u0069d" is "id"), so decode and compare.
       switch try Cursor.decode(cursor.base, range) {

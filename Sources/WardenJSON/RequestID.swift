@@ -62,6 +62,10 @@ public struct Envelope: Sendable, Equatable {
   public var payload: Range<Int>?
   /// True for a response that carries `error` rather than `result`.
   public var isError: Bool
+  /// Some object key in the message is escaped, or is in warden's namespace (`dev.warden/...`), or is
+  /// a `requestState`: a message from the server with one must be read in full and cleaned before the
+  /// client sees it. False guarantees none of these keys is anywhere in the message.
+  public var mayCarryReservedKeys = false
 
   public init(
     kind: MessageKind, id: RequestID?, method: String?, params: Range<Int>? = nil,

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
 extension Cursor {
   /// Skips one complete JSON value, checking its whole grammar, in a single loop over the bytes.
   ///
@@ -71,7 +77,9 @@ extension Cursor {
       case .key, .keyOrClose:
         if byte == UInt8(ascii: "\"") {
           pos = index
-          index = try skipString().end
+          let (keyEnd, keyEscaped) = try skipString()
+          if keyEscaped || Self.mayBeReserved(base, from: index + 1, to: keyEnd - 1) { sawReservedKey = true }
+          index = keyEnd
           expect = .colon
         } else if byte == UInt8(ascii: "}") && expect == .keyOrClose {
           index += 1
@@ -103,6 +111,24 @@ extension Cursor {
       if depth == 0 && expect == .separatorOrClose { return }
     }
   }
+
+  /// Whether the key in `base[from..<to]` (raw, unescaped) is one of warden's own: a key in
+  /// warden's namespace (`dev.warden/...`) or a `requestState` (which may carry warden's prefix). A
+  /// message from the server with one is read in full and cleaned (see `ServerNamespace`); the check
+  /// costs one byte comparison on most keys.
+  @inline(__always)
+  static func mayBeReserved(_ base: UnsafePointer<UInt8>, from: Int, to: Int) -> Bool {
+    let count = to - from
+    guard count >= 11 else { return false }
+    switch base[from] {
+    case UInt8(ascii: "d"): return memcmp(base + from, Self.reservedPrefix.utf8Start, 11) == 0
+    case UInt8(ascii: "r"): return count == 12 && memcmp(base + from, Self.requestStateKey.utf8Start, 12) == 0
+    default: return false
+    }
+  }
+
+  private static let reservedPrefix: StaticString = "dev.warden/"
+  private static let requestStateKey: StaticString = "requestState"
 
   @inline(__always)
   private static func push(_ isObject: Bool, depth: inout Int, bits: inout UInt64, deep: inout [Bool]) {

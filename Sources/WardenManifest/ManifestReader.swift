@@ -4,7 +4,7 @@ import Yams
 /// Walks a composed YAML tree into a `Manifest`, collecting every problem on the way instead of stopping
 /// at the first.
 struct ManifestReader {
-  static let topLevelKeys = ["server", "aliases", "undeclared", "base", "tools"]
+  static let topLevelKeys = ["server", "aliases", "undeclared", "base", "tools", "warden_env"]
   static let toolKeys = ["action", "resource", "destructive", "redact", "base", "literal_paths"]
 
   let file: String
@@ -46,6 +46,7 @@ struct ManifestReader {
     var undeclared = UndeclaredPolicy.deny
     var base: String?
     var tools: [String: ToolRule]?
+    var wardenEnvironment: [String] = []
     let entries = entries(of: mapping, known: Self.topLevelKeys, place: "")
     for entry in entries {
       switch entry.key {
@@ -54,6 +55,7 @@ struct ManifestReader {
       case "undeclared": undeclared = undeclaredPolicy(entry) ?? .deny
       case "base": base = absolutePath(entry)
       case "tools": tools = toolRules(entry)
+      case "warden_env": wardenEnvironment = wardenVariables(entry)
       default: break
       }
     }
@@ -65,7 +67,23 @@ struct ManifestReader {
       report("missing key 'tools' (write 'tools: {}' for a server whose every tool is undeclared)", at: root)
     }
     guard let server, let tools else { return nil }
-    return Manifest(server: server, aliases: aliases, undeclared: undeclared, base: base, tools: tools)
+    return Manifest(
+      server: server, aliases: aliases, undeclared: undeclared, base: base, tools: tools,
+      wardenEnvironment: wardenEnvironment)
+  }
+
+  /// `warden_env`: names of warden's own variables (`WARDEN_...`) the server may keep.
+  private mutating func wardenVariables(_ entry: Entry) -> [String] {
+    var names: [String] = []
+    for (name, node) in strings(entry) ?? [] {
+      guard name.hasPrefix("WARDEN_"), name.count > 7, name.unicodeScalars.allSatisfy(Self.isNameCharacter)
+      else {
+        report("'\(name)' in warden_env is not a WARDEN_ variable name", at: node)
+        continue
+      }
+      names.append(name)
+    }
+    return names
   }
 
   private mutating func serverName(_ entry: Entry) -> String? {

@@ -58,8 +58,12 @@ final class CallExecutor: Sendable {
 
   /// Feeds `event` to the machine and carries out what follows, including the events the executor's
   /// own I/O produces. Returns true when the line that brought the event goes on unchanged.
+  ///
+  /// `mayBlock`: the caller is a pump, which may wait for its peers (that is the backpressure on the
+  /// side that sends too much); the poll for decisions and the shutdown must never wait on a peer
+  /// that stopped reading, so their writes are handed over without waiting.
   @discardableResult
-  func handle(_ event: CallMachine.Event) -> Bool {
+  func handle(_ event: CallMachine.Event, mayBlock: Bool = true) -> Bool {
     var events = [event]
     var passThrough = false
     while !events.isEmpty {
@@ -69,46 +73,57 @@ final class CallExecutor: Sendable {
         if action == .passThrough {
           passThrough = true
         } else {
-          events += perform(action)
+          events += perform(action, mayBlock: mayBlock)
         }
       }
     }
     return passThrough
   }
 
+  /// Writes a line to the server or the client, waiting for the peer only when the caller may.
+  private func write(_ line: [UInt8], to writer: LockedWriter, mayBlock: Bool) -> Bool {
+    mayBlock ? writer.write(line) : writer.send(line)
+  }
+
   /// Polls for decisions made elsewhere, and for deadlines, until the process ends.
   func run() {
     while true {
       usleep(Self.pollInterval)
-      handle(.tick(now: PolicyEngine.now()))
+      handle(.tick(now: PolicyEngine.now()), mayBlock: false)
     }
   }
 
   /// Carries out one action; returns the events its I/O produced.
-  private func perform(_ action: CallMachine.Action) -> [CallMachine.Event] {
+  private func perform(_ action: CallMachine.Action, mayBlock: Bool) -> [CallMachine.Event] {
     switch action {
     case .passThrough:
       return []
     case .forward(let line):
-      if !server.write(line + [0x0A]) {
+      if !write(line, to: server, mayBlock: mayBlock) {
         logger.warning("the server's stdin is closed; a call could not be forwarded")
       }
       return []
     case .refuse(let id, let call, let decision, let perRequestEra):
-      client.write(gate.refusal(id: id, call: call, decision: decision, perRequestEra: perRequestEra))
+      _ = write(
+        gate.refusal(id: id, call: call, decision: decision, perRequestEra: perRequestEra), to: client,
+        mayBlock: mayBlock)
       return []
     case .record(let request):
       return [record(request)]
     case .ask(let question, let hold):
-      client.write(
+      _ = write(
         ProtocolLines.request(
-          id: question, method: "elicitation/create", params: HoldQuestion.params(for: hold)))
+          id: question, method: "elicitation/create", params: HoldQuestion.params(for: hold)),
+        to: client, mayBlock: mayBlock)
       return []
     case .askInResult(let id, let hold, let params):
-      client.write(inputRequired(requestID: id, hold: hold, params: params))
+      _ = write(inputRequired(requestID: id, hold: hold, params: params), to: client, mayBlock: mayBlock)
       return []
     case .withdraw(let question, let holdID):
-      client.write(ProtocolLines.cancelled(requestID: question, reason: "decided elsewhere (hold \(holdID))"))
+      _ = write(
+        ProtocolLines.cancelled(requestID: question, reason: "decided elsewhere (hold \(holdID))"),
+        to: client,
+        mayBlock: mayBlock)
       return []
     case .decide(let record):
       return decide(record)

@@ -21,11 +21,15 @@ final class ChildProcess: Sendable {
     self.output = output
   }
 
-  /// Starts `command` (looked up on PATH) with warden's environment and working directory.
+  /// glibc's `POSIX_SPAWN_SETSID` (2.26 and later), which Swift does not import as a macro.
+  private static let spawnSetSID: Int32 = 0x80
+
+  /// Starts `command` (looked up on PATH) in warden's working directory, with warden's environment
+  /// less warden's own variables (`WARDEN_*`, which say where the store is) except those in `keep`.
   ///
   /// The child gets default signal dispositions and an empty signal mask whatever warden set for
-  /// itself, and its own process group, so that a terminal's Ctrl-C reaches it once, through warden.
-  static func spawn(_ command: [String]) throws(SystemError) -> ChildProcess {
+  /// itself, and its own session: no controlling terminal, and its own process group.
+  static func spawn(_ command: [String], keep: Set<String> = []) throws(SystemError) -> ChildProcess {
     precondition(!command.isEmpty, "a command is required")
     let toChild = try Pipe()
     let fromChild = try Pipe()
@@ -48,14 +52,20 @@ final class ChildProcess: Sendable {
     sigemptyset(&defaults)
     for signal in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&defaults, signal) }
     posix_spawnattr_setsigdefault(&attributes, &defaults)
-    posix_spawnattr_setpgroup(&attributes, 0)
+    // Its own session, so no controlling terminal: it cannot prompt the human's terminal or pass
+    // for a human at one (approving needs a terminal). A session is also a process group, so a
+    // terminal's Ctrl-C reaches it once, through warden.
     posix_spawnattr_setflags(
-      &attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+      &attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | Self.spawnSetSID))
 
     var arguments: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
     defer { for argument in arguments { free(argument) } }
+    var environment: [UnsafeMutablePointer<CChar>?] =
+      childEnvironment(keep: keep).map { entry in entry.withUnsafeBufferPointer { strdup($0.baseAddress!) } }
+      + [nil]
+    defer { for variable in environment { free(variable) } }
     var pid: pid_t = 0
-    let result = posix_spawnp(&pid, command[0], &actions, &attributes, &arguments, environ)
+    let result = posix_spawnp(&pid, command[0], &actions, &attributes, &arguments, &environment)
     _ = close(toChild.readEnd)
     _ = close(fromChild.writeEnd)
     guard result == 0 else {
@@ -64,6 +74,23 @@ final class ChildProcess: Sendable {
       throw SystemError("posix_spawnp", code: result)
     }
     return ChildProcess(pid: pid, input: toChild.writeEnd, output: fromChild.readEnd)
+  }
+
+  /// Warden's environment, byte for byte, without `WARDEN_*` variables other than `keep`.
+  static func childEnvironment(keep: Set<String>) -> [[CChar]] {
+    var entries: [[CChar]] = []
+    var cursor = environ
+    while let entry = cursor.pointee {
+      cursor += 1
+      let bytes = Array(UnsafeBufferPointer(start: entry, count: strlen(entry) + 1))
+      if strncmp(entry, "WARDEN_", 7) == 0 {
+        let name = String(
+          decoding: bytes.prefix { $0 != 0x3D && $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard keep.contains(name) else { continue }
+      }
+      entries.append(bytes)
+    }
+    return entries
   }
 
   /// Sends `signal` to the child's process group (the child and what it started).

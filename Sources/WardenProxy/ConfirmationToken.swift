@@ -1,4 +1,5 @@
 import Crypto
+import WardenCore
 import WardenJSON
 
 /// The `requestState` warden hands out in the per-request era when it asks the human about a held
@@ -7,12 +8,14 @@ import WardenJSON
 /// handed back to the server. Signed with a key that lives only in this warden process: a client can
 /// neither forge a token nor move it to another call; a token is used once.
 struct ConfirmationToken: Equatable {
-  static let prefix = "warden1."
+  static let prefix = ServerNamespace.tokenPrefix
   /// The key of warden's question in `inputRequests` / `inputResponses`.
   static let inputKey = "dev.warden/confirm"
 
   var holdID: String
   var digest: String
+  /// The digest of the call's other params members (`CallMachine.Claim.paramsDigest`).
+  var paramsDigest: String
   var expiresAt: Int64
   /// The server's own `requestState` the call carried when warden asked.
   var serverState: String?
@@ -22,7 +25,8 @@ struct ConfirmationToken: Equatable {
   /// Signs this token with `key`.
   func encoded(key: SymmetricKey) -> String {
     var members: [(String, JSONValue)] = [
-      ("h", .string(holdID)), ("d", .string(digest)), ("x", .integer(expiresAt)),
+      ("h", .string(holdID)), ("d", .string(digest)), ("p", .string(paramsDigest)),
+      ("x", .integer(expiresAt)),
     ]
     if let serverState { members.append(("s", .string(serverState))) }
     if let serverResponses { members.append(("r", .string(serverResponses))) }
@@ -50,11 +54,13 @@ struct ConfirmationToken: Equatable {
       return .failure(.forged)
     }
     guard let value = try? JSONValue.parse(payload), let holdID = value["h"]?.stringValue,
-      let digest = value["d"]?.stringValue, let expiresAt = value["x"]?.integerValue
+      let digest = value["d"]?.stringValue, let paramsDigest = value["p"]?.stringValue,
+      let expiresAt = value["x"]?.integerValue
     else { return .failure(.malformed) }
     return .success(
       ConfirmationToken(
-        holdID: holdID, digest: digest, expiresAt: expiresAt, serverState: value["s"]?.stringValue,
+        holdID: holdID, digest: digest, paramsDigest: paramsDigest, expiresAt: expiresAt,
+        serverState: value["s"]?.stringValue,
         serverResponses: value["r"]?.stringValue))
   }
 

@@ -33,7 +33,8 @@ struct GrantWatcher {
       // Only the handshake era has server-to-client notifications on stdio.
       guard case .handshake = session.withLock({ $0.era }) else { continue }
       logger.info("grants changed; telling the client its tool list changed")
-      client.write(ProtocolLines.toolsListChanged)
+      // Never waits: a client that stopped reading must not stall the watcher.
+      client.send(ProtocolLines.toolsListChanged)
     }
   }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import WardenCore
 import WardenJSON
 
@@ -13,7 +14,7 @@ extension CallExecutor {
   func inputRequired(requestID: RequestID, hold: Hold, params: [UInt8]?) -> [UInt8] {
     let parsed = params.flatMap { try? JSONValue.parse($0) }
     let token = ConfirmationToken(
-      holdID: hold.id, digest: hold.digest, expiresAt: hold.deadline,
+      holdID: hold.id, digest: hold.digest, paramsDigest: Self.paramsDigest(parsed), expiresAt: hold.deadline,
       serverState: parsed?["requestState"]?.stringValue, serverResponses: parsed?["inputResponses"]?.text())
     let result = JSONValue.object([
       ("resultType", .string("input_required")),
@@ -29,6 +30,17 @@ extension CallExecutor {
       ("requestState", .string(token.encoded(key: tokenKey))),
     ])
     return ProtocolLines.result(id: requestID, result)
+  }
+
+  /// SHA-256 of the canonical JSON of `params` without `requestState` and `inputResponses` (which
+  /// carry the question and its answer): what else travels with the call, bound by the approval.
+  static func paramsDigest(_ params: JSONValue?) -> String {
+    guard let params, params.kind == .object else { return "" }
+    let rest = params.removing("requestState").removing("inputResponses")
+    return SHA256.hash(data: Array(rest.canonicalText().utf8)).map {
+      String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16)
+    }
+    .joined()
   }
 
   /// A retried call carrying a `requestState` that starts like warden's, as the machine's event:
@@ -48,7 +60,8 @@ extension CallExecutor {
     {
       claim = .success(
         CallMachine.Claim(
-          holdID: token.holdID, digest: token.digest, expiresAt: token.expiresAt,
+          holdID: token.holdID, digest: token.digest, paramsDigest: token.paramsDigest,
+          expiresAt: token.expiresAt,
           serverState: token.serverState,
           serverResponses: token.serverResponses))
     } else {
@@ -59,6 +72,7 @@ extension CallExecutor {
         requestID: requestID, params: Array(params), call: call, claim: claim,
         digest: Self.digest(
           server: call.server, tool: tool, arguments: ToolCallReading.argumentBytes(params)),
+        paramsDigest: Self.paramsDigest(parsed),
         answer: parsed?["inputResponses"]?[ConfirmationToken.inputKey].map { $0.serialized() },
         now: PolicyEngine.now()))
   }

@@ -62,8 +62,36 @@ final class LockedWriter: Sendable {
     }
     guard let descriptor else { return false }
     guard descriptor >= 0 else { return true }  // queued behind the writer in progress
-    var delivered = Self.writeAll(descriptor, first) && Self.writeAll(descriptor, second)
-    // Now the queue: every message that arrived while this thread wrote.
+    return drain(descriptor, delivered: Self.writeAll(descriptor, first) && Self.writeAll(descriptor, second))
+  }
+
+  /// Hands `bytes` over without ever waiting for the peer: queued behind the write in progress, or,
+  /// when the descriptor is idle, written by a thread of its own. For threads that serve deadlines,
+  /// decisions and shutdown, which must not stall on a peer that stopped reading. What is queued
+  /// this way is bounded by what warden holds (a held call's line, an answer per request).
+  @discardableResult
+  func send(_ bytes: [UInt8]) -> Bool {
+    let descriptor: Int32? = state.withLock { state in
+      guard state.open else { return nil }
+      if state.writing {
+        state.queue.append(bytes)
+        return -1
+      }
+      state.writing = true
+      return state.descriptor
+    }
+    guard let descriptor else { return false }
+    guard descriptor >= 0 else { return true }
+    startThread {
+      _ = bytes.withUnsafeBytes { self.drain(descriptor, delivered: Self.writeAll(descriptor, $0)) }
+    }
+    return true
+  }
+
+  /// As the writer, after its own message: writes every message queued meanwhile, then gives the
+  /// descriptor up (closing it if asked to, or marking it broken after a failed write).
+  private func drain(_ descriptor: Int32, delivered first: Bool) -> Bool {
+    var delivered = first
     while true {
       let next: [UInt8]? = state.withLock { state in
         if !delivered || state.closePending {
@@ -83,9 +111,14 @@ final class LockedWriter: Sendable {
 
   var isOpen: Bool { state.withLock { $0.open } }
 
-  /// Waits until every queued message is written (or dropped because the peer is gone).
-  func flush() {
-    while state.withLock({ $0.writing }) { usleep(1000) }
+  /// Waits until every queued message is written (or dropped because the peer is gone), for at most
+  /// `seconds`: a peer that stopped reading must not keep warden from exiting.
+  func flush(within seconds: Double = .infinity) {
+    var waited = 0.0
+    while state.withLock({ $0.writing }), waited < seconds {
+      usleep(1000)
+      waited += 0.001
+    }
   }
 
   /// Closes the descriptor (now, or when the write in progress returns); the reader sees end of

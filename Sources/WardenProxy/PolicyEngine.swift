@@ -202,15 +202,16 @@ final class PolicyEngine: Sendable {
     return usage
   }
 
-  /// How a tool stands under the delegation, without arguments: for marking `tools/list`.
-  func standing(ofTool tool: String, agent: String, annotations: ToolAnnotations?)
-    -> (CallPolicy.ToolStanding, String?)
+  /// How each tool stands under the delegation, without arguments: for marking `tools/list`. The
+  /// store is checked once for the whole list (a list may hold tens of thousands of tools).
+  func standings(ofTools tools: [(name: String, annotations: ToolAnnotations?)], agent: String)
+    -> [(CallPolicy.ToolStanding, String?)]
   {
     refresh()
     let (grants, loadError) = state.withLock { ($0.snapshot.grants, $0.loadError) }
-    if case .failure = configuration.store { return (.notDelegated, nil) }
-    guard loadError == nil else { return (.notDelegated, nil) }
-    return cachedPolicy.standing(
-      ofTool: tool, agent: agent, grants: grants, now: Self.now(), annotations: annotations)
+    let unavailable: Bool
+    if case .failure = configuration.store { unavailable = true } else { unavailable = loadError != nil }
+    guard !unavailable else { return tools.map { _ in (.notDelegated, nil) } }
+    return cachedPolicy.standings(ofTools: tools, agent: agent, grants: grants, now: Self.now())
   }
 }

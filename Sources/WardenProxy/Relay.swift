@@ -67,7 +67,8 @@ public enum Relay {
 
     let child: ChildProcess
     do {
-      child = try ChildProcess.spawn(configuration.command)
+      child = try ChildProcess.spawn(
+        configuration.command, keep: Set(configuration.policy?.manifest?.wardenEnvironment ?? []))
     } catch {
       throw RelayStartError(command: configuration.command[0], underlying: error)
     }
@@ -117,7 +118,7 @@ public enum Relay {
       source: child.output, maxLine: configuration.maxMessage, destination: client,
       handler: ServerSide(
         session: session, client: client, server: server, logger: logger, maxLine: configuration.maxMessage,
-        amender: engine.map { ResultAmender(engine: $0) }, agent: agent),
+        serverName: configuration.serverName, amender: engine.map { ResultAmender(engine: $0) }, agent: agent),
       onDestinationFailure: { events.post(.clientClosed) },
       onUnterminatedLastLine: { length in
         logger.warning("the server's output ended in the middle of a line (\(length) bytes); dropped")
@@ -148,7 +149,7 @@ public enum Relay {
         switch action {
         case .closeServerInput:
           logger.debug("client closed; closing the server's stdin")
-          calls?.handle(.end(note: "the client went away", answer: false))
+          calls?.handle(.end(note: "the client went away", answer: false), mayBlock: false)
           server.close()
         case .signalServer(let signal):
           logger.info("sending \(ServerExit.signalName(signal)) to the server")
@@ -166,7 +167,7 @@ public enum Relay {
           note: "the session ended (\(shutdown.serverExit.map { "\($0)" } ?? "warden stopped"))", answer: true
         ))
     } else {
-      calls?.handle(.end(note: "the session ended", answer: false))
+      calls?.handle(.end(note: "the session ended", answer: false), mayBlock: false)
     }
     let exit = shutdown.serverExit ?? .exited(status: 0)
     let unanswered = session.withLock { $0.serverGone(exit) }
@@ -175,9 +176,10 @@ public enum Relay {
     } else {
       logger.info("\(exit)")
     }
-    for response in unanswered { client.write(response.line) }
-    // Messages other threads queued behind a write in progress go out before warden exits.
-    client.flush()
+    for response in unanswered { client.send(response.line) }
+    // Messages other threads queued behind a write in progress go out before warden exits, unless
+    // the client stopped reading: then warden gives up after the grace period.
+    client.flush(within: configuration.grace)
     return shutdown.exitStatus
   }
 

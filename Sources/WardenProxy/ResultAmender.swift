@@ -5,43 +5,81 @@ import WardenJSON
 /// by how it stands) and `initialize` / `server/discover` (a summary of the delegation in
 /// `instructions`, and `tools.listChanged`, since warden announces grant changes).
 ///
-/// Only these results are re-encoded; when one cannot be read unambiguously it passes unchanged
-/// (the marks are advice to the agent; enforcement happens on every call).
+/// Only these results are re-encoded. One that cannot be read unambiguously is never passed on
+/// unchanged: the server's own text could then pose as warden's marks, so the client gets an error.
 struct ResultAmender {
   let engine: PolicyEngine
 
   static let metaKey = "dev.warden/delegation"
 
-  /// A replacement line for the response, or nil to forward the original.
-  func amend(method: String, line: UnsafeRawBufferPointer, envelope: Envelope, agent: String) -> [UInt8]? {
-    guard !envelope.isError, let id = envelope.id, let payload = envelope.payload,
-      let result = try? JSONValue.parse(UnsafeRawBufferPointer(rebasing: line[payload])),
-      result.kind == .object
-    else { return nil }
-    let amended: JSONValue?
-    switch method {
-    case "tools/list": amended = amendToolList(result, agent: agent)
-    case "initialize", "server/discover": amended = amendHandshake(result, agent: agent)
-    default: amended = nil
+  enum Outcome: Equatable {
+    /// Nothing to amend (an error response): forward it as it is.
+    case unchanged
+    case replaced([UInt8])
+    /// The result cannot be read unambiguously, or is not the shape its method has.
+    case unreadable(String)
+  }
+
+  func amend(method: String, line: UnsafeRawBufferPointer, envelope: Envelope, agent: String) -> Outcome {
+    guard !envelope.isError else { return .unchanged }
+    guard let id = envelope.id, let payload = envelope.payload else { return .unreadable("no result") }
+    let result: JSONValue
+    do {
+      result = try JSONValue.parse(UnsafeRawBufferPointer(rebasing: line[payload]))
+    } catch {
+      return .unreadable("\(error)")
     }
-    guard let amended else { return nil }
-    return ProtocolLines.result(id: id, amended)
+    guard result.kind == .object else { return .unreadable("the result is not an object") }
+    switch method {
+    case "tools/list":
+      guard let amended = amendToolList(result, agent: agent) else {
+        return .unreadable("its tools are not a list")
+      }
+      return .replaced(ProtocolLines.result(id: id, amended))
+    case "initialize", "server/discover":
+      return .replaced(ProtocolLines.result(id: id, amendHandshake(result, agent: agent)))
+    default:
+      return .unchanged
+    }
+  }
+
+  /// The server's own text with anything that looks like warden's marks defused: `[warden:` becomes
+  /// `[server text, not warden:`, so only warden's own notes read as warden's.
+  static func defused(_ text: String) -> String {
+    // Checked on the bytes first: the replacement itself is slow, and almost no text needs it.
+    var copy = text
+    let suspicious = copy.withUTF8 { ClientSide.contains(UnsafeRawBufferPointer($0), "[warden:") }
+    return suspicious ? text.replacing("[warden:", with: "[server text, not warden:") : text
   }
 
   private func amendToolList(_ result: JSONValue, agent: String) -> JSONValue? {
     guard let tools = result["tools"], tools.kind == .array else { return nil }
-    var annotations: [String: ToolAnnotations] = [:]
-    var kept: [JSONValue] = []
+    // First every tool's name and hints, then their standings in one pass over the delegation.
+    var entries: [(tool: JSONValue, name: String, hints: ToolAnnotations)?] = []
+    entries.reserveCapacity(tools.count)
     for index in 0..<tools.count {
-      guard let tool = tools[index], tool.kind == .object, let name = tool["name"]?.stringValue else {
-        if let tool = tools[index] { kept.append(tool) }
+      guard let tool = tools[index] else { continue }
+      guard tool.kind == .object, let name = tool["name"]?.stringValue else {
+        entries.append(nil)
         continue
       }
       let hints = ToolAnnotations(
         readOnly: tool["annotations"]?["readOnlyHint"]?.boolValue,
         destructive: tool["annotations"]?["destructiveHint"]?.boolValue)
-      annotations[name] = hints
-      let (standing, action) = engine.standing(ofTool: name, agent: agent, annotations: hints)
+      entries.append((tool, name, hints))
+    }
+    let named = entries.compactMap { $0 }
+    var standings = engine.standings(ofTools: named.map { ($0.name, $0.hints) }, agent: agent).makeIterator()
+    var annotations: [String: ToolAnnotations] = [:]
+    var kept: [JSONValue] = []
+    kept.reserveCapacity(entries.count)
+    for (index, entry) in entries.enumerated() {
+      guard let entry else {
+        if let tool = tools[index] { kept.append(tool) }
+        continue
+      }
+      annotations[entry.name] = entry.hints
+      guard let (standing, action) = standings.next() else { break }
       if standing == .notDelegated && engine.configuration.hideUndelegated { continue }
       let note: String
       switch standing {
@@ -49,7 +87,8 @@ struct ResultAmender {
       case .needsConfirmation: note = "[warden: needs a human's confirmation for each call]"
       case .notDelegated: note = "[warden: not delegated; calls will be denied]"
       }
-      let description = tool["description"]?.stringValue.map { $0 + "\n\n" + note } ?? note
+      let tool = entry.tool
+      let description = tool["description"]?.stringValue.map { Self.defused($0) + "\n\n" + note } ?? note
       var meta: [(String, JSONValue)] = [("status", .string(standing.rawValue))]
       if let action { meta.append(("action", .string(action))) }
       let existingMeta = tool["_meta"].flatMap { $0.kind == .object ? $0 : nil } ?? JSONValue.object([])
@@ -64,7 +103,8 @@ struct ResultAmender {
   private func amendHandshake(_ result: JSONValue, agent: String) -> JSONValue {
     let summary = DelegationText.summary(
       server: engine.configuration.serverName, agent: agent, liveGrants: engine.liveGrants)
-    let instructions = result["instructions"]?.stringValue.map { $0 + "\n\n" + summary } ?? summary
+    let instructions =
+      result["instructions"]?.stringValue.map { Self.defused($0) + "\n\n" + summary } ?? summary
     var amended = result.setting("instructions", to: .string(instructions))
     if let capabilities = result["capabilities"], capabilities.kind == .object,
       let tools = capabilities["tools"],

@@ -58,7 +58,8 @@ enum GrantInput {
     case (let duration?, nil):
       guard let milliseconds = Durations.parse(duration) else {
         throw CommandFailure(
-          "warden: --for '\(duration)' is not a duration (examples: 90s, 30m, 8h, 2d, 1h30m)")
+          "warden: --for '\(duration)' is not a duration of at most 100 years (examples: 90s, 30m, 8h, 2d, 1h30m)"
+        )
       }
       return now + milliseconds
     case (nil, let until?):
@@ -75,8 +76,9 @@ enum GrantInput {
   }
 
   static func rateLimit(_ text: String) throws -> RateLimit {
-    let parts = text.split(separator: "/")
-    guard parts.count == 2, let count = Int(parts[0]), count > 0,
+    let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+    guard parts.count == 2, !parts[0].isEmpty, parts[0].allSatisfy({ $0.isASCII && $0.isNumber }),
+      let count = Int(parts[0]), count > 0,
       let period = Durations.parse(String(parts[1]))
     else {
       throw CommandFailure("warden: --max-calls '\(text)' is not N/PERIOD (example: 100/1h)")

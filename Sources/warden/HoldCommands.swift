@@ -59,7 +59,9 @@ extension Warden {
     @Argument(help: "The hold's id (see `warden holds`).")
     var id: String
 
-    @Option(name: .long, help: "Who decides (default: the OS user).")
+    @Option(
+      name: .long,
+      help: "A name to note with the decision (it is recorded as the OS user's, with this as a note).")
     var by: String?
 
     func run() throws {
@@ -81,7 +83,9 @@ extension Warden {
     @Option(name: .long, help: "Why, for the agent.")
     var why: String?
 
-    @Option(name: .long, help: "Who decides (default: the OS user).")
+    @Option(
+      name: .long,
+      help: "A name to note with the decision (it is recorded as the OS user's, with this as a note).")
     var by: String?
 
     func run() throws {
@@ -104,7 +108,9 @@ extension Warden {
     @Flag(name: .long, help: "Keep prompting as new holds arrive.")
     var watch = false
 
-    @Option(name: .long, help: "Who decides (default: the OS user).")
+    @Option(
+      name: .long,
+      help: "A name to note with the decision (it is recorded as the OS user's, with this as a note).")
     var by: String?
 
     func run() throws {
@@ -158,8 +164,12 @@ enum HoldDecision {
     let store = try CommandEnvironment.openStore()
     let hold: Hold
     do {
+      // The decision is the OS user's: `--by` is whatever the caller typed, so it is kept as a note,
+      // never as the identity (a server running as this user could type "the-human").
+      let stated = by.map { "stated decider: \($0)" }
       hold = try store.decide(
-        holdID: id, state: state, by: by ?? CommandEnvironment.userName, channel: channel, note: note,
+        holdID: id, state: state, by: CommandEnvironment.userName, channel: channel,
+        note: [stated, note].compactMap { $0 }.joined(separator: "; ").nilIfEmpty,
         at: CommandEnvironment.now(), attestation: attestation)
     } catch {
       throw CommandFailure("warden: \(error)")
@@ -172,14 +182,15 @@ enum HoldDecision {
   }
 
   static func describe(_ hold: Hold, asked: Hold.State) -> String {
+    let show = HumanText.escaped
     switch hold.state {
     case asked where asked == .approved:
-      return "\(hold.id) approved: warden forwards \(hold.tool) to \(hold.server)"
+      return "\(hold.id) approved: warden forwards \(show(hold.tool)) to \(show(hold.server))"
     case asked where asked == .rejected: return "\(hold.id) rejected: the agent is told"
     case .pending: return "\(hold.id) is past its deadline; it is denied"
     default:
       return
-        "\(hold.id) was already \(hold.state.rawValue) by \(hold.decidedBy ?? "?") via \(hold.channel ?? "?")"
+        "\(hold.id) was already \(hold.state.rawValue) by \(show(hold.decidedBy ?? "?")) via \(show(hold.channel ?? "?"))"
     }
   }
 }
@@ -247,4 +258,9 @@ enum HoldFormatting {
 func printRaw(_ text: String) {
   let bytes = Array(text.utf8)
   _ = bytes.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+}
+
+extension String {
+  /// Nil for the empty string.
+  var nilIfEmpty: String? { isEmpty ? nil : self }
 }

@@ -22,7 +22,7 @@ struct CallMachineRetryTests {
 
   static func retry(
     request: Int64 = 2, claim: Result<CallMachine.Claim, CallMachine.ClaimProblem>? = nil,
-    digest: String = "digest-1",
+    digest: String = "digest-1", paramsDigest: String = "params-1",
     answer: String? = #"{"action":"accept","content":{"decision":"approve","code":"123456"}}"#,
     now: Int64 = 10
   ) -> CallMachine.Event {
@@ -32,9 +32,10 @@ struct CallMachineRetryTests {
         claim: claim
           ?? .success(
             CallMachine.Claim(
-              holdID: "h_1", digest: "digest-1", expiresAt: 1000, serverState: "server-state",
+              holdID: "h_1", digest: "digest-1", paramsDigest: "params-1", expiresAt: 1000,
+              serverState: "server-state",
               serverResponses: nil)),
-        digest: digest, answer: answer.map { Array($0.utf8) }, now: now))
+        digest: digest, paramsDigest: paramsDigest, answer: answer.map { Array($0.utf8) }, now: now))
   }
 
   static func decision(_ actions: [CallMachine.Action]) -> CallMachine.DecisionRecord? {
@@ -76,6 +77,13 @@ struct CallMachineRetryTests {
   @Test func aChangedCallIsRefused() {
     var (machine, _) = Self.asked()
     let refusal = Support.refusal(in: machine.handle(Self.retry(digest: "digest-of-another-call")))
+    #expect(refusal?.explanation.contains("changed after the human was asked") == true)
+  }
+
+  /// Issue 14, finding 8: what else travels with the call (`_meta`, `task`) is bound too.
+  @Test func aRetryWithOtherParamsMembersIsRefused() {
+    var (machine, _) = Self.asked()
+    let refusal = Support.refusal(in: machine.handle(Self.retry(paramsDigest: "params-with-a-task")))
     #expect(refusal?.explanation.contains("changed after the human was asked") == true)
   }
 

@@ -105,7 +105,7 @@ struct CallMachineSequenceTests {
     }
 
     func requestID(of line: [UInt8]) -> RequestID {
-      let value = try? JSONValue.parse(line)
+      let value = try? JSONValue.parse(Array(line.dropLast()))
       return .integer(value?["id"]?.integerValue ?? -1)
     }
   }

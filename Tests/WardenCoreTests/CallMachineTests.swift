@@ -166,7 +166,7 @@ struct CallMachineTests {
           holdID: "h_1", outcome: approved, call: Self.call, decision: Self.confirm, afterCancel: false)))
     #expect(actions.count == 2)
     if case .withdraw = actions[0] {} else { Issue.record("the question was not withdrawn: \(actions)") }
-    #expect(actions[1] == .forward(Self.line(1)))
+    #expect(actions[1] == .forward(Self.line(1) + [0x0A]))
     #expect(machine.book.isEmpty)
     // The same approval seen again (another channel, another poll) does nothing.
     #expect(
@@ -356,7 +356,7 @@ struct CallMachineTests {
       machine.handle(
         .rechecked(
           holdID: "h_1", outcome: approved, call: Self.call, decision: Self.confirm, afterCancel: true)))
-    #expect(actions == [.forward(Self.line(1)), .passThrough])
+    #expect(actions == [.forward(Self.line(1) + [0x0A]), .passThrough])
   }
 
   /// The poll forwarded the approved call first; the cancellation's own report comes later.

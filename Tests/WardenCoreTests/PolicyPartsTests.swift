@@ -56,7 +56,8 @@ struct TimeTests {
     #expect(Durations.parse("2d") == 172_800_000)
     #expect(Durations.parse("90s") == 90_000)
     #expect(Durations.parse("1w") == 604_800_000)
-    for bad in ["", "h", "8", "-1h", "0h", "1.5h", "1y", "99999999999999999w"] {
+    #expect(Durations.parse("5200w") == Int64(5200) * Int64(604_800_000))
+    for bad in ["", "h", "8", "-1h", "0h", "1.5h", "1y", "99999999999999999w", "15250284452w", "5300w"] {
       #expect(Durations.parse(bad) == nil, "\(bad)")
     }
     #expect(Durations.describe(5_400_000) == "1h30m")

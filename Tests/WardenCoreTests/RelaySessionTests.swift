@@ -18,7 +18,8 @@ struct RelaySessionTests {
     #expect(session.admitFromClient(request(.string("1"))) == .forward)
     #expect(session.clientRequests.count == 2)
     #expect(session.admitFromServer(response(.integer(1))) == .forwardResponse(method: "tools/call"))
-    #expect(session.admitFromServer(response(.integer(99))) == .forward)
+    // A response to nothing in flight answers nothing: it is dropped.
+    #expect(session.admitFromServer(response(.integer(99))) != .forward)
     #expect(session.clientRequests.inFlight.map(\.id) == [.string("1")])
   }
 
@@ -99,6 +100,44 @@ struct RelaySessionTests {
     #expect(session.clientRequests.count == 0)
     #expect(session.rejectServerLine(id: .number("5"), problem: "again") == nil)
     #expect(session.rejectServerLine(id: nil, problem: "no id") == nil)
+  }
+
+  /// Issue 14, finding 1: the server answers only what warden forwarded, once.
+  @Test func responsesReachTheClientOnlyForForwardedRequests() {
+    var session = RelaySession(nonce: "n")
+    _ = session.admitFromClient(request(.integer(7)))
+    session.withhold(.integer(7))
+    // Held: the server never received it, so it cannot answer it, nor close it with a bad line.
+    guard case .drop = session.admitFromServer(response(.integer(7))) else {
+      Issue.record("a response for a held request was not dropped")
+      return
+    }
+    #expect(session.rejectServerLine(id: .integer(7), problem: "bad") == nil)
+    #expect(session.clientRequests.contains(.integer(7)))
+    // Never sent, or a guess at warden's own ids: dropped.
+    for id in [RequestID.integer(999), .string("warden-0000000000000000-1")] {
+      guard case .drop = session.admitFromServer(response(id)) else {
+        Issue.record("a response for \(id) was not dropped")
+        return
+      }
+    }
+    // Once forwarded, the first response passes and a second does not.
+    session.release(.integer(7))
+    #expect(session.admitFromServer(response(.integer(7))) == .forwardResponse(method: "tools/call"))
+    guard case .drop = session.admitFromServer(response(.integer(7))) else {
+      Issue.record("a second response was not dropped")
+      return
+    }
+  }
+
+  @Test func theServerSendsNoRequestsInThePerRequestEra() {
+    var session = RelaySession(nonce: "n")
+    _ = session.admitFromClient(request(.integer(1), "server/discover"))
+    guard case .answerServer(let error) = session.admitFromServer(request(.integer(1), "roots/list")) else {
+      Issue.record("expected the server's request to be refused")
+      return
+    }
+    #expect(error.reason == "server-request-forbidden")
   }
 
   @Test func learnsTheClientAndTheEra() {

@@ -23,7 +23,7 @@ import WardenManifest
       """
     #expect(
       problems(text) == [
-        "2:1: unknown key 'owner' (known keys: server, aliases, undeclared, base, tools)"
+        "2:1: unknown key 'owner' (known keys: server, aliases, undeclared, base, tools, warden_env)"
       ])
   }
 

@@ -7,7 +7,8 @@ import Testing
 struct ConfirmationTokenTests {
   let key = SymmetricKey(size: .bits256)
   let token = ConfirmationToken(
-    holdID: "h_abc", digest: "d1", expiresAt: 1_795_000_000_000, serverState: "server's \"state\"",
+    holdID: "h_abc", digest: "d1", paramsDigest: "p1", expiresAt: 1_795_000_000_000,
+    serverState: "server's \"state\"",
     serverResponses: #"{"k":{"action":"accept"}}"#)
 
   @Test func roundTrip() throws {

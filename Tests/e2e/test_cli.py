@@ -100,9 +100,15 @@ def test_grant_until_sets_the_expiry(cli):
         (["--allow", "git.read", "--purpose", "   "], ["--purpose"]),
         (["--allow", "git.read", "--max-calls", "lots", "--purpose", "p"], ["--max-calls"]),
         (["--allow", "git.read", "--agent", "two words", "--purpose", "p"], ["--agent"]),
+        # Issue 14, finding 8: an overflowing duration crashed warden; a trailing '/' was ignored.
+        (["--allow", "git.read", "--for", "15250284452w", "--purpose", "p"], ["--for"]),
+        (["--allow", "git.read", "--for", "5300w", "--purpose", "p"], ["--for"]),
+        (["--allow", "git.read", "--max-calls", "1/1s/", "--purpose", "p"], ["--max-calls"]),
+        (["--allow", "git.read", "--max-calls", "+1/1s", "--purpose", "p"], ["--max-calls"]),
     ],
     ids=["bad-duration", "zero-duration", "empty-segment", "space-in-action", "for-and-until", "until-past",
-         "until-garbage", "empty-purpose", "blank-purpose", "bad-max-calls", "bad-agent"],
+         "until-garbage", "empty-purpose", "blank-purpose", "bad-max-calls", "bad-agent",
+         "overflowing-duration", "over-a-century", "max-calls-trailing-slash", "max-calls-signed"],
 )
 def test_grant_validation_errors_name_the_option_and_store_nothing(cli, args, options):
     result = cli("grant", *args)

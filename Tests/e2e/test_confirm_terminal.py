@@ -6,6 +6,8 @@ human answers the prompt in tmux; the held call then completes or is denied in t
 
 from __future__ import annotations
 
+import getpass
+
 import json
 import os
 import queue
@@ -191,7 +193,8 @@ def test_an_answer_after_a_decision_elsewhere_is_refused_and_says_who_decided(he
         assert "too late" in answer["result"]["content"][0]["text"]
         # The person at the prompt now says yes: refused, naming who decided first; nothing is forwarded.
         terminal.keys("y", "Enter")
-        terminal.wait_for(f"{hold_id} was already rejected by dana via cli")
+        # Recorded as the OS user's decision; "dana" is only a note.
+        terminal.wait_for(f"{hold_id} was already rejected by {getpass.getuser()} via cli")
         assert staged(git_repo) and calls_seen_by_server(inner) == []
     finally:
         terminal.close()

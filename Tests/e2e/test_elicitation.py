@@ -314,3 +314,31 @@ def test_a_servers_own_input_requests_still_work_through_warden(warden_bin, gran
     assert received[1]["requestState"] == "srv-1"
     assert received[1]["inputResponses"] == {"srvq": {"action": "accept", "content": {"color": "blue"}}}
     assert all("dev.warden/confirm" not in json.dumps(p) for p in received)
+
+
+@pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])
+def test_ungranted_confirm_approved_in_the_client_runs_in_both_eras(warden_bin, git_server_bin, git_repo, tmp_path, mode):
+    """Issue 14, finding 7: with `--ungranted confirm` and no grant at all, an approved call ran in the
+    handshake era but the per-request era judged the retry again without the ungranted rule and
+    denied it `not-delegated`, though the store said approved."""
+    inner = tmp_path / "inner"
+    arguments = argv(warden_bin, git_server_bin, git_repo, inner, "--ungranted", "confirm", "--confirm-timeout", "20")
+    approve = mcp_types.ElicitResult(action="accept", content={"decision": "approve"})
+
+    async def scenario():
+        params = StdioServerParameters(command=arguments[0], args=arguments[1:], env=child_env())
+        with tempfile.TemporaryFile("w+") as errlog:
+            async def on_elicit(context, request):
+                return approve
+
+            async with Client(
+                stdio_client(params, errlog=errlog), mode=mode, read_timeout_seconds=30, cache=None,
+                elicitation_callback=on_elicit,
+            ) as client:
+                result = await client.call_tool("git_reset", {"repo_path": str(git_repo)})
+                return result.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    result = run_async(scenario)
+    assert decision_of(result) is None and result.get("isError") is False, result
+    assert not staged(git_repo)
+    assert [c["name"] for c in calls_seen_by_server(inner)] == ["git_reset"]

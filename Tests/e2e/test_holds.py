@@ -9,6 +9,8 @@ saw it" and "warden never answered it" are read from the bytes that crossed.
 
 from __future__ import annotations
 
+import getpass
+
 import json
 import re
 import subprocess
@@ -171,7 +173,9 @@ def test_approve_forwards_once_while_everything_else_flows(warden_bin, git_serve
     assert staged(git_repo) == []
     assert [c["name"] for c in calls_seen_by_server(inner)] == ["git_status", "git_reset"]
     [after] = holds(warden_bin, "--all")
-    assert after["state"] == "approved" and after["decidedBy"] == "ann" and after["channel"] == "cli"
+    # The decision is the OS user's; --by is only a note (a server could type any name).
+    assert after["state"] == "approved" and after["decidedBy"] == getpass.getuser() and after["channel"] == "cli"
+    assert after["note"] == "stated decider: ann"
     assert holds(warden_bin) == []
     # The first decision wins: a later rejection is refused and names who decided.
     late = decide(warden_bin, "reject", held["id"])
@@ -199,7 +203,8 @@ def test_reject_denies_with_the_why_and_the_server_never_sees_it(warden_bin, git
     assert staged(git_repo) == ["staged.txt"]
     assert calls_seen_by_server(tmp_path / "inner") == []
     [after] = holds(warden_bin, "--all")
-    assert after["state"] == "rejected" and after["note"] == "keep the staged file" and after["decidedBy"] == "bob"
+    assert after["state"] == "rejected" and after["note"] == "stated decider: bob; keep the staged file"
+    assert after["decidedBy"] == getpass.getuser()
     # Approving the rejected hold afterwards fails, saying who decided it, and changes nothing.
     late = decide(warden_bin, "approve", held["id"])
     assert late.returncode != 0 and "already rejected by bob" in late.stderr, late

@@ -27,6 +27,8 @@ extension CallMachine {
     -> [Action]
   {
     recording[call.requestID] = (call, decision, inResult)
+    // Not forwarded: whatever the server writes with this id, it stays open until warden decides.
+    session.withhold(call.requestID)
     return [
       .record(
         HoldRequest(

@@ -121,8 +121,9 @@ extension CallMachine {
       return actions + refuse(entry.requestID, entry.call, decision, perRequestEra: entry.perRequestEra)
     }
     forwardedHolds.insert(holdID)
+    session.release(entry.requestID)
     actions.append(.log(.notice, "\(holdID) approved by \(who); forwarding \(entry.call.tool)"))
-    actions.append(.forward(entry.line))
+    actions.append(.forward(entry.line + [0x0A]))
     if afterCancel { actions.append(.passThrough) }
     return actions
   }

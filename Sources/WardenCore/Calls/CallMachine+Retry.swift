@@ -21,7 +21,7 @@ extension CallMachine {
     case .success(let found):
       claim = found
     }
-    guard claim.digest == retry.digest else {
+    guard claim.digest == retry.digest, claim.paramsDigest == retry.paramsDigest else {
       return refusal(
         .badArguments, "the call was changed after the human was asked about it (hold \(claim.holdID))")
     }

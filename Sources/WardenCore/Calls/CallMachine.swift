@@ -77,15 +77,17 @@ public struct CallMachine: Sendable {
     public var claim: Result<Claim, ClaimProblem>
     /// The digest of the call as retried (the definition the holds use).
     public var digest: String
+    /// The digest of every other member of the retried params (see `Claim.paramsDigest`).
+    public var paramsDigest: String
     /// The JSON text of the answer to warden's question in `inputResponses`, if any.
     public var answer: [UInt8]?
     public var now: Int64
 
     public init(
       requestID: RequestID, params: [UInt8], call: ToolCall, claim: Result<Claim, ClaimProblem>,
-      digest: String,
-      answer: [UInt8]?, now: Int64
+      digest: String, paramsDigest: String, answer: [UInt8]?, now: Int64
     ) {
+      self.paramsDigest = paramsDigest
       self.requestID = requestID
       self.params = params
       self.call = call
@@ -101,13 +103,19 @@ public struct CallMachine: Sendable {
   public struct Claim: Sendable, Equatable {
     public var holdID: String
     public var digest: String
+    /// SHA-256 of the canonical JSON of the call's params without `requestState` and
+    /// `inputResponses`: an approval also binds whatever else travels with the call (`_meta`,
+    /// `task`, anything), not only its arguments.
+    public var paramsDigest: String
     public var expiresAt: Int64
     public var serverState: String?
     public var serverResponses: String?
 
     public init(
-      holdID: String, digest: String, expiresAt: Int64, serverState: String?, serverResponses: String?
+      holdID: String, digest: String, paramsDigest: String, expiresAt: Int64, serverState: String?,
+      serverResponses: String?
     ) {
+      self.paramsDigest = paramsDigest
       self.holdID = holdID
       self.digest = digest
       self.expiresAt = expiresAt
@@ -203,7 +211,7 @@ public struct CallMachine: Sendable {
   public enum Action: Sendable, Equatable {
     /// The line that brought the event goes on to the server unchanged.
     case passThrough
-    /// Write this line (without its terminator) to the server.
+    /// Write this line (with its terminator) to the server.
     case forward([UInt8])
     /// Answer the client's request with this denial; the server never sees the call.
     case refuse(RequestID, ToolCall, Authorization, perRequestEra: Bool)

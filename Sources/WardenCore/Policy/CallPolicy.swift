@@ -85,35 +85,57 @@ public struct CallPolicy: Sendable {
   public func standing(
     ofTool tool: String, agent: String, grants: GrantSet, now: Int64, annotations: ToolAnnotations?
   ) -> (ToolStanding, String?) {
-    guard let manifest else { return (.notDelegated, nil) }
-    let action: String
-    var destructive = false
-    if let rule = rule(forTool: tool) {
-      action = rule.action
-      destructive = rule.destructive
-    } else {
-      switch manifest.undeclared {
-      case .deny: return (.notDelegated, nil)
-      case .confirm: return (.needsConfirmation, nil)
-      case .annotations:
-        let readOnly = annotations?.readOnly ?? false
-        action = "\(manifest.server).\(readOnly ? "read" : "write")"
-        destructive = !readOnly && (annotations?.destructive ?? true)
+    standings(ofTools: [(tool, annotations)], agent: agent, grants: grants, now: now)[0]
+  }
+
+  /// How each tool of a list stands. The grants that could apply to this agent are found once, with
+  /// their globs compiled, and each distinct action is judged once: a list may hold tens of
+  /// thousands of tools.
+  public func standings(
+    ofTools tools: [(name: String, annotations: ToolAnnotations?)], agent: String, grants: GrantSet,
+    now: Int64
+  ) -> [(ToolStanding, String?)] {
+    let relevant = grants.relevant(server: serverName, agent: agent).filter { $0.grant.isLive(at: now) }
+    var memo: [String: ToolStanding] = [:]
+    return tools.map { tool in
+      guard let (action, destructive) = meaning(ofTool: tool.name, annotations: tool.annotations) else {
+        guard let manifest, manifest.undeclared == .confirm else { return (.notDelegated, nil) }
+        return (.needsConfirmation, nil)
       }
+      let key = action + (destructive ? "\u{0}d" : "")
+      if let known = memo[key] { return (known, action) }
+      let standing = Self.standing(
+        of: action, destructive: destructive, among: relevant, ungrantedConfirm: ungrantedConfirm)
+      memo[key] = standing
+      return (standing, action)
     }
-    let relevant = grants.grants.filter {
-      $0.isLive(at: now) && Glob.name($0.server).matches(serverName)
-        && Glob.name($0.agent).matches(agent) && $0.actions.contains { Glob.action($0).matches(action) }
-    }
+  }
+
+  /// The action a tool performs and whether it is destructive; nil when the manifest says nothing
+  /// about it (no manifest, or an undeclared tool under `deny` or `confirm`).
+  private func meaning(ofTool tool: String, annotations: ToolAnnotations?) -> (String, Bool)? {
+    guard let manifest else { return nil }
+    if let rule = rule(forTool: tool) { return (rule.action, rule.destructive) }
+    guard manifest.undeclared == .annotations else { return nil }
+    let readOnly = annotations?.readOnly ?? false
+    return (
+      "\(manifest.server).\(readOnly ? "read" : "write")", !readOnly && (annotations?.destructive ?? true)
+    )
+  }
+
+  private static func standing(
+    of action: String, destructive: Bool, among grants: [GrantSet.Compiled], ungrantedConfirm: Bool
+  ) -> ToolStanding {
+    let applying = grants.filter { $0.actions.contains { $0.matches(action) } }
     // A forbid on every resource of the action rules the tool out entirely.
-    if relevant.contains(where: { $0.effect == .forbid && $0.resources.isEmpty }) {
-      return (.notDelegated, action)
+    if applying.contains(where: { $0.grant.effect == .forbid && $0.grant.resources.isEmpty }) {
+      return .notDelegated
     }
-    let granting = relevant.filter { $0.effect == .allow }
-    guard !granting.isEmpty else { return (ungrantedConfirm ? .needsConfirmation : .notDelegated, action) }
-    if destructive || granting.allSatisfy({ $0.confirm.contains { Glob.action($0).matches(action) } }) {
-      return (.needsConfirmation, action)
+    let granting = applying.filter { $0.grant.effect == .allow }
+    guard !granting.isEmpty else { return ungrantedConfirm ? .needsConfirmation : .notDelegated }
+    if destructive || granting.allSatisfy({ $0.confirm.contains { $0.matches(action) } }) {
+      return .needsConfirmation
     }
-    return (.delegated, action)
+    return .delegated
   }
 }

@@ -5,7 +5,11 @@ public enum Durations {
     ("w", 604_800_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000),
   ]
 
-  /// Milliseconds in `text`, or nil when it is not a positive duration.
+  /// The longest duration accepted: 100 years. Longer ones (and instants computed from them) would
+  /// overflow, and no delegation should outlive its delegator.
+  public static let longest: Int64 = 100 * 365 * 86_400_000
+
+  /// Milliseconds in `text`, or nil when it is not a positive duration of at most `longest`.
   public static func parse(_ text: String) -> Int64? {
     var total: Int64 = 0
     var digits = ""
@@ -26,7 +30,7 @@ public enum Durations {
         return nil
       }
     }
-    guard digits.isEmpty, sawUnit, total > 0 else { return nil }
+    guard digits.isEmpty, sawUnit, total > 0, total <= longest else { return nil }
     return total
   }
 

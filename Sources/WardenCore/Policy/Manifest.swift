@@ -14,11 +14,15 @@ public struct Manifest: Sendable, Equatable {
   public var base: String?
   /// Rules by tool name.
   public var tools: [String: ToolRule]
+  /// Warden's own variables (`WARDEN_*`) the server is given; every other one is removed from its
+  /// environment, so it does not learn where the store is.
+  public var wardenEnvironment: [String]
 
   public init(
     server: String, aliases: [String] = [], undeclared: UndeclaredPolicy = .deny, base: String? = nil,
-    tools: [String: ToolRule]
+    tools: [String: ToolRule], wardenEnvironment: [String] = []
   ) {
+    self.wardenEnvironment = wardenEnvironment
     self.server = server
     self.aliases = aliases
     self.undeclared = undeclared

@@ -175,6 +175,15 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
     return results
   }
 
+  /// Control characters (C0, DEL, C1) and bidirectional controls: they act on a terminal or
+  /// reorder text instead of showing.
+  static func drawsOnScreen(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.value {
+    case 0x00...0x1F, 0x7F...0x9F, 0x061C, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: return true
+    default: return false
+    }
+  }
+
   private struct PathOptions {
     var base: String?
     var literal: Bool
@@ -217,6 +226,13 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
       default:
         throw ScopeError(
           "argument '\(name)' must be a string, not \(value.typeName) (template '\(template)')")
+      }
+      // A scope is shown to the human who decides: a value that could move the cursor, erase a
+      // line or reorder text on their screen is no name of a resource.
+      if let bad = text.unicodeScalars.first(where: Self.drawsOnScreen) {
+        throw ScopeError(
+          "argument '\(name)' holds the control character U+\(String(bad.value, radix: 16, uppercase: true)), which no resource name has (template '\(template)')"
+        )
       }
       var paths: [String] = []
       for filter in placeholder.filters {
