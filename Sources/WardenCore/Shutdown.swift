@@ -2,6 +2,9 @@
 public enum LifecycleEvent: Sendable, Equatable {
   /// The client closed warden's stdin, or stopped reading its stdout.
   case clientClosed
+  /// The client's end of warden's stdin is gone, seen from outside the pump: the pump may still be
+  /// forwarding what the client wrote, or be stuck writing it to a server that stopped reading.
+  case clientHungUp
   /// The server closed its stdout.
   case serverOutputClosed
   case serverExited(ServerExit)
@@ -24,6 +27,8 @@ public struct Shutdown: Sendable {
 
   public let grace: Double
   public private(set) var clientClosed = false
+  /// The client hung up, and the pump has not reached the end of its input yet.
+  public private(set) var clientHungUp = false
   public private(set) var serverOutputOpen = true
   public private(set) var serverExit: ServerExit?
   /// Signals warden sent on its own to end the server (not ones it passed on).
@@ -47,6 +52,12 @@ public struct Shutdown: Sendable {
       guard serverExit == nil else { return [] }
       deadline = now + grace
       return [.closeServerInput]
+    case .clientHungUp:
+      guard !clientClosed, !clientHungUp, serverExit == nil else { return [] }
+      // The pump gets the grace period to forward what the client wrote and reach the end itself.
+      clientHungUp = true
+      deadline = min(deadline ?? .infinity, now + grace)
+      return []
     case .serverOutputClosed:
       serverOutputOpen = false
       // A server that closed its output cannot answer any more: give it the grace period to exit.
@@ -65,6 +76,14 @@ public struct Shutdown: Sendable {
         serverOutputOpen = false
         deadline = nil
         return [.abandonServerOutput]
+      }
+      if clientHungUp, !clientClosed {
+        // The pump is stuck on a server that does not read what the client sent: the session ends
+        // as if the client had closed, and the server is asked to stop now.
+        clientClosed = true
+        escalation.append(Self.sigterm)
+        deadline = now + grace
+        return [.closeServerInput, .signalServer(Self.sigterm)]
       }
       let next = escalation.isEmpty ? Self.sigterm : Self.sigkill
       escalation.append(next)

@@ -130,6 +130,9 @@ public enum Relay {
       engine.refresh()
       startThread { GrantWatcher(engine: engine, session: session, client: client, logger: logger).run() }
     }
+    // The pump learns that the client left only when it reads the end of its input, which it
+    // cannot while it waits on a server that stopped reading: watch for the hang-up from outside.
+    startThread { watchForHangUp(clientInput, events: events) }
     startThread {
       let end = inbound.run()
       if case .failed(let code) = end {
@@ -181,6 +184,26 @@ public enum Relay {
     // the client stopped reading: then warden gives up after the grace period.
     client.flush(within: configuration.grace)
     return shutdown.exitStatus
+  }
+
+  /// Posts `clientHungUp` once the peer of `descriptor` is gone (a pipe's or socket's writer closed,
+  /// a terminal hung up). Descriptors that never report a hang-up (a file) keep this thread waiting.
+  private static func watchForHangUp(_ descriptor: Int32, events: EventChannel) {
+    let peerClosedWriting: Int32 = 0x2000  // POLLRDHUP, which Glibc exports only under _GNU_SOURCE
+    var poller = pollfd(fd: descriptor, events: Int16(peerClosedWriting), revents: 0)
+    while true {
+      poller.revents = 0
+      let ready = poll(&poller, 1, -1)
+      if ready < 0 {
+        if errno == EINTR { continue }
+        return
+      }
+      if Int32(poller.revents) & (POLLHUP | peerClosedWriting | POLLERR | POLLNVAL) != 0 {
+        events.post(.clientHungUp)
+        return
+      }
+      usleep(100_000)
+    }
   }
 
   /// Random text for warden's own request ids (the system generator draws from getrandom).

@@ -20,7 +20,7 @@ extension Warden {
 
           "command": "warden", "args": ["run", "--", "uvx", "mcp-server-git"]
 
-        Warden starts COMMAND with its own environment and working directory and relays JSON-RPC both ways. Messages it does not need to change pass byte-for-byte. Lines that are not valid JSON-RPC are answered with an error (-32700 / -32600) and never forwarded. stdout carries only the protocol; the server's stderr and warden's log go to stderr.
+        Warden starts COMMAND in its own working directory, in a session of its own (no controlling terminal) and with its environment less warden's own WARDEN_* variables (a manifest's warden_env keeps some), and relays JSON-RPC both ways. The server's responses reach the client only for requests warden forwarded, and keys in warden's namespace (dev.warden/...) are taken out of what it sends. Messages it does not need to change pass byte-for-byte. Lines that are not valid JSON-RPC are answered with an error (-32700 / -32600) and never forwarded. stdout carries only the protocol; the server's stderr and warden's log go to stderr.
 
         Every tools/call is checked against the server's manifest and the grants issued with `warden grant`: a call outside the delegation never reaches the server, and the agent gets a tool result with isError and the reason. tools/list marks each tool delegated, needing confirmation, or not delegated (--hide-undelegated leaves the last out).
 

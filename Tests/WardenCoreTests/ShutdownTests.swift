@@ -64,4 +64,27 @@ struct ShutdownTests {
     #expect(shutdown.isComplete)
     #expect(shutdown.exitStatus == 0)
   }
+
+  /// Issue 14, finding 6: the pump cannot see the client's end while it waits on a server that
+  /// stopped reading; a hang-up seen from outside ends the session within the grace periods.
+  @Test func aHangUpTheStuckPumpCannotSeeEndsTheSessionAfterGrace() {
+    var shutdown = Shutdown(grace: 2)
+    #expect(shutdown.handle(.clientHungUp, now: 0).isEmpty)
+    #expect(shutdown.handle(nil, now: 1).isEmpty)
+    #expect(shutdown.handle(nil, now: 2) == [.closeServerInput, .signalServer(Shutdown.sigterm)])
+    #expect(shutdown.handle(nil, now: 4) == [.signalServer(Shutdown.sigkill)])
+    _ = shutdown.handle(.serverExited(.killed(signal: 9)), now: 4.1)
+    _ = shutdown.handle(.serverOutputClosed, now: 4.1)
+    #expect(shutdown.isComplete)
+    #expect(shutdown.exitStatus == 0)
+  }
+
+  @Test func aHangUpFollowedByThePumpsOwnEndIsAnOrdinaryClose() {
+    var shutdown = Shutdown(grace: 2)
+    _ = shutdown.handle(.clientHungUp, now: 0)
+    #expect(shutdown.handle(.clientClosed, now: 0.1) == [.closeServerInput])
+    // The ordinary escalation: SIGTERM a grace period after the close.
+    #expect(shutdown.handle(nil, now: 2.0).isEmpty)
+    #expect(shutdown.handle(nil, now: 2.1) == [.signalServer(Shutdown.sigterm)])
+  }
 }

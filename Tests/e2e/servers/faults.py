@@ -17,6 +17,8 @@ Requests (newline-delimited JSON-RPC on stdin):
                                      with `status` (default 3) or kills itself with `signal` (default
                                      9): a crash in the middle of a response
     hang  {}                         never answers
+    deaf  {}                         stops reading stdin for good (never answers): a server that
+                                     stalls, so warden's writes to it block once its pipe is full
   anything else with an id           error -32601
 
 --record FILE: every line read from stdin is appended to FILE as it arrived (terminator included),
@@ -57,7 +59,7 @@ def text_result(request_id, text: str) -> dict:
 
 
 TOOLS = [{"name": name, "description": name, "inputSchema": {"type": "object"}}
-         for name in ("work", "wipe", "half", "hang")]
+         for name in ("work", "wipe", "half", "hang", "deaf")]
 
 
 def handle(message: dict, rng: random.Random) -> None:
@@ -103,6 +105,9 @@ def handle(message: dict, rng: random.Random) -> None:
             os._exit(int(arguments.get("status", 3)))
         elif name == "hang":
             pass
+        elif name == "deaf":
+            while True:
+                time.sleep(3600)
         else:
             send({"jsonrpc": "2.0", "id": request_id,
                   "error": {"code": -32602, "message": f"Unknown tool: {name}"}})
