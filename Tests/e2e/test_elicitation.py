@@ -153,8 +153,8 @@ def modern_call(request_id, repo, *, state=None, responses=None, repo_override=N
 APPROVE = {"dev.warden/confirm": {"action": "accept", "content": {"decision": "approve"}}}
 
 
-def test_sdk_in_the_per_request_era_approves_through_input_required(held_reset, git_repo):
-    arguments, inner = held_reset
+def reset_approved_in_the_client(arguments: list, repo, mode: str) -> dict:
+    """git_reset through warden by the SDK client in `mode`, whose user approves every form."""
     approve = mcp_types.ElicitResult(action="accept", content={"decision": "approve"})
 
     async def scenario():
@@ -164,13 +164,18 @@ def test_sdk_in_the_per_request_era_approves_through_input_required(held_reset, 
                 return approve
 
             async with Client(
-                stdio_client(params, errlog=errlog), mode="2026-07-28", read_timeout_seconds=30, cache=None,
+                stdio_client(params, errlog=errlog), mode=mode, read_timeout_seconds=30, cache=None,
                 elicitation_callback=on_elicit,
             ) as client:
-                result = await client.call_tool("git_reset", {"repo_path": str(git_repo)})
+                result = await client.call_tool("git_reset", {"repo_path": str(repo)})
                 return result.model_dump(mode="json", by_alias=True, exclude_none=True)
 
-    result = run_async(scenario)
+    return run_async(scenario)
+
+
+def test_sdk_in_the_per_request_era_approves_through_input_required(held_reset, git_repo):
+    arguments, inner = held_reset
+    result = reset_approved_in_the_client(arguments, git_repo, "2026-07-28")
     assert decision_of(result) is None and result.get("isError") is False, result
     assert not staged(git_repo)
     seen = calls_seen_by_server(inner)
@@ -323,22 +328,7 @@ def test_ungranted_confirm_approved_in_the_client_runs_in_both_eras(warden_bin, 
     denied it `not-delegated`, though the store said approved."""
     inner = tmp_path / "inner"
     arguments = argv(warden_bin, git_server_bin, git_repo, inner, "--ungranted", "confirm", "--confirm-timeout", "20")
-    approve = mcp_types.ElicitResult(action="accept", content={"decision": "approve"})
-
-    async def scenario():
-        params = StdioServerParameters(command=arguments[0], args=arguments[1:], env=child_env())
-        with tempfile.TemporaryFile("w+") as errlog:
-            async def on_elicit(context, request):
-                return approve
-
-            async with Client(
-                stdio_client(params, errlog=errlog), mode=mode, read_timeout_seconds=30, cache=None,
-                elicitation_callback=on_elicit,
-            ) as client:
-                result = await client.call_tool("git_reset", {"repo_path": str(git_repo)})
-                return result.model_dump(mode="json", by_alias=True, exclude_none=True)
-
-    result = run_async(scenario)
+    result = reset_approved_in_the_client(arguments, git_repo, mode)
     assert decision_of(result) is None and result.get("isError") is False, result
     assert not staged(git_repo)
     assert [c["name"] for c in calls_seen_by_server(inner)] == ["git_reset"]

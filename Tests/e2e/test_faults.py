@@ -29,7 +29,9 @@ from pathlib import Path
 
 import pytest
 
+import raw_inbox
 from conftest import DECISION_META, FIXTURE_MANIFESTS, SERVERS_DIR, child_env, python_server, warden_cli
+from raw_inbox import key
 from sdk_support import calls_seen_by_server, tapped
 
 FAULTS = SERVERS_DIR / "faults.py"
@@ -53,85 +55,14 @@ HELD_DENIAL_REASONS = {"store-unavailable", "rejected", "confirmation-timed-out"
 # A raw client's inbox: every line warden writes, read on a thread of its own and timestamped
 
 
-def key(request_id) -> tuple[str, object]:
-    """A request id as JSON-RPC tells ids apart: 2 and "2" are different requests."""
-    return (type(request_id).__name__, request_id)
-
-
-class Inbox:
-    """Reads warden's stdout as it comes (so arrival times are close to the truth) and files each
-    response under its id; notifications and requests from warden go to `others`."""
-
-    def __init__(self, proc):
-        self.proc = proc
-        self.cond = threading.Condition()
-        self.responses: dict[tuple, list[tuple[float, dict]]] = {}
-        self.others: list[dict] = []
-        self.garbage: list[bytes] = []
-        self.eof = False
-        threading.Thread(target=self._run, daemon=True).start()
-
-    def _run(self) -> None:
-        while True:
-            line = self.proc._lines.get()  # Proc's reader queue: bytes per line, None at end of stream
-            arrived = time.monotonic()
-            with self.cond:
-                if line is None:
-                    self.eof = True
-                    self.cond.notify_all()
-                    return
-                try:
-                    message = json.loads(line)
-                except ValueError:
-                    message = None
-                if not isinstance(message, dict):
-                    self.garbage.append(line)
-                elif "method" in message:
-                    self.others.append(message)
-                else:
-                    self.responses.setdefault(key(message.get("id")), []).append((arrived, message))
-                self.cond.notify_all()
+class Inbox(raw_inbox.Inbox):
+    """Responses waited for by the batch (see `raw_inbox.Inbox`)."""
 
     def wait(self, ids, timeout: float = WAIT) -> dict:
-        """The first response to each of `ids`, waiting at most `timeout` seconds for all of them."""
-        wanted = [key(i) for i in ids]
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while not all(k in self.responses for k in wanted):
-                left = deadline - time.monotonic()
-                if left <= 0 or self.eof:
-                    missing = [k[1] for k in wanted if k not in self.responses]
-                    raise AssertionError(
-                        f"no response to {missing} within {timeout}s (end of stream: {self.eof})\n"
-                        f"responses so far: {self.summary()}\nstderr:\n{self.proc.stderr_text()}"
-                    )
-                self.cond.wait(left)
-            return {k[1]: self.responses[k][0][1] for k in wanted}
-
-    def arrival(self, request_id) -> float:
-        with self.cond:
-            return self.responses[key(request_id)][0][0]
-
-    def answered(self, request_id) -> bool:
-        with self.cond:
-            return key(request_id) in self.responses
+        return self.wait_all(ids, timeout)
 
     def wait_eof(self, timeout: float = WAIT) -> None:
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while not self.eof:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"stdout not closed within {timeout}s\nstderr:\n{self.proc.stderr_text()}")
-                self.cond.wait(left)
-
-    def duplicates(self) -> dict:
-        with self.cond:
-            return {k[1]: [m for _, m in v] for k, v in self.responses.items() if len(v) > 1}
-
-    def summary(self) -> str:
-        with self.cond:
-            return json.dumps({str(k[1]): [describe(m) for _, m in v] for k, v in self.responses.items()})
+        super().wait_eof(timeout)
 
 
 def send_call(proc, request_id, tool: str, arguments: dict) -> None:
@@ -574,13 +505,13 @@ def test_a_crash_mid_response_answers_each_request_once_with_server_exited(
     assert answered == {key(i) for i in ("init", 1, 2, "2", 3, 4, 5)}, answered
     # The call whose answer was cut short, and every other call in flight: -32098, naming the cause.
     for request_id in (5, 2, "2", 3):
-        [(_, message)] = inbox.responses[key(request_id)]
+        [(_, _, message)] = inbox.responses[key(request_id)]
         error = message.get("error")
         assert error is not None and error.get("code") == SERVER_EXITED, f"request {request_id!r}: {message}{context}"
         assert error.get("data", {}).get("warden", {}).get("reason") == "server-exited", f"{message}{context}"
         assert cause.search(error.get("message", "")), f"the message does not name the cause: {message}"
     # The held call never reached the server: it is answered with a denial, reason shutdown.
-    [(_, held)] = inbox.responses[key(4)]
+    [(_, _, held)] = inbox.responses[key(4)]
     assert is_denial(held, {"shutdown"}), describe(held) + context
     calls = [m["params"]["name"] for m in server_record(record) if m.get("method") == "tools/call"]
     assert calls == ["work", "hang", "hang", "work", "half"], calls

@@ -14,12 +14,13 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
+import raw_inbox
+from raw_inbox import key
 from conftest import (
     DELEGATION_META,
     FIXTURE_MANIFESTS,
@@ -48,54 +49,9 @@ MODERN_META = {
 # The client's side: every line warden writes, filed as it arrives
 
 
-def key(request_id) -> tuple[str, object]:
-    """A request id as JSON-RPC tells ids apart: 7 and "7" are different requests."""
-    return (type(request_id).__name__, request_id)
-
-
-class Inbox:
-    """Reads warden's stdout on a thread of its own; files responses under their id and keeps the
-    requests and notifications warden sends, and any line that is not a JSON object."""
-
-    def __init__(self, proc):
-        self.proc = proc
-        self.cond = threading.Condition()
-        self.responses: dict[tuple, list[tuple[bytes, dict]]] = {}
-        self.others: list[tuple[bytes, dict]] = []
-        self.garbage: list[bytes] = []
-        self.eof = False
-        threading.Thread(target=self._run, daemon=True).start()
-
-    def _run(self) -> None:
-        while True:
-            line = self.proc._lines.get()  # Proc's reader queue: one line of bytes, None at end of stream
-            with self.cond:
-                if line is None:
-                    self.eof = True
-                    self.cond.notify_all()
-                    return
-                try:
-                    message = json.loads(line)
-                except ValueError:
-                    message = None
-                if not isinstance(message, dict):
-                    self.garbage.append(line)
-                elif "method" in message:
-                    self.others.append((line, message))
-                else:
-                    self.responses.setdefault(key(message.get("id")), []).append((line, message))
-                self.cond.notify_all()
-
-    def maybe(self, request_id, timeout: float) -> dict | None:
-        """The first response to `request_id`, or None if none came within `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while key(request_id) not in self.responses:
-                left = deadline - time.monotonic()
-                if left <= 0 or self.eof:
-                    return None
-                self.cond.wait(left)
-            return self.responses[key(request_id)][0][1]
+class Inbox(raw_inbox.Inbox):
+    """One response at a time (see `raw_inbox.Inbox`), telling a missing response from one written
+    without its line terminator."""
 
     def wait(self, request_id, timeout: float = WAIT) -> dict:
         found = self.maybe(request_id, timeout)
@@ -114,26 +70,6 @@ class Inbox:
                 f"no response to {request_id!r} within {timeout}s (end of stream: {eof_before})\n"
                 f"responses so far: {self.summary()}\nstderr:\n{self.proc.stderr_text()}")
         return found
-
-    def all_for(self, request_id) -> list[dict]:
-        with self.cond:
-            return [m for _, m in self.responses.get(key(request_id), [])]
-
-    def raw_for(self, request_id) -> list[bytes]:
-        with self.cond:
-            return [raw for raw, _ in self.responses.get(key(request_id), [])]
-
-    def requests(self) -> list[dict]:
-        with self.cond:
-            return [m for _, m in self.others]
-
-    def summary(self) -> str:
-        with self.cond:
-            text = json.dumps({str(k[1]): [m for _, m in v] for k, v in self.responses.items()})[:3000]
-            if self.garbage:
-                text += "\nlines that are not one JSON object: " + repr(
-                    [g if len(g) <= 600 else g[:300] + b" ... " + g[-300:] for g in self.garbage])
-            return text
 
 
 # --------------------------------------------------------------------------------------------------
