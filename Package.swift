@@ -43,6 +43,7 @@ let package = Package(
       dependencies: [
         "WardenCore", "WardenJSON", .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "GRDBSQLite", package: "GRDB.swift"),
+        .product(name: "Crypto", package: "swift-crypto"),
       ],
       swiftSettings: strictSettings),
     // The stdio relay: child process, pipes, signals, the two pumps.
@@ -86,7 +87,7 @@ let package = Package(
       name: "WardenManifestTests", dependencies: ["WardenManifest", "WardenCore"],
       swiftSettings: strictSettings),
     .testTarget(
-      name: "WardenStoreTests", dependencies: ["WardenStore", "WardenCore"],
+      name: "WardenStoreTests", dependencies: ["WardenStore", "WardenCore", "WardenJSON"],
       swiftSettings: strictSettings),
     .testTarget(
       name: "WardenProxyTests",

@@ -24,6 +24,11 @@ final class CallExecutor: Sendable {
   let gate: ToolCallGate
   let logger: Logger
   let timeoutMilliseconds: Int64
+  /// The audit trail; nil without a store (then every call is denied anyway).
+  let audit: AuditTrail?
+  /// Keys the argument digests of the records (the store's audit secret).
+  private let auditKeyBytes: [UInt8]?
+  var auditKey: SymmetricKey? { auditKeyBytes.map { SymmetricKey(data: $0) } }
   /// Signs confirmation tokens; lives only in this process.
   private let tokenKeyBytes: [UInt8] = {
     var generator = SystemRandomNumberGenerator()
@@ -35,8 +40,10 @@ final class CallExecutor: Sendable {
   init(
     session: SharedSession, store: GrantStore?, server: LockedWriter, client: LockedWriter,
     gate: ToolCallGate,
-    logger: Logger
+    logger: Logger, audit: AuditTrail? = nil
   ) {
+    self.audit = audit
+    auditKeyBytes = audit.flatMap { try? $0.store.auditDigestKey() }
     self.session = session
     self.store = store
     self.server = server
@@ -134,6 +141,18 @@ final class CallExecutor: Sendable {
       ]
     case .readDecisions(let holdIDs):
       return readDecisions(holdIDs)
+    case .audit(let note):
+      audit?.enqueue(auditEntry(note))
+      return []
+    case .recordIntent(let requestID, let note):
+      guard let audit else { return [.intentRecorded(requestID, at: PolicyEngine.now())] }
+      let entry = auditEntry(note)
+      do {
+        try audit.writeNow(entry)
+      } catch {
+        return [.intentNotRecorded(requestID, problem: "\(error)")]
+      }
+      return [.intentRecorded(requestID, at: entry.at)]
     case .log(let level, let message):
       switch level {
       case .debug: logger.debug("\(message)")
@@ -144,6 +163,32 @@ final class CallExecutor: Sendable {
       }
       return []
     }
+  }
+
+  /// A note as a record: the time, whether the tool is destructive, and each grant's chain.
+  func auditEntry(_ note: AuditNote) -> AuditTrail.Entry {
+    let engine = gate.engine
+    let destructive =
+      engine.policy.rule(forTool: note.call.tool)?.destructive ?? (note.reason == "destructive")
+    let grants = note.grants.map { id -> AuditTrail.GrantLink in
+      let grant = engine.grant(id: id)
+      var chain: [String] = []
+      var parent = grant?.parentID
+      while let current = parent, chain.count < 32 {
+        chain.append(current)
+        parent = engine.grant(id: current)?.parentID
+      }
+      return AuditTrail.GrantLink(id: id, purpose: grant?.purpose, issuedBy: grant?.issuedBy, chain: chain)
+    }
+    return AuditTrail.Entry(note: note, at: PolicyEngine.now(), destructive: destructive, grants: grants)
+  }
+
+  /// A call's arguments for its audit records.
+  func auditArguments(tool: String, params: UnsafeRawBufferPointer?) -> AuditArguments? {
+    guard let auditKey else { return nil }
+    return AuditTrail.arguments(
+      server: gate.engine.configuration.serverName, tool: tool, bytes: ToolCallReading.argumentBytes(params),
+      redact: gate.engine.redactedArguments(forTool: tool), key: auditKey)
   }
 
   /// Decides a call against the delegation as it is now.

@@ -130,7 +130,8 @@ final class ClientSide: LineHandler {
       call: call, decision: decision,
       perRequestEra: perRequestEra,
       // Parsing the params for the capability costs a pass over them: only for a call to hold.
-      declaresElicitation: mayBeHeld && perRequestEra && params.map(Self.clientCanElicit) == true)
+      declaresElicitation: mayBeHeld && perRequestEra && params.map(Self.clientCanElicit) == true,
+      at: PolicyEngine.now(), arguments: calls.auditArguments(tool: call.tool, params: params))
     return calls.handle(.call(decided)) ? .forward : .handled
   }
 

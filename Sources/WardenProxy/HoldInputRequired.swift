@@ -74,6 +74,6 @@ extension CallExecutor {
           server: call.server, tool: tool, arguments: ToolCallReading.argumentBytes(params)),
         paramsDigest: Self.paramsDigest(parsed),
         answer: parsed?["inputResponses"]?[ConfirmationToken.inputKey].map { $0.serialized() },
-        now: PolicyEngine.now()))
+        now: PolicyEngine.now(), arguments: auditArguments(tool: tool, params: params)))
   }
 }

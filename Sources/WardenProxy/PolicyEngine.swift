@@ -145,6 +145,9 @@ final class PolicyEngine: Sendable {
     }
   }
 
+  /// A grant in force at the last refresh, by id.
+  func grant(id: String) -> Grant? { state.withLock { $0.snapshot.grants.grant(id: id) } }
+
   /// Grants and forbids in force at the last refresh.
   var liveGrants: [Grant] { state.withLock { $0.snapshot.live } }
 

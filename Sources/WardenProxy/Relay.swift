@@ -1,5 +1,6 @@
 import Logging
 import WardenCore
+import WardenJSON
 import WardenStore
 
 #if canImport(Glibc)
@@ -79,10 +80,11 @@ public enum Relay {
       child.send(SIGKILL)
       throw RelayStartError(command: configuration.command[0], underlying: error)
     }
+    let sessionID = String(randomNonce().prefix(12))
     let session = SharedSession(
       CallMachine(
         session: RelaySession(nonce: randomNonce()),
-        rules: configuration.policy.map(CallExecutor.rules(for:)) ?? .noHolds))
+        rules: configuration.policy.map(CallExecutor.rules(for:)) ?? .noHolds, sessionID: sessionID))
     let client = LockedWriter(descriptor: clientOutput)
     let server = LockedWriter(descriptor: child.input)
 
@@ -106,7 +108,7 @@ public enum Relay {
       if case .success(let opened) = engine.configuration.store { store = opened } else { store = nil }
       return CallExecutor(
         session: session, store: store, server: server, client: client, gate: ToolCallGate(engine: engine),
-        logger: logger)
+        logger: logger, audit: store.map { AuditTrail(store: $0, session: sessionID, logger: logger) })
     }
     let inbound = Pump(
       source: clientInput, maxLine: configuration.maxMessage, destination: server,
@@ -118,13 +120,17 @@ public enum Relay {
       source: child.output, maxLine: configuration.maxMessage, destination: client,
       handler: ServerSide(
         session: session, client: client, server: server, logger: logger, maxLine: configuration.maxMessage,
-        serverName: configuration.serverName, amender: engine.map { ResultAmender(engine: $0) }, agent: agent),
+        serverName: configuration.serverName, amender: engine.map { ResultAmender(engine: $0) }, agent: agent,
+        onToolResult: toolResults(calls)),
       onDestinationFailure: { events.post(.clientClosed) },
       onUnterminatedLastLine: { length in
         logger.warning("the server's output ended in the middle of a line (\(length) bytes); dropped")
       })
     if let calls, calls.store != nil {
       startThread { calls.run() }
+    }
+    if let audit = calls?.audit {
+      startThread { audit.run() }
     }
     if let engine {
       engine.refresh()
@@ -173,6 +179,7 @@ public enum Relay {
       calls?.handle(.end(note: "the session ended", answer: false), mayBlock: false)
     }
     let exit = shutdown.serverExit ?? .exited(status: 0)
+    calls?.handle(.serverGone(at: PolicyEngine.now()), mayBlock: false)
     let unanswered = session.withLock { $0.serverGone(exit) }
     if !unanswered.isEmpty {
       logger.warning("\(exit); answering \(unanswered.count) request(s) in flight with an error")
@@ -183,6 +190,8 @@ public enum Relay {
     // Messages other threads queued behind a write in progress go out before warden exits, unless
     // the client stopped reading: then warden gives up after the grace period.
     client.flush(within: configuration.grace)
+    // Every record of the session is in the store before warden exits.
+    calls?.audit?.drain()
     return shutdown.exitStatus
   }
 
@@ -204,6 +213,12 @@ public enum Relay {
       }
       usleep(100_000)
     }
+  }
+
+  /// What the server side tells the call machine about each forwarded call's end.
+  private static func toolResults(_ calls: CallExecutor?) -> (@Sendable (RequestID, CallOutcome) -> Void)? {
+    guard let calls else { return nil }
+    return { id, outcome in calls.handle(.answered(id, outcome, at: PolicyEngine.now())) }
   }
 
   /// Random text for warden's own request ids (the system generator draws from getrandom).

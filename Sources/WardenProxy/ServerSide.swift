@@ -15,11 +15,15 @@ final class ServerSide: LineHandler {
   private let serverName: String
   private let amender: ResultAmender?
   private let agent: @Sendable () -> String
+  /// Told how each forwarded `tools/call` ended, for the audit trail.
+  private let onToolResult: (@Sendable (RequestID, CallOutcome) -> Void)?
 
   init(
     session: SharedSession, client: LockedWriter, server: LockedWriter, logger: Logger, maxLine: Int,
-    serverName: String, amender: ResultAmender?, agent: @escaping @Sendable () -> String
+    serverName: String, amender: ResultAmender?, agent: @escaping @Sendable () -> String,
+    onToolResult: (@Sendable (RequestID, CallOutcome) -> Void)? = nil
   ) {
+    self.onToolResult = onToolResult
     self.session = session
     self.client = client
     self.server = server
@@ -43,6 +47,8 @@ final class ServerSide: LineHandler {
     case .message(let envelope):
       let verdict = session.withLock { $0.admitFromServer(envelope) }
       switch verdict {
+      case .forwardResponse(let method) where method == "tools/call":
+        if let onToolResult, let id = envelope.id { onToolResult(id, Self.outcome(of: envelope, in: line)) }
       case .forward, .forwardResponse:
         break
       case .answerServer(let response):
@@ -82,6 +88,24 @@ final class ServerSide: LineHandler {
   }
 
   private static let amendedMethods: Set<String> = ["tools/list", "initialize", "server/discover"]
+
+  /// How a `tools/call` ended: a JSON-RPC error, a tool error (`"isError":true`, looked for only near
+  /// the start and the end of the result, where a result's own members are: a large result is not
+  /// searched), or a result, with its size.
+  static func outcome(of envelope: Envelope, in line: UnsafeRawBufferPointer) -> CallOutcome {
+    guard !envelope.isError, let payload = envelope.payload else { return .rpcError }
+    let size = payload.count
+    let window = 512
+    let head = UnsafeRawBufferPointer(
+      rebasing: line[payload.lowerBound..<min(payload.upperBound, payload.lowerBound + window)])
+    let tail = UnsafeRawBufferPointer(
+      rebasing: line[max(payload.lowerBound, payload.upperBound - window)..<payload.upperBound])
+    for part in [head, tail]
+    where ClientSide.contains(part, "\"isError\":true") || ClientSide.contains(part, "\"isError\": true") {
+      return .toolError(bytes: size)
+    }
+    return .result(bytes: size)
+  }
 
   /// The line with what is warden's taken out, or nil when nothing had to change.
   private func clean(_ line: UnsafeRawBufferPointer) -> Result<[UInt8]?, ServerLineProblem> {

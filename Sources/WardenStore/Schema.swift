@@ -21,8 +21,49 @@ enum Schema {
       try db.execute(sql: "ALTER TABLE holds ADD COLUMN attestation TEXT")
       try db.execute(sql: "ALTER TABLE grants ADD COLUMN attestation TEXT")
     }
+    migrator.registerMigration("v5-audit") { db in
+      for statement in v5 { try db.execute(sql: statement) }
+    }
     return migrator
   }()
+
+  /// v5: the audit trail, a hash chain of records (see `AuditChain`).
+  ///
+  /// ```
+  /// audit             one row per record, appended, never changed (triggers)
+  ///   seq             INTEGER PK: the record's place in the chain, from 1, no gaps
+  ///   hash            SHA-256 (hex) of `record`
+  ///   record          the record as canonical JSON; holds its own `seq` and the `prev` hash
+  ///   at, kind, agent, server, call_id   copies of record fields, for lookups only
+  /// audit_key         one row: the secret that keys the argument digests of the records
+  /// ```
+  static let v5 = [
+    """
+    CREATE TABLE audit (
+      seq INTEGER NOT NULL PRIMARY KEY,
+      hash TEXT NOT NULL,
+      record TEXT NOT NULL,
+      at INTEGER NOT NULL,
+      kind TEXT NOT NULL,
+      agent TEXT NOT NULL,
+      server TEXT NOT NULL,
+      call_id TEXT NOT NULL
+    ) STRICT
+    """,
+    "CREATE INDEX audit_by_time ON audit(at)",
+    "CREATE INDEX audit_by_call ON audit(call_id)",
+    """
+    CREATE TRIGGER audit_append_only BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'audit records are never changed'); END
+    """,
+    """
+    CREATE TABLE audit_key (
+      id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+      secret TEXT NOT NULL
+    ) STRICT
+    """,
+    "INSERT INTO audit_key (id, secret) VALUES (1, lower(hex(randomblob(32))))",
+  ]
 
   /// v1: grants and forbids, the change generation, rate-limit uses.
   ///

@@ -51,9 +51,10 @@ struct CallMachineRetryTests {
     let recheck = Support.effects(
       machine.handle(.decided(holdID: "h_1", outcome: approved, attempted: .approved, afterCancel: false)))
     #expect(recheck.count == 1)
-    let actions = machine.handle(
+    _ = machine.handle(
       .rechecked(
         holdID: "h_1", outcome: approved, call: Support.call, decision: Support.confirm, afterCancel: false))
+    let actions = machine.handle(.intentRecorded(.integer(2), at: 1))
     guard case .forward(let line) = actions.first else {
       Issue.record("expected the call to go on, got \(actions)")
       return

@@ -94,7 +94,10 @@ struct CallMachineSequenceTests {
           guard let hold = store[id], hold.state != .pending else { return nil }
           return .decided(holdID: id, outcome: hold, attempted: nil, afterCancel: false)
         }
-      case .ask, .askInResult, .withdraw, .log:
+      case .recordIntent(let id, _):
+        // The store holds the record when it can be written at all.
+        return storeFails ? [.intentNotRecorded(id, problem: "locked")] : [.intentRecorded(id, at: now)]
+      case .ask, .askInResult, .withdraw, .log, .audit:
         return []
       }
     }

@@ -72,9 +72,22 @@ struct CallMachineTests {
     return machine.handle(.holdRecorded(.integer(request), hold))
   }
 
-  /// The actions without the log lines.
+  /// The actions without the log lines and audit records.
   static func effects(_ actions: [CallMachine.Action]) -> [CallMachine.Action] {
-    actions.filter { if case .log = $0 { return false } else { return true } }
+    actions.filter {
+      switch $0 {
+      case .log, .audit: return false
+      default: return true
+      }
+    }
+  }
+
+  /// Whether `actions` are one intent record for `request` (the call goes on once it is written).
+  static func isIntent(_ actions: [CallMachine.Action], for request: Int64) -> Bool {
+    guard effects(actions).count == 1, case .recordIntent(let id, let note) = effects(actions)[0] else {
+      return false
+    }
+    return id == .integer(request) && note.kind == .decision && note.verdict == "allow"
   }
 
   static func refusal(in actions: [CallMachine.Action]) -> Authorization? {
@@ -84,10 +97,27 @@ struct CallMachineTests {
 
   // MARK: - Calls that are not held
 
-  @Test func anAllowedCallPassesThroughUntouched() {
+  @Test func anAllowedCallPassesThroughUntouchedOnceItsIntentIsRecorded() {
     var machine = Self.machine()
-    #expect(Self.effects(Self.send(&machine, request: 1, decision: Self.allow)) == [.passThrough])
+    #expect(Self.isIntent(Self.send(&machine, request: 1, decision: Self.allow), for: 1))
+    #expect(machine.handle(.intentRecorded(.integer(1), at: 5)) == [.passThrough])
     #expect(machine.session.clientRequests.count == 1)
+    // Its outcome is recorded when the server answers.
+    let outcome = machine.handle(.answered(.integer(1), .result(bytes: 42), at: 9))
+    guard case .audit(let note) = outcome.first else {
+      Issue.record("expected an outcome record, got \(outcome)")
+      return
+    }
+    #expect(note.outcome == "result" && note.resultBytes == 42 && note.durationMilliseconds == 4)
+  }
+
+  /// Intent before effect: a call whose record cannot be written is not forwarded.
+  @Test func anAllowedCallWhoseRecordCannotBeWrittenIsDenied() {
+    var machine = Self.machine()
+    _ = Self.send(&machine, request: 1, decision: Self.allow)
+    let actions = machine.handle(.intentNotRecorded(.integer(1), problem: "disk full"))
+    #expect(Self.refusal(in: actions)?.reason == .storeUnavailable)
+    #expect(!actions.contains(.passThrough))
   }
 
   @Test func aDeniedCallIsAnsweredAndNoLongerInFlight() {
@@ -166,7 +196,8 @@ struct CallMachineTests {
           holdID: "h_1", outcome: approved, call: Self.call, decision: Self.confirm, afterCancel: false)))
     #expect(actions.count == 2)
     if case .withdraw = actions[0] {} else { Issue.record("the question was not withdrawn: \(actions)") }
-    #expect(actions[1] == .forward(Self.line(1) + [0x0A]))
+    if case .recordIntent = actions[1] {} else { Issue.record("no intent record: \(actions)") }
+    #expect(machine.handle(.intentRecorded(.integer(1), at: 1)) == [.forward(Self.line(1) + [0x0A])])
     #expect(machine.book.isEmpty)
     // The same approval seen again (another channel, another poll) does nothing.
     #expect(
@@ -352,10 +383,10 @@ struct CallMachineTests {
     let recheck = machine.handle(
       .decided(holdID: "h_1", outcome: approved, attempted: .cancelled, afterCancel: true))
     #expect(recheck.count == 1)
-    let actions = Self.effects(
-      machine.handle(
-        .rechecked(
-          holdID: "h_1", outcome: approved, call: Self.call, decision: Self.confirm, afterCancel: true)))
+    _ = machine.handle(
+      .rechecked(holdID: "h_1", outcome: approved, call: Self.call, decision: Self.confirm, afterCancel: true)
+    )
+    let actions = machine.handle(.intentRecorded(.integer(1), at: 1))
     #expect(actions == [.forward(Self.line(1) + [0x0A]), .passThrough])
   }
 

@@ -7,26 +7,37 @@ extension CallMachine {
     let context = CallRoute.Context(
       perRequestEra: call.perRequestEra, holdsAvailable: rules.holdsAvailable && ended == nil,
       clientMayBeAsked: clientMayBeAsked, requestDeclaresElicitation: call.declaresElicitation)
+    let callID = newCallID()
     switch CallRoute.of(call.decision, in: context) {
     case .forward:
+      // Intent before effect: the line goes on once its record is in the store.
+      intents[call.requestID] = .passThrough(
+        callID: callID, call: call.call, perRequestEra: call.perRequestEra)
       return [
         .log(.info, "allowed \(call.call.tool) for \(call.call.agent): \(call.decision.explanation)"),
-        .passThrough,
+        .recordIntent(
+          call.requestID,
+          .decision(
+            call.decision, verdict: "allow", callID: callID, call: call.call, arguments: call.arguments)),
       ]
     case .deny(let decision):
-      return refuse(call.requestID, call.call, decision, perRequestEra: call.perRequestEra)
+      return [
+        .audit(
+          .decision(decision, verdict: "deny", callID: callID, call: call.call, arguments: call.arguments))
+      ]
+        + refuse(call.requestID, call.call, decision, perRequestEra: call.perRequestEra)
     case .hold(let decision):
-      return startRecording(call, decision, inResult: false)
+      return startRecording(call, decision, inResult: false, callID: callID)
     case .holdAndAskInResult(let decision):
-      return startRecording(call, decision, inResult: true)
+      return startRecording(call, decision, inResult: true, callID: callID)
     }
   }
 
   /// A call to hold: first the executor records the hold, then it is asked about.
-  private mutating func startRecording(_ call: DecidedCall, _ decision: Authorization, inResult: Bool)
-    -> [Action]
-  {
-    recording[call.requestID] = (call, decision, inResult)
+  private mutating func startRecording(
+    _ call: DecidedCall, _ decision: Authorization, inResult: Bool, callID: String
+  ) -> [Action] {
+    recording[call.requestID] = (call, decision, inResult, callID)
     // Not forwarded: whatever the server writes with this id, it stays open until warden decides.
     session.withhold(call.requestID)
     return [
@@ -38,7 +49,10 @@ extension CallMachine {
   }
 
   mutating func holdRecorded(_ requestID: RequestID, _ hold: Hold) -> [Action] {
-    guard let (call, decision, inResult) = recording.removeValue(forKey: requestID) else { return [] }
+    guard let (call, decision, inResult, callID) = recording.removeValue(forKey: requestID) else { return [] }
+    var held = AuditNote.decision(
+      decision, verdict: "hold", callID: callID, call: call.call, arguments: call.arguments)
+    held.holdID = hold.id
     if let ended {
       // The session ended while the hold was being written: it ends with it.
       var denial = decision
@@ -49,7 +63,8 @@ extension CallMachine {
         .decide(
           DecisionRecord(
             holdID: hold.id, state: .cancelled, by: "warden", channel: "shutdown", note: ended,
-            reportBack: false))
+            reportBack: false)),
+        .audit(held),
       ] + refuse(requestID, call.call, denial, perRequestEra: call.perRequestEra)
     }
     if inResult {
@@ -61,17 +76,19 @@ extension CallMachine {
           "holding \(call.call.tool) for \(call.call.agent) as \(hold.id); asked in the client (input_required) and from any terminal"
         ),
         .askInResult(requestID, hold, params: call.params),
+        .audit(held),
       ]
     }
     book.hold(
       HoldBook.Entry(
         hold: hold, requestID: requestID, line: call.line, params: call.params, call: call.call,
-        decision: decision, perRequestEra: call.perRequestEra))
+        decision: decision, perRequestEra: call.perRequestEra, callID: callID))
     var actions: [Action] = [
+      .audit(held),
       .log(
         .notice,
         "holding \(call.call.tool) for \(call.call.agent) as \(hold.id) until a human decides (warden confirm, or warden approve \(hold.id))"
-      )
+      ),
     ]
     // The handshake era lets warden send the client a request of its own: ask in its form too.
     if clientMayBeAsked, session.clientCanElicit, case .handshake = session.era {
@@ -84,9 +101,12 @@ extension CallMachine {
   }
 
   mutating func holdNotRecorded(_ requestID: RequestID, problem: String) -> [Action] {
-    guard let (call, decision, _) = recording.removeValue(forKey: requestID) else { return [] }
-    return [.log(.error, "could not record a hold for \(call.call.tool): \(problem)")]
-      + refuse(requestID, call.call, CallRoute.holdNotRecorded(decision), perRequestEra: call.perRequestEra)
+    guard let (call, decision, _, callID) = recording.removeValue(forKey: requestID) else { return [] }
+    let denial = CallRoute.holdNotRecorded(decision)
+    return [
+      .log(.error, "could not record a hold for \(call.call.tool): \(problem)"),
+      .audit(.decision(denial, verdict: "deny", callID: callID, call: call.call, arguments: call.arguments)),
+    ] + refuse(requestID, call.call, denial, perRequestEra: call.perRequestEra)
   }
 
   /// The client cancelled a request. A held one ends (its cancellation must not reach the server,
@@ -165,6 +185,8 @@ extension CallMachine {
       decision.explanation =
         "warden stopped while the call waited for a human (hold \(entry.hold.id)): \(note)"
       actions.append(.log(.notice, "\(entry.hold.id) ended: \(note); \(entry.call.tool) denied"))
+      actions.append(
+        .audit(endingNote(entry, decision, outcome: "shutdown", by: "warden", channel: "shutdown")))
       actions += refuse(entry.requestID, entry.call, decision, perRequestEra: entry.perRequestEra)
     }
     return actions

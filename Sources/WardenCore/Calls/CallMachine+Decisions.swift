@@ -88,7 +88,7 @@ extension CallMachine {
     -> [Action]
   {
     let log = Action.log(.error, "could not record the decision on \(holdID) (\(problem)); it does not count")
-    if let (retry, claim) = resuming.removeValue(forKey: holdID) {
+    if let (retry, claim, _) = resuming.removeValue(forKey: holdID) {
       return [log]
         + refuse(
           retry.requestID, retry.call,
@@ -109,7 +109,7 @@ extension CallMachine {
   mutating func rechecked(
     _ holdID: String, _ outcome: Hold, _ call: ToolCall, _ decision: Authorization, afterCancel: Bool
   ) -> [Action] {
-    if resuming[holdID] != nil { return retryRechecked(holdID, call, decision) }
+    if resuming[holdID] != nil { return retryRechecked(holdID, outcome, call, decision) }
     guard let entry = book.take(holdID: holdID) else { return staleOutcome(holdID, afterCancel: afterCancel) }
     let who = "\(outcome.decidedBy ?? "someone") via \(outcome.channel ?? "?")"
     var actions = withdrawal(of: entry)
@@ -118,13 +118,18 @@ extension CallMachine {
         .log(
           .notice,
           "\(holdID) approved by \(who), but the delegation no longer allows it: \(decision.explanation)"))
+      actions.append(
+        .audit(
+          endingNote(entry, decision, outcome: "denied", by: outcome.decidedBy, channel: outcome.channel)))
       return actions + refuse(entry.requestID, entry.call, decision, perRequestEra: entry.perRequestEra)
     }
     forwardedHolds.insert(holdID)
-    session.release(entry.requestID)
     actions.append(.log(.notice, "\(holdID) approved by \(who); forwarding \(entry.call.tool)"))
-    actions.append(.forward(entry.line + [0x0A]))
-    if afterCancel { actions.append(.passThrough) }
+    // Intent before effect: the approved line goes on once its record is in the store.
+    intents[entry.requestID] = .forward(
+      line: entry.line + [0x0A], followedByCancellation: afterCancel, callID: entry.callID, call: entry.call,
+      perRequestEra: entry.perRequestEra)
+    actions.append(.recordIntent(entry.requestID, approvalNote(entry.callID, entry.call, holdID, outcome)))
     return actions
   }
 
@@ -152,6 +157,8 @@ extension CallMachine {
       session.answeredByWarden(entry.requestID)
       actions.append(
         .log(.notice, "\(holdID) cancelled (\(note ?? "")); the server never saw \(entry.call.tool)"))
+      actions.append(
+        .audit(endingNote(entry, decision, outcome: "cancelled", by: decidedBy, channel: channel)))
       return actions
     case .expired, .pending:
       decision.reason = .confirmationTimedOut
@@ -170,6 +177,18 @@ extension CallMachine {
         "\(decidedBy ?? "a human") rejected it (hold \(holdID), via \(channel ?? "?"))\(noteText)"
       actions.append(.log(.notice, "\(holdID) rejected by \(who); \(entry.call.tool) denied"))
     }
+    let ending = decision.reason == .confirmationTimedOut ? "timed-out" : "denied"
+    actions.append(.audit(endingNote(entry, decision, outcome: ending, by: decidedBy, channel: channel)))
     return actions + refuse(entry.requestID, entry.call, decision, perRequestEra: entry.perRequestEra)
+  }
+
+  /// The decision record of an approved held call, about to go on.
+  func approvalNote(_ callID: String, _ call: ToolCall, _ holdID: String, _ outcome: Hold) -> AuditNote {
+    AuditNote(
+      kind: .decision, callID: callID, call: call, verdict: "allow", reason: "approved",
+      explanation: "approved by \(outcome.decidedBy ?? "someone") via \(outcome.channel ?? "?")",
+      action: outcome.action, resources: outcome.resources, grants: outcome.grantID.map { [$0] } ?? [],
+      holdID: holdID, decidedBy: outcome.decidedBy, channel: outcome.channel, attestation: outcome.attestation
+    )
   }
 }

@@ -6,10 +6,14 @@ import WardenJSON
 /// call goes on only if the delegation, decided again, still allows it.
 extension CallMachine {
   mutating func retried(_ retry: Retry) -> [Action] {
+    let callID = newCallID()
     func refusal(_ reason: Authorization.Reason, _ explanation: String) -> [Action] {
-      refuse(
-        retry.requestID, retry.call, Authorization(verdict: .deny, reason: reason, explanation: explanation),
-        perRequestEra: true)
+      let denial = Authorization(verdict: .deny, reason: reason, explanation: explanation)
+      return [
+        .audit(
+          .decision(denial, verdict: "deny", callID: callID, call: retry.call, arguments: retry.arguments))
+      ]
+        + refuse(retry.requestID, retry.call, denial, perRequestEra: true)
     }
     let claim: Claim
     switch retry.claim {
@@ -38,7 +42,7 @@ extension CallMachine {
     }
     let expired = retry.now >= claim.expiresAt
     let answer = ApprovalAnswer.read(retry.answer, code: hold.approvalCode)
-    resuming[claim.holdID] = (retry, claim)
+    resuming[claim.holdID] = (retry, claim, callID)
     return noteWrongCode(if: !expired && answer.wrongCode) + [
       .decide(
         DecisionRecord(
@@ -51,12 +55,16 @@ extension CallMachine {
   /// The store's decision on a retried call's hold (the first one recorded: a terminal's, or the
   /// client's answer).
   mutating func retryDecided(_ holdID: String, _ outcome: Hold) -> [Action] {
-    guard let (retry, claim) = resuming[holdID] else { return [] }
+    guard let (retry, claim, callID) = resuming[holdID] else { return [] }
     func refusal(_ reason: Authorization.Reason, _ explanation: String) -> [Action] {
       resuming.removeValue(forKey: holdID)
-      return refuse(
-        retry.requestID, retry.call, Authorization(verdict: .deny, reason: reason, explanation: explanation),
-        perRequestEra: true)
+      let denial = Authorization(verdict: .deny, reason: reason, explanation: explanation)
+      var note = AuditNote.decision(
+        denial, verdict: "deny", callID: callID, call: retry.call, arguments: retry.arguments)
+      note.holdID = holdID
+      note.decidedBy = outcome.decidedBy
+      note.channel = outcome.channel
+      return [.audit(note)] + refuse(retry.requestID, retry.call, denial, perRequestEra: true)
     }
     switch outcome.state {
     case .approved where !channelMayApprove(outcome.channel):
@@ -86,16 +94,24 @@ extension CallMachine {
 
   /// Approved: the delegation may have changed while the human thought. A confirmation is let
   /// through (it was just given), a denial is not.
-  mutating func retryRechecked(_ holdID: String, _ call: ToolCall, _ decision: Authorization) -> [Action] {
-    guard let (retry, claim) = resuming.removeValue(forKey: holdID) else { return [] }
+  mutating func retryRechecked(_ holdID: String, _ outcome: Hold, _ call: ToolCall, _ decision: Authorization)
+    -> [Action]
+  {
+    guard let (retry, claim, callID) = resuming.removeValue(forKey: holdID) else { return [] }
     if decision.verdict == .deny {
-      return refuse(retry.requestID, call, decision, perRequestEra: true)
+      var note = AuditNote.decision(
+        decision, verdict: "deny", callID: callID, call: call, arguments: retry.arguments)
+      note.holdID = holdID
+      return [.audit(note)] + refuse(retry.requestID, call, decision, perRequestEra: true)
     }
-    return [
-      .forward(
-        HoldQuestion.continuation(
-          requestID: retry.requestID, params: retry.params, serverState: claim.serverState,
-          serverResponses: claim.serverResponses))
-    ]
+    // Intent before effect, as for every call that goes on.
+    intents[retry.requestID] = .forward(
+      line: HoldQuestion.continuation(
+        requestID: retry.requestID, params: retry.params, serverState: claim.serverState,
+        serverResponses: claim.serverResponses),
+      followedByCancellation: false, callID: callID, call: retry.call, perRequestEra: true)
+    var note = approvalNote(callID, retry.call, holdID, outcome)
+    note.arguments = retry.arguments
+    return [.recordIntent(retry.requestID, note)]
   }
 }

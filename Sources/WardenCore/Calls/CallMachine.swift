@@ -51,11 +51,17 @@ public struct CallMachine: Sendable {
     public var perRequestEra: Bool
     /// Per-request era: the request's `_meta` says its client can show an elicitation form.
     public var declaresElicitation: Bool
+    /// When it was decided (ms since the epoch).
+    public var at: Int64
+    /// Its arguments for the audit trail.
+    public var arguments: AuditArguments?
 
     public init(
       requestID: RequestID, line: [UInt8], params: [UInt8]?, call: ToolCall, decision: Authorization,
-      perRequestEra: Bool, declaresElicitation: Bool = false
+      perRequestEra: Bool, declaresElicitation: Bool = false, at: Int64 = 0, arguments: AuditArguments? = nil
     ) {
+      self.at = at
+      self.arguments = arguments
       self.requestID = requestID
       self.line = line
       self.params = params
@@ -81,12 +87,15 @@ public struct CallMachine: Sendable {
     public var paramsDigest: String
     /// The JSON text of the answer to warden's question in `inputResponses`, if any.
     public var answer: [UInt8]?
+    /// Its arguments for the audit trail.
+    public var arguments: AuditArguments?
     public var now: Int64
 
     public init(
       requestID: RequestID, params: [UInt8], call: ToolCall, claim: Result<Claim, ClaimProblem>,
-      digest: String, paramsDigest: String, answer: [UInt8]?, now: Int64
+      digest: String, paramsDigest: String, answer: [UInt8]?, now: Int64, arguments: AuditArguments? = nil
     ) {
+      self.arguments = arguments
       self.paramsDigest = paramsDigest
       self.requestID = requestID
       self.params = params
@@ -155,6 +164,14 @@ public struct CallMachine: Sendable {
     case storeUnreadable(problem: String)
     /// Time passes: deadlines are checked and the store is read for decisions.
     case tick(now: Int64)
+    /// The record of a call about to be forwarded is in the store (a `recordIntent`'s answer).
+    case intentRecorded(RequestID, at: Int64)
+    /// The record of a call about to be forwarded could not be written: the call is not forwarded.
+    case intentNotRecorded(RequestID, problem: String)
+    /// The server answered a forwarded `tools/call`.
+    case answered(RequestID, CallOutcome, at: Int64)
+    /// The server is gone: the forwarded calls still in flight ended with it.
+    case serverGone(at: Int64)
     /// The session ends. `answer`: the client still listens, so each held request gets a denial.
     case end(note: String, answer: Bool)
   }
@@ -230,6 +247,11 @@ public struct CallMachine: Sendable {
     /// Read the store's decisions on these holds; report `decided` for each decided one, or
     /// `storeUnreadable`.
     case readDecisions([String])
+    /// Append this record to the audit trail (without waiting for it).
+    case audit(AuditNote)
+    /// Append this record before the call is forwarded; report `intentRecorded` or
+    /// `intentNotRecorded`. Intent before effect: a crash after the forward leaves the record.
+    case recordIntent(RequestID, AuditNote)
     case log(LogLevel, String)
   }
 
@@ -239,17 +261,42 @@ public struct CallMachine: Sendable {
   /// Every call held, the questions asked about them, the confirmations used.
   public internal(set) var book = HoldBook()
   /// Calls whose hold is being recorded, and whether to ask in the result.
-  var recording: [RequestID: (call: DecidedCall, decision: Authorization, inResult: Bool)] = [:]
+  var recording: [RequestID: (call: DecidedCall, decision: Authorization, inResult: Bool, callID: String)] =
+    [:]
   /// Per-request era: retries whose decision is being recorded or checked, by hold.
-  var resuming: [String: (retry: Retry, claim: Claim)] = [:]
+  var resuming: [String: (retry: Retry, claim: Claim, callID: String)] = [:]
   /// Holds whose approval forwarded the call: a cancellation that raced the approval follows it.
   var forwardedHolds: Set<String> = []
   /// Why the session ended, once it has: nothing more is held.
   var ended: String?
+  /// This session's name in the audit trail; call ids are made from it.
+  public let sessionID: String
+  var callCounter = 0
+  /// Calls whose record is being written before they go on.
+  var intents: [RequestID: PendingIntent] = [:]
+  /// Forwarded calls awaiting the server's answer: their call id, when they went, what they were.
+  var forwardedCalls: [RequestID: (callID: String, at: Int64, call: ToolCall)] = [:]
 
-  public init(session: RelaySession, rules: Rules) {
+  /// What goes on once a call's intent is recorded.
+  enum PendingIntent: Sendable {
+    /// The line the client sent passes on.
+    case passThrough(callID: String, call: ToolCall, perRequestEra: Bool)
+    /// This line goes to the server (an approved held call, or a retry's continuation), followed by
+    /// the client's cancellation when one raced the approval.
+    case forward(
+      line: [UInt8], followedByCancellation: Bool, callID: String, call: ToolCall, perRequestEra: Bool)
+  }
+
+  public init(session: RelaySession, rules: Rules, sessionID: String = "s") {
     self.session = session
     self.rules = rules
+    self.sessionID = sessionID
+  }
+
+  /// A new call id: `<session>-<n>`.
+  mutating func newCallID() -> String {
+    callCounter += 1
+    return "\(sessionID)-\(callCounter)"
   }
 
   /// Whether the client's form may be used to ask about a new hold: `elicitation` is a channel,
@@ -282,6 +329,10 @@ public struct CallMachine: Sendable {
       return rechecked(holdID, outcome, call, decision, afterCancel: afterCancel)
     case .storeUnreadable(let problem): return storeUnreadable(problem)
     case .tick(let now): return tick(now)
+    case .intentRecorded(let requestID, let at): return intentRecorded(requestID, at: at)
+    case .intentNotRecorded(let requestID, let problem): return intentNotRecorded(requestID, problem: problem)
+    case .answered(let requestID, let outcome, let at): return answered(requestID, outcome, at: at)
+    case .serverGone(let at): return serverGone(at: at)
     case .end(let note, let answer): return end(note: note, answer: answer)
     }
   }

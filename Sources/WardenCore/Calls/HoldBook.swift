@@ -15,13 +15,16 @@ public struct HoldBook: Sendable {
     public let call: ToolCall
     public let decision: Authorization
     public let perRequestEra: Bool
+    /// Its id in the audit trail.
+    public let callID: String
     /// Warden's `elicitation/create` asking about it, while that question is open.
     public fileprivate(set) var question: RequestID?
 
     public init(
       hold: Hold, requestID: RequestID, line: [UInt8], params: [UInt8]?, call: ToolCall,
-      decision: Authorization, perRequestEra: Bool
+      decision: Authorization, perRequestEra: Bool, callID: String = ""
     ) {
+      self.callID = callID
       self.hold = hold
       self.requestID = requestID
       self.line = line

@@ -226,9 +226,19 @@ public enum Authorizer {
         }
       }
     }
+    // Every grant that covers a resource of the call is behind it (the audit trail records them
+    // all): the ones used to decide first, then the others that cover it too.
+    let covering =
+      usedEntries.isEmpty || !uncovered.isEmpty
+      ? usedEntries
+      : usedEntries
+        + candidates.filter { entry in
+          !usedEntries.contains { $0.order == entry.order }
+            && (scopes.resources.isEmpty || scopes.resources.contains { covers(entry, $0) })
+        }
     let used = usedEntries.map(\.grant)
     for candidate in candidates where explain {
-      let applied = usedEntries.contains { $0.order == candidate.order }
+      let applied = covering.contains { $0.order == candidate.order }
       if explain {
         considered.append(
           Consideration(
@@ -255,7 +265,7 @@ public enum Authorizer {
       verdict: .allow, reason: .allowed,
       explanation: "allowed by \(used.map(\.id).joined(separator: ", ")) (\"\(used[0].purpose)\")",
       scopes: scopes,
-      grants: used, forbid: nil, uncovered: [], considered: considered)
+      grants: covering.map(\.grant), forbid: nil, uncovered: [], considered: considered)
     if scopes.destructive {
       result.verdict = .confirm
       result.reason = .destructive

@@ -51,6 +51,9 @@ public struct GrantSet: Sendable {
   }
 
   public var grants: [Grant] { compiled.map(\.grant) }
+
+  /// The grant or forbid with this id, if it is in the set.
+  public func grant(id: String) -> Grant? { byID[id] }
   public var count: Int { compiled.count }
 
   /// The grants with a rate limit that could apply to `server` and `agent` (their usage must be

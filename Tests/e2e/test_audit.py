@@ -1,0 +1,193 @@
+"""The audit trail (issue "Audit trail"): every decision on a tools/call and how the call ended is a
+record in the store, written before an allowed call goes on; the records form a hash chain that
+`warden audit verify` checks, against tampering with the database and against the newest records being
+cut off. Real processes: warden in front of the example mailbox and the fault fixture server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import time
+
+import pytest
+
+from conftest import FIXTURE_MANIFESTS, SERVERS_DIR, python_server, warden_cli
+from test_faults import Inbox, handshake, is_denial, is_server_result, send_call, wait_for_holds
+
+FAULTS = SERVERS_DIR / "faults.py"
+FAULTS_MANIFEST = FIXTURE_MANIFESTS / "faults.yaml"
+
+
+def audit(warden_bin, *args) -> list[dict]:
+    result = warden_cli(warden_bin, "audit", *args, "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def verify(warden_bin):
+    return warden_cli(warden_bin, "audit", "verify")
+
+
+def mailbox_session(warden, mailbox_bin, tmp_path, *options):
+    proc = warden(["--server", "mailbox", "--agent", "auditor", *options],
+                  [mailbox_bin, "--mailbox", tmp_path / "box", "--seed"])
+    inbox = Inbox(proc)
+    handshake(proc, inbox)
+    return proc, inbox
+
+
+def finish(proc) -> None:
+    proc.close_stdin()
+    proc.wait(timeout=10)
+
+
+def test_allowed_denied_and_probed_calls_are_all_records_and_the_chain_holds(warden, warden_bin, mailbox_bin, grant, tmp_path):
+    read = grant("--server", "mailbox", "--agent", "auditor", "--allow", "mail.list,mail.read", purpose="triage")
+    proc, inbox = mailbox_session(warden, mailbox_bin, tmp_path)
+    send_call(proc, 1, "list_messages", {})
+    send_call(proc, 2, "send_message", {"to": "eve@example.com", "subject": "s", "body": "the secret body 4242"})
+    answers = inbox.wait([1, 2])
+    finish(proc)
+    assert is_server_result(answers[1]) and is_denial(answers[2], {"not-delegated"})
+
+    # A server with no manifest: every probe is denied, and every one is a record.
+    probe = warden(["--server", "cloud", "--agent", "prober"], python_server(FAULTS))
+    probes = Inbox(probe)
+    handshake(probe, probes)
+    for n in range(5):
+        send_call(probe, 10 + n, "delete_volume", {"id": f"vol-{n}"})
+    probes.wait(list(range(10, 15)))
+    finish(probe)
+
+    records = audit(warden_bin)
+    allowed = [r for r in records if r["tool"] == "list_messages"]
+    assert [(r["kind"], r["verdict"]) for r in allowed] == [("decision", "allow"), ("outcome", "allow")], allowed
+    assert allowed[0]["call"] == allowed[1]["call"] and allowed[1]["outcome"] == "result"
+    assert allowed[0]["grants"][0]["id"] == read and allowed[0]["grants"][0]["purpose"] == "triage"
+    assert allowed[0]["action"] == "mail.list" and allowed[0]["destructive"] is False
+    [denied] = [r for r in records if r["tool"] == "send_message"]
+    assert denied["verdict"] == "deny" and denied["reason"] == "not-delegated"
+    # redact: [body] — the body never reaches the store; the digest is keyed, not a plain hash.
+    assert "4242" not in json.dumps(records) and "redacted" in denied["arguments"]
+    probed = [r for r in records if r["agent"] == "prober"]
+    assert len(probed) == 5 and all(r["reason"] == "no-manifest" for r in probed), probed
+    assert audit(warden_bin, "--agent", "prober", "--verdict", "deny") == probed
+
+    checked = verify(warden_bin)
+    assert checked.returncode == 0, checked.stderr
+    assert f"{len(records)} records" in checked.stdout
+
+
+def test_the_audit_of_a_grant_lists_its_calls_and_those_of_grants_narrowed_from_it(warden, warden_bin, mailbox_bin, grant, tmp_path):
+    parent = grant("--server", "mailbox", "--agent", "auditor", "--allow", "mail.list,mail.read", purpose="triage")
+    child = grant("--parent", parent, "--allow", "mail.read", purpose="one message")
+    other = grant("--server", "mailbox", "--agent", "someone-else", "--allow", "mail.list", purpose="other")
+    proc, inbox = mailbox_session(warden, mailbox_bin, tmp_path)
+    send_call(proc, 1, "list_messages", {})
+    send_call(proc, 2, "read_message", {"id": "msg-20261117-0a1f9c42"})
+    inbox.wait([1, 2])
+    finish(proc)
+    under_parent = audit(warden_bin, "--grant", parent)
+    decisions = [r for r in under_parent if r["kind"] == "decision"]
+    assert sorted(r["tool"] for r in decisions) == ["list_messages", "read_message"], under_parent
+    # Every grant that covers the call is recorded, each with the chain up to its root.
+    [narrowed] = [r for r in decisions if r["tool"] == "read_message"]
+    links = {g["id"]: g["chain"] for g in narrowed["grants"]}
+    assert links == {parent: [], child: [parent]}, narrowed["grants"]
+    assert [r["tool"] for r in audit(warden_bin, "--grant", child) if r["kind"] == "decision"] == ["read_message"]
+    assert audit(warden_bin, "--grant", other) == []
+
+
+def tamper(home, statement: str, *args) -> None:
+    db = sqlite3.connect(home / "warden.db")
+    db.execute("DROP TRIGGER IF EXISTS audit_append_only")
+    db.execute(statement, args)
+    db.commit()
+    db.close()
+
+
+@pytest.mark.parametrize("how", ["edit", "edit-and-rehash", "delete", "insert", "reorder", "cut-newest"])
+def test_verify_names_the_first_record_tampered_with(warden, warden_bin, mailbox_bin, grant, warden_home, tmp_path, how):
+    grant("--server", "mailbox", "--agent", "auditor", "--allow", "mail.list", purpose="triage")
+    proc, inbox = mailbox_session(warden, mailbox_bin, tmp_path)
+    for n in range(1, 5):
+        send_call(proc, n, "list_messages", {})
+    inbox.wait([1, 2, 3, 4])
+    finish(proc)
+    records = audit(warden_bin)
+    assert len(records) == 8 and verify(warden_bin).returncode == 0
+    third = json.loads(sqlite3.connect(warden_home / "warden.db").execute("SELECT record FROM audit WHERE seq = 3").fetchone()[0])
+    if how == "edit":
+        tamper(warden_home, "UPDATE audit SET record = replace(record, '\"verdict\":\"allow\"', '\"verdict\":\"deny\"') WHERE seq = 3")
+        expected = "record 3"
+    elif how == "edit-and-rehash":
+        # The attacker recomputes the edited record's hash: the next record no longer follows it.
+        import hashlib
+        third["verdict"] = "deny"
+        text = json.dumps(third, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        tamper(warden_home, "UPDATE audit SET record = ?, hash = ? WHERE seq = 3", text, hashlib.sha256(text.encode()).hexdigest())
+        expected = "record 4"
+    elif how == "delete":
+        tamper(warden_home, "DELETE FROM audit WHERE seq = 3")
+        expected = "record 3"
+    elif how == "insert":
+        tamper(warden_home, "UPDATE audit SET seq = seq + 100 WHERE seq >= 3")
+        tamper(warden_home, "UPDATE audit SET seq = seq - 99 WHERE seq >= 103")
+        tamper(warden_home, "INSERT INTO audit (seq, hash, record, at, kind, agent, server, call_id) "
+                            "SELECT 3, hash, record, at, kind, agent, server, call_id FROM audit WHERE seq = 2")
+        expected = "record 3"
+    elif how == "reorder":
+        tamper(warden_home, "UPDATE audit SET seq = -3 WHERE seq = 3")
+        tamper(warden_home, "UPDATE audit SET seq = 3 WHERE seq = 4")
+        tamper(warden_home, "UPDATE audit SET seq = 4 WHERE seq = -3")
+        expected = "record 3"
+    else:
+        tamper(warden_home, "DELETE FROM audit WHERE seq >= 7")
+        expected = "record 7"
+    checked = verify(warden_bin)
+    assert checked.returncode == 1, (checked.stdout, checked.stderr)
+    assert expected in checked.stderr, checked.stderr
+
+
+def test_verify_cannot_check_without_a_store(warden_bin, warden_home):
+    os.chmod(warden_home, 0o755)  # a home others could write is refused
+    try:
+        checked = verify(warden_bin)
+        assert checked.returncode == 2, (checked.stdout, checked.stderr)
+    finally:
+        os.chmod(warden_home, 0o700)
+
+
+def test_a_kill_between_forward_and_outcome_leaves_the_intent(warden, warden_bin, grant, tmp_path):
+    grant("--server", "faults", "--allow", "fixture.**", purpose="crash test")
+    record = tmp_path / "server-record"
+    proc = warden(["--server", "faults", "--manifest", FAULTS_MANIFEST], python_server(FAULTS, "--record", record))
+    inbox = Inbox(proc)
+    handshake(proc, inbox)
+    send_call(proc, "h", "hang", {})
+    deadline = time.monotonic() + 10
+    while b'"hang"' not in (record.read_bytes() if record.exists() else b""):
+        assert time.monotonic() < deadline, "the call never reached the server"
+        time.sleep(0.02)
+    proc.signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    [intent] = audit(warden_bin, "--server", "faults")
+    assert intent["kind"] == "decision" and intent["verdict"] == "allow" and intent["tool"] == "hang", intent
+    assert verify(warden_bin).returncode == 0
+
+
+def test_held_calls_are_recorded_from_hold_to_end(warden, warden_bin, mailbox_bin, grant, tmp_path):
+    grant("--server", "mailbox", "--agent", "auditor", "--allow", "mail.delete", purpose="tidy")
+    proc, inbox = mailbox_session(warden, mailbox_bin, tmp_path, "--confirm-timeout", "30")
+    send_call(proc, 1, "delete_message", {"id": "msg-20261117-0a1f9c42"})
+    cli = lambda *args: warden_cli(warden_bin, *args)  # noqa: E731
+    [held] = wait_for_holds(cli, 1)
+    assert cli("reject", held["id"], "--why", "not now").returncode == 0
+    inbox.wait([1])
+    finish(proc)
+    records = [r for r in audit(warden_bin) if r["tool"] == "delete_message"]
+    assert [(r["kind"], r["verdict"]) for r in records] == [("decision", "hold"), ("outcome", "deny")], records
+    assert records[0]["destructive"] is True and records[0]["hold"]["id"] == held["id"]
+    assert records[1]["outcome"] == "denied" and records[1]["hold"]["channel"] == "cli"
