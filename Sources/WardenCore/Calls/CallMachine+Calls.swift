@@ -201,9 +201,10 @@ extension CallMachine {
     let command = DelegationText.suggestedGrant(for: call, authorization: decision).map {
       "; to allow it: \($0)"
     }
+    // A warning, seen at the default level: a denial is what the human should hear about.
     return [
       .log(
-        .notice,
+        .warning,
         "denied \(call.tool.isEmpty ? "a tool call" : call.tool) for \(call.agent): \(decision.explanation)\(command ?? "")"
       ),
       .refuse(requestID, call, decision, perRequestEra: perRequestEra),
