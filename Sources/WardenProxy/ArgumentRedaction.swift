@@ -1,4 +1,5 @@
 import Crypto
+import WardenCore
 import WardenJSON
 
 /// What of a call's arguments may be stored, logged or shown: the exact bytes, except that the
@@ -27,10 +28,7 @@ enum ArgumentRedaction {
 
   /// The text that stands in for one redacted value.
   static func marker(_ value: ArraySlice<UInt8>) -> String {
-    let digest = SHA256.hash(data: Array(value)).prefix(6).map { byte in
-      let text = String(byte, radix: 16)
-      return text.count == 1 ? "0" + text : text
-    }.joined()
+    let digest = Hex.encode(SHA256.hash(data: Array(value)).prefix(6))
     return "[redacted: \(value.count) bytes, sha256:\(digest)]"
   }
 }

@@ -143,10 +143,7 @@ final class AuditTrail: Sendable {
   {
     let mac = HMAC<SHA256>.authenticationCode(
       for: Array(server.utf8) + [0] + Array(tool.utf8) + [0] + bytes, using: key)
-    let digest = Array(mac).map {
-      String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16)
-    }
-    .joined()
+    let digest = Hex.encode(Array(mac))
     var shown = ArgumentRedaction.shown(bytes, redact: redact)
     if shown.utf8.count > argumentsShown {
       shown =

@@ -30,10 +30,10 @@ struct ConfirmationToken: Equatable {
     ]
     if let serverState { members.append(("s", .string(serverState))) }
     if let serverResponses { members.append(("r", .string(serverResponses))) }
-    let payload = Self.hex(JSONValue.object(members).serialized())
+    let payload = Hex.encode(JSONValue.object(members).serialized())
     let signed = Self.prefix + payload
     let mac = HMAC<SHA256>.authenticationCode(for: Array(signed.utf8), using: key)
-    return signed + "." + Self.hex(Array(mac))
+    return signed + "." + Hex.encode(Array(mac))
   }
 
   /// Why a token cannot be used.
@@ -62,17 +62,6 @@ struct ConfirmationToken: Equatable {
         holdID: holdID, digest: digest, paramsDigest: paramsDigest, expiresAt: expiresAt,
         serverState: value["s"]?.stringValue,
         serverResponses: value["r"]?.stringValue))
-  }
-
-  static func hex(_ bytes: [UInt8]) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var out = [UInt8]()
-    out.reserveCapacity(bytes.count * 2)
-    for byte in bytes {
-      out.append(digits[Int(byte >> 4)])
-      out.append(digits[Int(byte & 0x0F)])
-    }
-    return String(decoding: out, as: UTF8.self)
   }
 
   static func unhex(_ text: Substring) -> [UInt8]? {

@@ -37,10 +37,7 @@ extension CallExecutor {
   static func paramsDigest(_ params: JSONValue?) -> String {
     guard let params, params.kind == .object else { return "" }
     let rest = params.removing("requestState").removing("inputResponses")
-    return SHA256.hash(data: Array(rest.canonicalText().utf8)).map {
-      String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16)
-    }
-    .joined()
+    return Hex.encode(SHA256.hash(data: Array(rest.canonicalText().utf8)))
   }
 
   /// A retried call carrying a `requestState` that starts like warden's, as the machine's event:

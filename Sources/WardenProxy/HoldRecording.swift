@@ -46,10 +46,7 @@ extension CallExecutor {
   static func digest(server: String, tool: String, arguments: [UInt8]) -> String {
     var hasher = SHA256()
     hasher.update(data: Array(server.utf8) + [0] + Array(tool.utf8) + [0] + arguments)
-    return hasher.finalize().map {
-      String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16)
-    }
-    .joined()
+    return Hex.encode(hasher.finalize())
   }
 
   /// Six random digits: typed by a person reading them off a notification or a terminal; one try.

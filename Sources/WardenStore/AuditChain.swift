@@ -1,4 +1,5 @@
 import Crypto
+import WardenCore
 import WardenJSON
 
 /// The audit trail as a hash chain: each record is canonical JSON (keys sorted, compact) holding its
@@ -17,18 +18,7 @@ public enum AuditChain {
   }
 
   public static func hash(_ text: String) -> String {
-    hex(Array(SHA256.hash(data: Array(text.utf8))))
-  }
-
-  static func hex(_ bytes: [UInt8]) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    out.reserveCapacity(bytes.count * 2)
-    for byte in bytes {
-      out.append(digits[Int(byte >> 4)])
-      out.append(digits[Int(byte & 0x0F)])
-    }
-    return String(decoding: out, as: UTF8.self)
+    Hex.encode(SHA256.hash(data: Array(text.utf8)))
   }
 
   /// One stored record.
