@@ -56,11 +56,13 @@ final class CallExecutor: Sendable {
   /// The rules a session of this configuration runs under.
   static func rules(for configuration: PolicyConfiguration) -> CallMachine.Rules {
     guard case .success = configuration.store else { return .noHolds }
-    return CallMachine.Rules(
+    var rules = CallMachine.Rules(
       holdsAvailable: true, askInClient: configuration.askInClient,
       acceptTerminalDecisions: configuration.acceptTerminalDecisions,
       clientAnswersNeedCode: configuration.clientAnswersNeedCode,
       timeoutMilliseconds: Int64(configuration.confirmTimeout * 1000))
+    rules.reportOnly = configuration.reportOnly
+    return rules
   }
 
   /// Feeds `event` to the machine and carries out what follows, including the events the executor's

@@ -36,13 +36,17 @@ public struct PolicyConfiguration: Sendable {
   /// Whether an approval in the client's form needs the approval code shown on a human-facing
   /// channel (the default); false when `confirm.channels` lists `elicitation` explicitly.
   public var clientAnswersNeedCode: Bool
+  /// `--mode report`: calls outside the delegation are forwarded and recorded as what enforcement
+  /// would have done (`would-deny`, `would-hold`).
+  public var reportOnly: Bool
 
   public init(
     manifest: Manifest?, serverName: String, store: Result<GrantStore, StoreError>, protectedPaths: [String],
     hideUndelegated: Bool, manifestSource: String = "", ungrantedConfirm: Bool = false,
     confirmTimeout: Double = 120, askInClient: Bool = true, acceptTerminalDecisions: Bool = true,
-    clientAnswersNeedCode: Bool = true
+    clientAnswersNeedCode: Bool = true, reportOnly: Bool = false
   ) {
+    self.reportOnly = reportOnly
     self.clientAnswersNeedCode = clientAnswersNeedCode
     self.askInClient = askInClient
     self.acceptTerminalDecisions = acceptTerminalDecisions
@@ -98,6 +102,11 @@ final class PolicyEngine: Sendable {
     }
     if case .failure(let error) = configuration.store {
       logger.error("the delegation store is unavailable (\(error)); every tools/call will be denied")
+    }
+    if configuration.reportOnly {
+      logger.warning(
+        "report mode: calls outside the delegation, and calls that would be held, are forwarded and recorded as would-deny / would-hold (warden audit --verdict would-deny); forbids, protected paths and failures still deny"
+      )
     }
     if configuration.askInClient && !configuration.clientAnswersNeedCode {
       logger.warning(

@@ -57,6 +57,13 @@ extension Warden {
         valueName: "deny|confirm"))
     var ungranted: UngrantedPolicy = .deny
 
+    @Option(
+      name: .long,
+      help: ArgumentHelp(
+        "enforce (the default), or report: forward calls that enforcement would deny as not delegated or undeclared, or would hold, and record them in the audit trail as would-deny / would-hold. Forbids, protected paths, unreadable calls and store failures are still denied.",
+        valueName: "enforce|report"))
+    var mode: EnforcementMode = .enforce
+
     @Option(name: .long, help: "The agent identity (default: the client's self-reported name).")
     var agent: String?
 
@@ -137,9 +144,15 @@ extension Warden {
         ungrantedConfirm: ungranted == .confirm, confirmTimeout: confirmTimeout,
         askInClient: settings.confirmChannels.contains(.elicitation),
         acceptTerminalDecisions: settings.confirmChannels.contains(.terminal),
-        clientAnswersNeedCode: !settings.trustsClientAnswers)
+        clientAnswersNeedCode: !settings.trustsClientAnswers, reportOnly: mode == .report)
     }
   }
+}
+
+/// `--mode`: enforce the delegation, or only report what enforcement would do.
+enum EnforcementMode: String, ExpressibleByArgument, CaseIterable {
+  case enforce
+  case report
 }
 
 /// `--ungranted`: what a call no grant covers gets.

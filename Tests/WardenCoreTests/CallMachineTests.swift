@@ -444,4 +444,37 @@ struct CallMachineTests {
             holdID: "h_1", state: .cancelled, by: "warden", channel: "client", note: "the client went away"))
       ])
   }
+
+  // MARK: - Report mode
+
+  /// Report-only rollout: what would be denied as not delegated or undeclared, or held, goes on and
+  /// is recorded as such; a forbid and whatever fails closed are still denied.
+  @Test func reportModeForwardsWhatEnforcementWouldDenyOrHoldAndStillDeniesAForbid() {
+    var rules = CallMachine.Rules(holdsAvailable: true)
+    rules.reportOnly = true
+    var machine = Self.machine(rules: rules)
+    let cases: [(Authorization, String?)] = [
+      (Authorization(verdict: .deny, reason: .notDelegated, explanation: "no grant"), "would-deny"),
+      (Authorization(verdict: .deny, reason: .undeclared, explanation: "undeclared"), "would-deny"),
+      (Self.confirm, "would-hold"),
+      (Self.forbid, nil),
+      (Authorization(verdict: .deny, reason: .badArguments, explanation: "unreadable"), nil),
+      (Authorization(verdict: .deny, reason: .storeUnavailable, explanation: "store"), nil),
+      (Authorization(verdict: .deny, reason: .protectedPath, explanation: "home"), nil),
+    ]
+    for (index, (decision, would)) in cases.enumerated() {
+      let request = Int64(index + 1)
+      let actions = Self.send(&machine, request: request, decision: decision)
+      if let would {
+        guard case .recordIntent(_, let note) = Self.effects(actions).first else {
+          Issue.record("\(decision.reason) was not let through: \(actions)")
+          continue
+        }
+        #expect(note.verdict == would)
+        #expect(machine.handle(.intentRecorded(.integer(request), at: 1)) == [.passThrough])
+      } else {
+        #expect(Self.refusal(in: actions) == decision, "\(decision.reason)")
+      }
+    }
+  }
 }

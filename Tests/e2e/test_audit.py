@@ -191,3 +191,25 @@ def test_held_calls_are_recorded_from_hold_to_end(warden, warden_bin, mailbox_bi
     assert [(r["kind"], r["verdict"]) for r in records] == [("decision", "hold"), ("outcome", "deny")], records
     assert records[0]["destructive"] is True and records[0]["hold"]["id"] == held["id"]
     assert records[1]["outcome"] == "denied" and records[1]["hold"]["channel"] == "cli"
+
+
+def test_report_mode_forwards_and_records_what_enforcement_would_deny_and_still_denies_a_forbid(
+        warden, warden_bin, mailbox_bin, grant, forbid, tmp_path):
+    """`--mode report`: a call no grant covers and a destructive call (which would be held) go on,
+    recorded `would-deny` / `would-hold`; a call a human forbade is still denied."""
+    grant("--server", "mailbox", "--agent", "auditor", "--allow", "mail.list,mail.delete", purpose="triage")
+    forbid("--server", "mailbox", "--action", "mail.send", purpose="no mail leaves")
+    proc, inbox = mailbox_session(warden, mailbox_bin, tmp_path, "--mode", "report")
+    send_call(proc, 1, "list_messages", {})
+    send_call(proc, 2, "read_message", {"id": "msg-20261117-0a1f9c42"})
+    send_call(proc, 3, "delete_message", {"id": "msg-20261119-5d2e7b10"})
+    send_call(proc, 4, "send_message", {"to": "eve@example.com", "subject": "s", "body": "b"})
+    answers = inbox.wait([1, 2, 3, 4])
+    finish(proc)
+    assert is_server_result(answers[1]) and is_server_result(answers[2]) and is_server_result(answers[3])
+    assert is_denial(answers[4], {"forbidden"}), answers[4]
+    verdicts = {r["tool"]: r["verdict"] for r in audit(warden_bin) if r["kind"] == "decision"}
+    assert verdicts == {"list_messages": "allow", "read_message": "would-deny", "delete_message": "would-hold",
+                        "send_message": "deny"}, verdicts
+    assert [r["tool"] for r in audit(warden_bin, "--verdict", "would-deny")] == ["read_message"]
+    assert "report mode" in proc.stderr_text()

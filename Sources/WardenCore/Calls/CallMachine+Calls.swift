@@ -8,6 +8,20 @@ extension CallMachine {
       perRequestEra: call.perRequestEra, holdsAvailable: rules.holdsAvailable && ended == nil,
       clientMayBeAsked: clientMayBeAsked, requestDeclaresElicitation: call.declaresElicitation)
     let callID = newCallID()
+    if rules.reportOnly, let would = Self.wouldVerdict(call.decision) {
+      intents[call.requestID] = .passThrough(
+        callID: callID, call: call.call, perRequestEra: call.perRequestEra)
+      return [
+        .log(
+          .warning,
+          "report mode: \(call.call.tool) for \(call.call.agent) goes on, but enforcement would \(would == "would-hold" ? "hold" : "deny") it: \(call.decision.explanation)"
+        ),
+        .recordIntent(
+          call.requestID,
+          .decision(call.decision, verdict: would, callID: callID, call: call.call, arguments: call.arguments)
+        ),
+      ]
+    }
     switch CallRoute.of(call.decision, in: context) {
     case .forward:
       // Intent before effect: the line goes on once its record is in the store.
@@ -30,6 +44,16 @@ extension CallMachine {
       return startRecording(call, decision, inResult: false, callID: callID)
     case .holdAndAskInResult(let decision):
       return startRecording(call, decision, inResult: true, callID: callID)
+    }
+  }
+
+  /// What report mode records for a decision it lets through; nil for one it enforces all the same:
+  /// an allowed call, a forbid, and everything that fails closed.
+  static func wouldVerdict(_ decision: Authorization) -> String? {
+    switch (decision.verdict, decision.reason) {
+    case (.deny, .notDelegated), (.deny, .undeclared): return "would-deny"
+    case (.confirm, _): return "would-hold"
+    default: return nil
     }
   }
 

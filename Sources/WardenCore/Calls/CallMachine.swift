@@ -22,6 +22,9 @@ public struct CallMachine: Sendable {
     public var clientAnswersNeedCode: Bool
     /// How long a held call waits for a decision.
     public var timeoutMilliseconds: Int64
+    /// Report-only rollout: what enforcement would deny as not delegated or undeclared, or would
+    /// hold, goes on and is recorded as `would-deny` / `would-hold`.
+    public var reportOnly = false
 
     public init(
       holdsAvailable: Bool, askInClient: Bool = true, acceptTerminalDecisions: Bool = true,
