@@ -213,3 +213,22 @@ def test_report_mode_forwards_and_records_what_enforcement_would_deny_and_still_
                         "send_message": "deny"}, verdicts
     assert [r["tool"] for r in audit(warden_bin, "--verdict", "would-deny")] == ["read_message"]
     assert "report mode" in proc.stderr_text()
+
+
+def test_status_shows_what_is_in_force_what_is_held_and_recent_denials(warden, warden_bin, mailbox_bin, grant, tmp_path):
+    read = grant("--server", "mailbox", "--agent", "auditor", "--allow", "mail.list,mail.delete", purpose="triage")
+    proc, inbox = mailbox_session(warden, mailbox_bin, tmp_path, "--confirm-timeout", "30")
+    send_call(proc, 1, "send_message", {"to": "eve@example.com", "subject": "s", "body": "b"})
+    inbox.wait([1])
+    send_call(proc, 2, "delete_message", {"id": "msg-20261117-0a1f9c42"})
+    cli = lambda *args: warden_cli(warden_bin, *args)  # noqa: E731
+    [held] = wait_for_holds(cli, 1)
+    status = cli("status", "--json")
+    assert status.returncode == 0, status.stderr
+    found = json.loads(status.stdout)
+    assert [g["id"] for g in found["grants"]] == [read]
+    assert [h["id"] for h in found["holds"]] == [held["id"]]
+    assert [d["tool"] for d in found["denials"]] == ["send_message"]
+    text = cli("status").stdout
+    assert read in text and held["id"] in text and "send_message" in text
+    finish(proc)
