@@ -47,9 +47,21 @@ final class AuditTrail: Sendable {
     self.logger = logger
   }
 
-  /// Writes `entry` now; throws when it could not be written.
+  /// Writes `entry` now, with whatever is queued before it (in one transaction: one commit a call
+  /// when calls come one after another); throws when it could not be written. Queued records that
+  /// fail with it go back to the queue.
   func writeNow(_ entry: Entry) throws(StoreError) {
-    try store.appendAudit([record(entry)])
+    let queued = queue.withLock { queue -> [Entry] in
+      let taken = queue
+      queue.removeAll()
+      return taken
+    }
+    do {
+      try store.appendAudit((queued + [entry]).map(record))
+    } catch {
+      if !queued.isEmpty { queue.withLock { $0.insert(contentsOf: queued, at: 0) } }
+      throw error
+    }
   }
 
   /// Queues `entry` for the writer thread.
@@ -58,10 +70,12 @@ final class AuditTrail: Sendable {
     wake.signal()
   }
 
-  /// The writer thread: writes whatever is queued, in one transaction a batch.
+  /// The writer thread: writes whatever is queued, in one transaction a batch. It waits a moment
+  /// after being woken, so that the next call's intent usually takes the queue along instead.
   func run() {
     while true {
       wake.wait()
+      usleep(5000)
       writeQueued()
     }
   }

@@ -1,4 +1,5 @@
 import GRDB
+import Synchronization
 import WardenCore
 
 /// The delegation store: every grant and forbid a human issued, in `<home>/warden.db`.
@@ -25,6 +26,8 @@ public final class GrantStore: Sendable {
   public let databasePath: String
   let pool: DatabasePool
   private let token: ChangeTokenReader
+  /// The audit trail's own connection and head file, opened on the first append.
+  let auditAppender = Mutex<AuditAppender?>(nil)
 
   /// How long a write waits for another process's write before failing with `.locked`.
   static let busyTimeout = 5.0
