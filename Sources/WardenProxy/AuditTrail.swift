@@ -155,10 +155,14 @@ final class AuditTrail: Sendable {
   static func arguments(server: String, tool: String, bytes: [UInt8], redact: [String], key: SymmetricKey)
     -> AuditArguments
   {
-    let mac = HMAC<SHA256>.authenticationCode(
-      for: Array(server.utf8) + [0] + Array(tool.utf8) + [0] + bytes, using: key)
-    let digest = Hex.encode(Array(mac))
-    var shown = ArgumentRedaction.shown(bytes, redact: redact)
+    // Fed piece by piece: a large argument is not copied to be hashed.
+    var mac = HMAC<SHA256>(key: key)
+    mac.update(data: Array(server.utf8) + [0] + Array(tool.utf8) + [0])
+    mac.update(data: bytes)
+    let digest = Hex.encode(Array(mac.finalize()))
+    // Without redaction only the bytes kept are decoded: a large argument is not copied whole.
+    let kept = redact.isEmpty ? Array(bytes.prefix(argumentsShown + 1)) : bytes
+    var shown = ArgumentRedaction.shown(kept, redact: redact)
     if shown.utf8.count > argumentsShown {
       shown =
         String(decoding: Array(shown.utf8.prefix(argumentsShown)), as: UTF8.self) + "… [\(bytes.count) bytes]"
