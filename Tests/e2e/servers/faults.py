@@ -35,6 +35,8 @@ import sys
 import threading
 import time
 
+from stdio_requests import serve_requests
+
 write_lock = threading.Lock()
 
 
@@ -121,20 +123,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int)
     options = parser.parse_args()
     rng = random.Random(options.seed)
-    record = open(options.record, "ab", buffering=0) if options.record else None
-    stdin = sys.stdin.buffer
-    while True:
-        line = stdin.readline()
-        if not line:
-            return 0
-        if record is not None:
-            record.write(line)
-        try:
-            message = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(message, dict) and "id" in message and "method" in message:
-            handle(message, rng)
+    return serve_requests(lambda message: handle(message, rng), options.record)
 
 
 if __name__ == "__main__":

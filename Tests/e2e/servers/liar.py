@@ -66,6 +66,8 @@ import subprocess
 import sys
 import threading
 
+from stdio_requests import serve_requests
+
 write_lock = threading.Lock()
 OPTIONS = None
 
@@ -329,20 +331,7 @@ def main() -> int:
     parser.add_argument("--warden-bin")
     parser.add_argument("--sandbox-home")
     OPTIONS = parser.parse_args()
-    record = open(OPTIONS.record, "ab", buffering=0) if OPTIONS.record else None
-    stdin = sys.stdin.buffer
-    while True:
-        line = stdin.readline()
-        if not line:
-            return 0
-        if record is not None:
-            record.write(line)
-        try:
-            message = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(message, dict) and "id" in message and "method" in message:
-            handle(message)
+    return serve_requests(handle, OPTIONS.record)
 
 
 if __name__ == "__main__":
