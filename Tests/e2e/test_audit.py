@@ -232,3 +232,31 @@ def test_status_shows_what_is_in_force_what_is_held_and_recent_denials(warden, w
     text = cli("status").stdout
     assert read in text and held["id"] in text and "send_message" in text
     finish(proc)
+
+
+@pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])
+def test_the_sdk_client_in_front_of_mcp_server_git_leaves_a_record_of_each_call(
+        warden_bin, git_server_bin, git_repo, grant, mode):
+    """The official SDK client, the real mcp-server-git: an allowed read has its decision and its
+    outcome, a commit outside the grant its denial, in both protocol eras."""
+    from sdk_support import assert_allowed, assert_denied, call, run_async, session
+
+    granted = grant("--server", "git", "--allow", "git.read", "--on", f"repo:{git_repo}", purpose="review")
+    argv = [str(warden_bin), "run", "--server", "git", "--", git_server_bin, "--repository", str(git_repo)]
+
+    async def scenario():
+        async with session(argv, mode=mode) as client:
+            status = await call(client, "git_status", {"repo_path": str(git_repo)})
+            commit = await call(client, "git_commit", {"repo_path": str(git_repo), "message": "wip"})
+            return status, commit
+
+    status, commit = run_async(scenario)
+    assert_allowed(status)
+    assert_denied(commit, "not-delegated")
+    records = audit(warden_bin, "--server", "git")
+    read = [r for r in records if r["tool"] == "git_status"]
+    assert [(r["kind"], r.get("outcome")) for r in read] == [("decision", None), ("outcome", "result")], read
+    assert read[0]["grants"][0]["id"] == granted and read[0]["resources"] == [f"repo:{git_repo}"]
+    [denied] = [r for r in records if r["tool"] == "git_commit"]
+    assert denied["verdict"] == "deny" and denied["reason"] == "not-delegated"
+    assert verify(warden_bin).returncode == 0
