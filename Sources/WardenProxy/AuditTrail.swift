@@ -12,12 +12,14 @@ import WardenStore
   import Musl
 #endif
 
-/// Writes the call machine's audit notes to the store's chain. A call's intent is written at once,
-/// on the caller's thread (the call goes on only once it is in the store); every other record is
-/// queued and written by a thread of its own, in batches (one transaction, one commit, for all that
-/// came meanwhile), so deciding never waits on the disk for a record that need not come first.
+/// Writes the call machine's audit notes to the store's chain. A call's intent goes to the session's
+/// journal at once, on the caller's thread (the call goes on only once it is there); every other
+/// record is queued and journaled with the next intent, or by the writer thread. The writer thread
+/// moves journaled records into the chain in batches (one transaction, one commit, for all that came
+/// meanwhile), so no call waits on a database commit. See `AuditJournal` for what this keeps through
+/// a crash.
 final class AuditTrail: Sendable {
-  /// One record, with everything the edge adds, ready to be turned into JSON on the writing thread.
+  /// One record, with everything the edge adds.
   struct Entry: Sendable {
     var note: AuditNote
     var at: Int64
@@ -33,117 +35,191 @@ final class AuditTrail: Sendable {
     var chain: [String]
   }
 
+  private struct State {
+    /// Queued, not yet in the journal.
+    var unjournaled: [AuditRecord] = []
+    /// In the journal, not yet in the chain.
+    var journaled: [AuditRecord] = []
+    /// The journal number of the last journaled record.
+    var through: Int64 = 0
+    /// Why the last attempt to write the chain failed; calls are denied until one succeeds.
+    var failing: String?
+    var writerWoken = false
+  }
+
   let store: GrantStore
   let session: String
+  private let journal: Result<AuditJournal, StoreError>
   private let logger: Logger
-  private let queue = Mutex<[Entry]>([])
+  private let state = Mutex(State())
   private let wake = DispatchSemaphore(value: 0)
-  /// Records the writer took and has not written yet.
-  private let writing = Mutex(0)
+  /// One batch at a time, so the chain keeps the journal's order.
+  private let writing = Mutex(())
 
   init(store: GrantStore, session: String, logger: Logger) {
     self.store = store
     self.session = session
     self.logger = logger
-  }
-
-  /// Writes `entry` now, with whatever is queued before it (in one transaction: one commit a call
-  /// when calls come one after another); throws when it could not be written. Queued records that
-  /// fail with it go back to the queue.
-  func writeNow(_ entry: Entry) throws(StoreError) {
-    let queued = queue.withLock { queue -> [Entry] in
-      let taken = queue
-      queue.removeAll()
-      return taken
-    }
-    do {
-      try store.appendAudit((queued + [entry]).map(record))
+    do throws(StoreError) {
+      journal = .success(try AuditJournal(home: store.home, session: session))
     } catch {
-      if !queued.isEmpty { queue.withLock { $0.insert(contentsOf: queued, at: 0) } }
-      throw error
+      journal = .failure(error)
     }
+    // Journals that sessions killed before us left behind.
+    let recovery = store.recoverAuditJournals(now: PolicyEngine.now())
+    if recovery.records > 0 {
+      logger.warning(
+        "recovered \(recovery.records) audit record(s) left behind by \(recovery.sessions.count) session(s) that were killed or crashed"
+      )
+    }
+    for problem in recovery.problems { logger.warning("\(problem)") }
   }
 
-  /// Queues `entry` for the writer thread.
+  /// Journals `entry`'s record now, with whatever is queued before it (one `write`); throws when it
+  /// could not be written, or when the chain has not been taking records (then the call must not go
+  /// on: it could not be accounted for).
+  func writeNow(_ entry: Entry) throws(StoreError) {
+    let journal = try journal.get()
+    let record = record(entry)
+    let wakeWriter = try state.withLock { (state: inout State) throws(StoreError) -> Bool in
+      if let failing = state.failing {
+        throw StoreError(.locked, "the audit trail cannot be written: \(failing)")
+      }
+      let batch = state.unjournaled + [record]
+      state.through = try journal.append(batch)
+      state.unjournaled.removeAll()
+      state.journaled += batch
+      return wokeWriter(&state)
+    }
+    if wakeWriter { wake.signal() }
+  }
+
+  /// Queues `entry` for the journal and the chain.
   func enqueue(_ entry: Entry) {
-    queue.withLock { $0.append(entry) }
-    wake.signal()
+    let record = record(entry)
+    let wakeWriter = state.withLock { state in
+      state.unjournaled.append(record)
+      return wokeWriter(&state)
+    }
+    if wakeWriter { wake.signal() }
   }
 
-  /// The writer thread: writes whatever is queued, in one transaction a batch. It waits a moment
-  /// after being woken, so that the next call's intent usually takes the queue along instead.
+  private func wokeWriter(_ state: inout State) -> Bool {
+    guard !state.writerWoken else { return false }
+    state.writerWoken = true
+    return true
+  }
+
+  /// The writer thread: moves what is journaled into the chain, one transaction a batch. It waits a
+  /// moment after being woken, so a batch holds every record of that moment.
   func run() {
     while true {
       wake.wait()
       usleep(5000)
-      writeQueued()
+      state.withLock { $0.writerWoken = false }
+      writeChain()
+      // A failed batch is retried while records keep coming; each denial queues one.
     }
   }
 
-  /// Writes every queued record now (at exit).
+  /// Writes every queued record now, and removes the journal when all is in the chain (at exit).
   func drain() {
-    writeQueued()
-    while writing.withLock({ $0 }) > 0 { usleep(1000) }
-  }
-
-  private func writeQueued() {
-    let batch = queue.withLock { queue -> [Entry] in
-      let taken = queue
-      queue.removeAll()
-      return taken
+    writeChain()
+    guard case .success(let journal) = journal else { return }
+    let done = state.withLock { $0.unjournaled.isEmpty && $0.journaled.isEmpty }
+    guard done else {
+      logger.error("the audit journal \(journal.path) keeps records the store did not take; the next warden run, warden audit or warden status folds them in")
+      return
     }
-    guard !batch.isEmpty else { return }
-    writing.withLock { $0 += batch.count }
-    defer { writing.withLock { $0 -= batch.count } }
+    journal.remove()
     do {
-      try store.appendAudit(batch.map(record))
+      try store.finishAuditJournal(session: session)
     } catch {
-      logger.error("could not write \(batch.count) audit record(s): \(error)")
+      logger.warning("could not close the audit journal of this session in the store: \(error)")
     }
   }
 
-  /// The record's fields (the chain adds `seq` and `prev`).
-  func record(_ entry: Entry) -> JSONValue {
+  private func writeChain() {
+    writing.withLock { _ in
+      let (batch, through) = state.withLock { state -> ([AuditRecord], Int64) in
+        if !state.unjournaled.isEmpty, case .success(let journal) = journal {
+          // Best effort: if the journal cannot take them, the chain still may.
+          if let through = try? journal.append(state.unjournaled) {
+            state.through = through
+            state.journaled += state.unjournaled
+            state.unjournaled.removeAll()
+          }
+        }
+        let taken = state.journaled + state.unjournaled
+        state.journaled.removeAll()
+        state.unjournaled.removeAll()
+        return (taken, state.through)
+      }
+      guard !batch.isEmpty else { return }
+      let journaled: (session: String, through: Int64)? =
+        (try? journal.get()) != nil && through > 0 ? (session, through) : nil
+      do {
+        try store.appendAudit(batch, journal: journaled)
+        state.withLock { $0.failing = nil }
+        if case .success(let journal) = journal { journal.committed(through: through) }
+      } catch {
+        state.withLock { state in
+          state.journaled = batch + state.journaled
+          state.failing = "\(error)"
+        }
+        logger.error("could not write \(batch.count) audit record(s) to the store: \(error)")
+      }
+    }
+  }
+
+  /// The record (the chain adds `seq` and `prev`).
+  func record(_ entry: Entry) -> AuditRecord {
     let note = entry.note
-    var fields: [(String, JSONValue)] = [
-      ("v", .integer(1)), ("kind", .string(note.kind.rawValue)), ("at", .integer(entry.at)),
-      ("session", .string(session)), ("call", .string(note.callID)), ("agent", .string(note.call.agent)),
-      ("server", .string(note.call.server)), ("tool", .string(note.call.tool)),
-      ("verdict", .string(note.verdict)),
-      ("reason", .string(note.reason)), ("explanation", .string(note.explanation)),
-      ("resources", .array(note.resources.map { .string($0) })), ("destructive", .bool(entry.destructive)),
-    ]
-    if let action = note.action { fields.append(("action", .string(action))) }
+    var fields = CanonicalObject()
+    fields.set("v", Int64(1))
+    fields.set("kind", note.kind.rawValue)
+    fields.set("at", entry.at)
+    fields.set("session", session)
+    fields.set("call", note.callID)
+    fields.set("agent", note.call.agent)
+    fields.set("server", note.call.server)
+    fields.set("tool", note.call.tool)
+    fields.set("verdict", note.verdict)
+    fields.set("reason", note.reason)
+    fields.set("explanation", note.explanation)
+    fields.set("resources", note.resources)
+    fields.set("destructive", entry.destructive)
+    if let action = note.action { fields.set("action", action) }
     if !entry.grants.isEmpty {
-      fields.append(
-        (
-          "grants",
-          .array(
-            entry.grants.map { grant in
-              var members: [(String, JSONValue)] = [
-                ("id", .string(grant.id)), ("chain", .array(grant.chain.map { .string($0) })),
-              ]
-              if let purpose = grant.purpose { members.append(("purpose", .string(purpose))) }
-              if let issuedBy = grant.issuedBy { members.append(("issued_by", .string(issuedBy))) }
-              return .object(members)
-            })
-        ))
+      fields.set(
+        "grants",
+        entry.grants.map { grant in
+          var link = CanonicalObject()
+          link.set("id", grant.id)
+          link.set("chain", grant.chain)
+          if let purpose = grant.purpose { link.set("purpose", purpose) }
+          if let issuedBy = grant.issuedBy { link.set("issued_by", issuedBy) }
+          return link
+        })
     }
     if let arguments = note.arguments {
-      fields.append(("digest", .string(arguments.digest)))
-      fields.append(("arguments", .string(arguments.shown)))
+      fields.set("digest", arguments.digest)
+      fields.set("arguments", arguments.shown)
     }
     if let holdID = note.holdID {
-      var hold: [(String, JSONValue)] = [("id", .string(holdID))]
-      if let by = note.decidedBy { hold.append(("decided_by", .string(by))) }
-      if let channel = note.channel { hold.append(("channel", .string(channel))) }
-      if let attestation = note.attestation { hold.append(("attestation", .string(attestation))) }
-      fields.append(("hold", .object(hold)))
+      var hold = CanonicalObject()
+      hold.set("id", holdID)
+      if let by = note.decidedBy { hold.set("decided_by", by) }
+      if let channel = note.channel { hold.set("channel", channel) }
+      if let attestation = note.attestation { hold.set("attestation", attestation) }
+      fields.set("hold", hold)
     }
-    if let outcome = note.outcome { fields.append(("outcome", .string(outcome))) }
-    if let duration = note.durationMilliseconds { fields.append(("duration_ms", .integer(duration))) }
-    if let bytes = note.resultBytes { fields.append(("result_bytes", .integer(Int64(bytes)))) }
-    return .object(fields)
+    if let outcome = note.outcome { fields.set("outcome", outcome) }
+    if let duration = note.durationMilliseconds { fields.set("duration_ms", duration) }
+    if let bytes = note.resultBytes { fields.set("result_bytes", Int64(bytes)) }
+    return AuditRecord(
+      fields: fields, at: entry.at, kind: note.kind.rawValue, agent: note.call.agent, server: note.call.server,
+      call: note.callID)
   }
 
   /// The longest arguments text a record keeps; longer ones are cut, with their length.

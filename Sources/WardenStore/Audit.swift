@@ -19,19 +19,44 @@ extension GrantStore {
   /// the same store still make one chain). Then the new head is appended to the head file. Returns
   /// the records' places. Throws when they could not be written: then none was.
   ///
-  /// Each record is an object with at least `at` (ms), `kind`, `agent`, `server` and `call`.
+  /// `journal`: the records come from this session's journal, through this number; the transaction
+  /// notes it (see `AuditJournal`).
+  @discardableResult
+  public func appendAudit(_ records: [AuditRecord], journal: (session: String, through: Int64)? = nil)
+    throws(StoreError) -> [Int64]
+  {
+    guard !records.isEmpty || journal != nil else { return [] }
+    let head = try auditWriter().append(records, journal: journal)
+    guard !records.isEmpty else { return [] }
+    let first = head.seq - Int64(records.count) + 1
+    return Array(first...head.seq)
+  }
+
+  /// Appends records given as JSON objects, each with at least `at` (ms), `kind`, `agent`, `server`
+  /// and `call`.
   @discardableResult
   public func appendAudit(_ records: [JSONValue]) throws(StoreError) -> [Int64] {
-    guard !records.isEmpty else { return [] }
-    let appender = try auditAppender.withLock { current throws(StoreError) -> AuditAppender in
+    try appendAudit(
+      records.map { value throws(StoreError) -> AuditRecord in
+        guard let record = AuditRecord(json: value) else {
+          throw StoreError(.invalid, "an audit record must be a JSON object")
+        }
+        return record
+      })
+  }
+
+  /// The session's journal is done with: every record of it is in the chain.
+  public func finishAuditJournal(session: String) throws(StoreError) {
+    try auditWriter().forget(session: session)
+  }
+
+  func auditWriter() throws(StoreError) -> AuditAppender {
+    try auditAppender.withLock { current throws(StoreError) -> AuditAppender in
       if let current { return current }
       let opened = try AuditAppender(databasePath: databasePath, headPath: auditHeadPath)
       current = opened
       return opened
     }
-    let head = try appender.append(records)
-    let first = head.seq - Int64(records.count) + 1
-    return Array(first...head.seq)
   }
 
   /// The secret that keys the argument digests in the records (so a short redacted value cannot be
@@ -125,11 +150,24 @@ final class AuditAppender: Sendable {
     }
   }
 
-  private static let sql = [
-    "BEGIN IMMEDIATE", "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-    "INSERT INTO audit (seq, hash, record, at, kind, agent, server, call_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    "COMMIT", "ROLLBACK",
-  ]
+  private enum Statement: Int, CaseIterable {
+    case begin, last, insert, commit, rollback, noteJournal, forgetJournal
+
+    var sql: String {
+      switch self {
+      case .begin: "BEGIN IMMEDIATE"
+      case .last: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
+      case .insert:
+        "INSERT INTO audit (seq, hash, record, at, kind, agent, server, call_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+      case .commit: "COMMIT"
+      case .rollback: "ROLLBACK"
+      case .noteJournal:
+        "INSERT INTO audit_journal (session, committed) VALUES (?1, ?2) ON CONFLICT (session) DO UPDATE SET committed = excluded.committed"
+      case .forgetJournal: "DELETE FROM audit_journal WHERE session = ?1"
+      }
+    }
+  }
+
   private let connection: Mutex<Connection>
   private let headDescriptor: Int32
   private let path: String
@@ -146,12 +184,12 @@ final class AuditAppender: Sendable {
     sqlite3_busy_timeout(handle, Int32(GrantStore.busyTimeout * 1000))
     code = sqlite3_exec(handle, "PRAGMA synchronous = NORMAL", nil, nil, nil)
     var statements: [OpaquePointer] = []
-    for text in Self.sql where code == SQLITE_OK {
+    for which in Statement.allCases where code == SQLITE_OK {
       var statement: OpaquePointer?
-      code = sqlite3_prepare_v3(handle, text, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+      code = sqlite3_prepare_v3(handle, which.sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
       if let statement { statements.append(statement) }
     }
-    guard code == SQLITE_OK, statements.count == Self.sql.count else {
+    guard code == SQLITE_OK, statements.count == Statement.allCases.count else {
       let message = sqlite3_errmsg(handle).map { String(cString: $0) } ?? "error \(code)"
       for statement in statements { sqlite3_finalize(statement) }
       sqlite3_close_v2(handle)
@@ -165,12 +203,78 @@ final class AuditAppender: Sendable {
     if headDescriptor >= 0 { _ = close(headDescriptor) }
   }
 
-  /// Appends `records` in one transaction; returns the new head.
-  func append(_ records: [JSONValue]) throws(StoreError) -> (seq: Int64, hash: String) {
-    let head = try connection.withLock {
-      (connection: inout Connection) throws(StoreError) -> (Int64, String) in
+  /// Appends `records` in one transaction, noting how far `journal` is; returns the new head.
+  func append(_ records: [AuditRecord], journal: (session: String, through: Int64)?) throws(StoreError) -> (
+    seq: Int64, hash: String
+  ) {
+    let head = try transaction { (statements, run, fail) throws(StoreError) -> (Int64, String) in
+      let last = statements[Statement.last.rawValue]
+      var seq: Int64 = 0
+      var prev = AuditChain.genesis
+      var code = sqlite3_step(last)
+      if code == SQLITE_ROW {
+        seq = sqlite3_column_int64(last, 0)
+        prev = sqlite3_column_text(last, 1).map { String(cString: $0) } ?? prev
+      }
+      sqlite3_reset(last)
+      guard code == SQLITE_ROW || code == SQLITE_DONE else { throw fail(code, "read") }
+      let insert = statements[Statement.insert.rawValue]
+      for record in records {
+        seq += 1
+        let (text, hash) = record.linked(seq: seq, prev: prev)
+        sqlite3_bind_int64(insert, 1, seq)
+        Self.bind(insert, 2, hash)
+        Self.bind(insert, 3, text)
+        sqlite3_bind_int64(insert, 4, record.at)
+        Self.bind(insert, 5, record.kind)
+        Self.bind(insert, 6, record.agent)
+        Self.bind(insert, 7, record.server)
+        Self.bind(insert, 8, record.call)
+        code = run(insert)
+        sqlite3_clear_bindings(insert)
+        guard code == SQLITE_DONE else { throw fail(code, "append to") }
+        prev = hash
+      }
+      if let journal {
+        let note = statements[Statement.noteJournal.rawValue]
+        Self.bind(note, 1, journal.session)
+        sqlite3_bind_int64(note, 2, journal.through)
+        code = run(note)
+        sqlite3_clear_bindings(note)
+        guard code == SQLITE_DONE else { throw fail(code, "note the journal in") }
+      }
+      return (seq, prev)
+    }
+    if !records.isEmpty { appendHead(seq: head.0, hash: head.1) }
+    return head
+  }
+
+  /// Forgets a finished session's journal.
+  func forget(session: String) throws(StoreError) {
+    try transaction { (statements, run, fail) throws(StoreError) in
+      let forget = statements[Statement.forgetJournal.rawValue]
+      Self.bind(forget, 1, session)
+      let code = run(forget)
+      sqlite3_clear_bindings(forget)
+      guard code == SQLITE_DONE else { throw fail(code, "forget a journal in") }
+    }
+  }
+
+  private static func bind(_ statement: OpaquePointer, _ index: Int32, _ text: String) {
+    sqlite3_bind_text(statement, index, text, -1, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+  }
+
+  /// Runs `body` in one immediate transaction on the appender's connection, committing when it
+  /// returns and rolling back when it throws.
+  private func transaction<Result: Sendable>(
+    _ body: (
+      _ statements: [OpaquePointer], _ run: (OpaquePointer) -> Int32, _ fail: (Int32, String) -> StoreError
+    ) throws(StoreError) -> Result
+  ) throws(StoreError) -> Result {
+    try connection.withLock { (connection: inout Connection) throws(StoreError) -> Result in
       let handle = connection.handle
       let statements = connection.statements
+      let path = self.path
       func fail(_ code: Int32, _ what: String) -> StoreError {
         let message = sqlite3_errmsg(handle).map { String(cString: $0) } ?? "error \(code)"
         let kind: StoreError.Code = code == SQLITE_BUSY || code == SQLITE_LOCKED ? .locked : .io
@@ -180,45 +284,16 @@ final class AuditAppender: Sendable {
         defer { sqlite3_reset(statement) }
         return sqlite3_step(statement)
       }
-      var code = run(statements[0])
+      var code = run(statements[Statement.begin.rawValue])
       guard code == SQLITE_DONE else { throw fail(code, "start writing") }
       var committed = false
-      defer { if !committed { _ = run(statements[4]) } }
-      let last = statements[1]
-      var seq: Int64 = 0
-      var prev = AuditChain.genesis
-      code = sqlite3_step(last)
-      if code == SQLITE_ROW {
-        seq = sqlite3_column_int64(last, 0)
-        prev = sqlite3_column_text(last, 1).map { String(cString: $0) } ?? prev
-      }
-      sqlite3_reset(last)
-      guard code == SQLITE_ROW || code == SQLITE_DONE else { throw fail(code, "read") }
-      let insert = statements[2]
-      let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-      for fields in records {
-        seq += 1
-        let (text, hash) = AuditChain.link(fields, seq: seq, prev: prev)
-        sqlite3_bind_int64(insert, 1, seq)
-        sqlite3_bind_text(insert, 2, hash, -1, transient)
-        sqlite3_bind_text(insert, 3, text, -1, transient)
-        sqlite3_bind_int64(insert, 4, fields["at"]?.integerValue ?? 0)
-        sqlite3_bind_text(insert, 5, fields["kind"]?.stringValue ?? "", -1, transient)
-        sqlite3_bind_text(insert, 6, fields["agent"]?.stringValue ?? "", -1, transient)
-        sqlite3_bind_text(insert, 7, fields["server"]?.stringValue ?? "", -1, transient)
-        sqlite3_bind_text(insert, 8, fields["call"]?.stringValue ?? "", -1, transient)
-        code = run(insert)
-        sqlite3_clear_bindings(insert)
-        guard code == SQLITE_DONE else { throw fail(code, "append to") }
-        prev = hash
-      }
-      code = run(statements[3])
+      defer { if !committed { _ = run(statements[Statement.rollback.rawValue]) } }
+      let result = try body(statements, run, fail)
+      code = run(statements[Statement.commit.rawValue])
       guard code == SQLITE_DONE else { throw fail(code, "commit") }
       committed = true
-      return (seq, prev)
+      return result
     }
-    appendHead(seq: head.0, hash: head.1)
-    return head
   }
 
   /// Best effort: a head file that cannot be written weakens what `verify` can prove about the newest

@@ -24,6 +24,16 @@ enum Schema {
     migrator.registerMigration("v5-audit") { db in
       for statement in v5 { try db.execute(sql: statement) }
     }
+    // v6: how far each running session's audit journal is in the chain (see `AuditJournal`).
+    migrator.registerMigration("v6-audit-journal") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE audit_journal (
+            session TEXT NOT NULL PRIMARY KEY,
+            committed INTEGER NOT NULL
+          ) STRICT
+          """)
+    }
     return migrator
   }()
 

@@ -58,7 +58,7 @@ extension Warden {
                 "warden: --since '\(since)' is neither a duration (2h) nor a time (2026-11-24T18:00)")
             }
           }
-          let store = try CommandEnvironment.openStore()
+          let store = try CommandEnvironment.openStoreWithAuditTrail()
           let rows: [AuditChain.Row]
           do { rows = try store.auditRecords(since: start, agent: agent, server: server) } catch {
             throw CommandFailure("warden: cannot read the audit trail: \(error)")
@@ -90,7 +90,7 @@ extension Warden {
       func run() throws {
         try reportingFailures {
           let store: GrantStore
-          do { store = try CommandEnvironment.openStore() } catch let failure as CommandFailure {
+          do { store = try CommandEnvironment.openStoreWithAuditTrail() } catch let failure as CommandFailure {
             throw CommandFailure(failure.message, status: 2)
           }
           let rows: [AuditChain.Row]

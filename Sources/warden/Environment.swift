@@ -52,6 +52,20 @@ enum CommandEnvironment {
     }
   }
 
+  /// The store, with the audit journals of sessions that ended without finishing them folded into
+  /// the chain first, so what is read of the trail includes them. Problems are said on stderr.
+  static func openStoreWithAuditTrail() throws -> GrantStore {
+    let store = try openStore()
+    let recovery = store.recoverAuditJournals(now: now())
+    if recovery.records > 0 {
+      printToStandardError(
+        "warden: recovered \(recovery.records) audit record(s) from the journals of \(recovery.sessions.count) session(s) that ended without writing them (killed or crashed)"
+      )
+    }
+    for problem in recovery.problems { printToStandardError("warden: \(problem)") }
+    return store
+  }
+
   /// `$WARDEN_HOME/config.yaml`, or the defaults when there is none.
   static func configuration() throws -> WardenConfiguration {
     guard let home = try? home() else { return WardenConfiguration() }

@@ -26,7 +26,7 @@ extension Warden {
           throw CommandFailure("warden: --since '\(since)' is not a duration (examples: 30m, 1h, 24h)")
         }
         let now = CommandEnvironment.now()
-        let store = try CommandEnvironment.openStore()
+        let store = try CommandEnvironment.openStoreWithAuditTrail()
         let grants: [Grant]
         let holds: [Hold]
         let rows: [AuditChain.Row]

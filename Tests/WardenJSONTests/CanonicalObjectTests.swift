@@ -1,0 +1,63 @@
+import Testing
+import WardenJSON
+
+/// The audit chain's records are written by `CanonicalObject` and checked by the verifier against
+/// jansson's canonical dump: the two must agree on every string, or an honest record reads as edited.
+@Suite("Canonical objects")
+struct CanonicalObjectTests {
+  /// Strings with everything that is escaped, or could wrongly be: quotes, backslashes, every C0
+  /// control, DEL, slashes, non-ASCII, astral characters, bidi controls.
+  static let strings: [String] = {
+    var strings = ["", "plain", "\"quoted\"", "back\\slash", "/slash/", "\u{7F}", "é", "日本", "🙂", "\u{202E}rtl"]
+    strings += (0..<32).map { String(UnicodeScalar(UInt8($0))) + "x" }
+    return strings
+  }()
+
+  @Test(arguments: strings) func aStringIsWrittenAsJanssonWritesIt(_ string: String) throws {
+    var object = CanonicalObject()
+    object.set("k", string)
+    // jansson refuses NUL in keys; records have none.
+    if !string.utf8.contains(0) { object.set(string, Int64(1)) }
+    let parsed = try JSONValue.parse(object.bytes)
+    #expect(parsed.canonicalText() == object.text)
+    #expect(parsed["k"]?.stringValue == string)
+  }
+
+  @Test func membersAreSortedByTheirBytesWhateverOrderTheyAreSetIn() throws {
+    var generator = SystemRandomNumberGenerator()
+    let keys = ["v", "at", "agent", "action", "seq", "prev", "result_bytes", "reason", "é", "Z", "a_b", "ab", "a"]
+    for _ in 0..<50 {
+      var object = CanonicalObject()
+      for key in keys.shuffled(using: &generator) {
+        switch Int.random(in: 0..<5, using: &generator) {
+        case 0: object.set(key, Int64.random(in: Int64.min...Int64.max, using: &generator))
+        case 1: object.set(key, Bool.random(using: &generator))
+        case 2: object.set(key, Self.strings.shuffled(using: &generator).prefix(3).map { $0 })
+        case 3:
+          var inner = CanonicalObject()
+          inner.set("z", "last")
+          inner.set("a", "first")
+          object.set(key, [inner, CanonicalObject()])
+        default: object.set(key, Self.strings.randomElement(using: &generator)!)
+        }
+      }
+      let parsed = try JSONValue.parse(object.bytes)
+      #expect(parsed.canonicalText() == object.text)
+      #expect(parsed.count == keys.count)
+    }
+  }
+
+  @Test func settingAKeyAgainReplacesIt() {
+    var object = CanonicalObject()
+    object.set("a", "one")
+    object.set("a", Int64(2))
+    #expect(object.text == #"{"a":2}"#)
+  }
+
+  @Test func anObjectReadFromJSONIsWrittenCanonically() throws {
+    let value = try JSONValue.parse(#"{"z":[1,{"b":2,"a":"\u0001"}],"a":{"y":null,"x":1.5}}"#)
+    let object = try #require(CanonicalObject(value))
+    #expect(object.text == value.canonicalText())
+    #expect(CanonicalObject(try JSONValue.parse("[1]")) == nil)
+  }
+}
