@@ -160,12 +160,16 @@ def test_verify_cannot_check_without_a_store(warden_bin, warden_home):
         os.chmod(warden_home, 0o700)
 
 
-def test_a_kill_between_forward_and_outcome_leaves_the_intent(warden, warden_bin, grant, tmp_path):
+def test_a_kill_between_forward_and_outcome_leaves_the_intent(warden, warden_bin, grant, warden_home, tmp_path):
     grant("--server", "faults", "--allow", "fixture.**", purpose="crash test")
     record = tmp_path / "server-record"
     proc = warden(["--server", "faults", "--manifest", FAULTS_MANIFEST], python_server(FAULTS, "--record", record))
     inbox = Inbox(proc)
     handshake(proc, inbox)
+    # Another writer holds the store, so the record cannot reach the chain before the kill: only
+    # the session's journal has it.
+    blocker = sqlite3.connect(warden_home / "warden.db", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
     send_call(proc, "h", "hang", {})
     deadline = time.monotonic() + 10
     while b'"hang"' not in (record.read_bytes() if record.exists() else b""):
@@ -173,9 +177,62 @@ def test_a_kill_between_forward_and_outcome_leaves_the_intent(warden, warden_bin
         time.sleep(0.02)
     proc.signal(signal.SIGKILL)
     proc.wait(timeout=10)
+    blocker.execute("ROLLBACK")
+    blocker.close()
+    # The intent was in the session's journal before the call went on; the next reader of the
+    # trail folds the killed session's journal into the chain, and says so in a record of its own.
     [intent] = audit(warden_bin, "--server", "faults")
     assert intent["kind"] == "decision" and intent["verdict"] == "allow" and intent["tool"] == "hang", intent
+    [ended] = [r for r in audit(warden_bin) if r["kind"] == "session-ended"]
+    assert ended["session"] == intent["session"] and ended["recovered"] >= 1, ended
     assert verify(warden_bin).returncode == 0
+    assert not list((warden_home / "audit-journal").glob("*.log"))
+
+
+def test_calls_are_denied_while_the_store_does_not_take_records_and_go_on_after(
+        warden, warden_bin, mailbox_bin, grant, warden_home, tmp_path):
+    grant("--server", "mailbox", "--agent", "auditor", "--allow", "mail.list", purpose="read")
+    proc, inbox = mailbox_session(warden, mailbox_bin, tmp_path)
+    blocker = sqlite3.connect(warden_home / "warden.db", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    # The first call's record is in the journal: it goes on. The chain cannot take it while the
+    # store is held; once warden has given up waiting (its busy timeout), calls are denied.
+    send_call(proc, 1, "list_messages", {})
+    assert is_server_result(inbox.wait([1])[1])
+    time.sleep(6)
+    send_call(proc, 2, "list_messages", {})
+    denied = inbox.wait([2])[2]
+    assert is_denial(denied, {"store-unavailable"}), denied
+    assert "audit trail cannot be written" in json.dumps(denied)
+    blocker.execute("ROLLBACK")
+    blocker.close()
+    deadline = time.monotonic() + 15
+    n = 3
+    while True:
+        send_call(proc, n, "list_messages", {})
+        answer = inbox.wait([n])[n]
+        if is_server_result(answer):
+            break
+        assert time.monotonic() < deadline, answer
+        n += 1
+        time.sleep(0.2)
+    finish(proc)
+    records = audit(warden_bin, "--server", "mailbox")
+    assert len([r for r in records if r["kind"] == "decision" and r["verdict"] == "allow"]) == 2
+    assert len([r for r in records if r["verdict"] == "deny" and r["reason"] == "store-unavailable"]) >= 1
+    assert verify(warden_bin).returncode == 0
+
+
+def test_a_session_that_ends_normally_leaves_no_journal(warden, warden_bin, mailbox_bin, grant, warden_home, tmp_path):
+    grant("--server", "mailbox", "--agent", "auditor", "--allow", "mail.list", purpose="read")
+    proc, inbox = mailbox_session(warden, mailbox_bin, tmp_path)
+    send_call(proc, "r", "list_messages", {})
+    assert is_server_result(inbox.wait(["r"])["r"])
+    assert len(list((warden_home / "audit-journal").glob("*.log"))) == 1  # the running session's
+    finish(proc)
+    assert not list((warden_home / "audit-journal").glob("*"))
+    kinds = [r["kind"] for r in audit(warden_bin, "--server", "mailbox")]
+    assert kinds == ["decision", "outcome"], kinds
 
 
 def test_held_calls_are_recorded_from_hold_to_end(warden, warden_bin, mailbox_bin, grant, tmp_path):
