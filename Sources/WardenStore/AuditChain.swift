@@ -7,6 +7,7 @@ import WardenJSON
 /// editing, inserting, deleting or reordering a record breaks the chain at that record, and only
 /// rewriting every record after it hides the change: against that, the head of the chain is also
 /// appended to a file beside the store (`audit.head`), which a rewrite of the database does not touch.
+/// Only the oldest records may go, through a prune that leaves a record saying so (`AuditPrune`).
 public enum AuditChain {
   /// The `prev` of the first record.
   public static let genesis = String(repeating: "0", count: 64)
@@ -47,7 +48,8 @@ public enum AuditChain {
 
   /// What `verify` found.
   public enum Verdict: Sendable, Equatable {
-    /// The chain holds, from its first record to its last, and agrees with every anchor.
+    /// The chain holds, from its first record to its last, and agrees with every anchor; `anchors`
+    /// counts those checked (not those of pruned records).
     case holds(records: Int, anchors: Int)
     /// The first record found wrong, and how.
     case broken(seq: Int64, problem: String)
@@ -56,9 +58,31 @@ public enum AuditChain {
   /// Checks `rows` (in `seq` order) link up from the genesis, each hash matches its text, each text
   /// is canonical and names its own place and predecessor, and every anchor names a record the chain
   /// has, with that hash.
+  ///
+  /// After a prune (`AuditPrune`) the chain starts above record 1: then a prune record in it must
+  /// name the records before the first as removed, with the hash the first record follows, and the
+  /// chain is checked from there; anchors of the removed records are not checked (they are gone).
+  /// Every prune record must name a range it could have removed, and, while the records it names
+  /// are still there (a prune interrupted before it deleted them), the hash of the last of them.
   public static func verify(_ rows: [Row], anchors: [Anchor]) -> Verdict {
     var prev = genesis
     var expected: Int64 = 1
+    var prunedBy: AuditPrune.Claim?
+    if let first = rows.first, first.seq > 1 {
+      switch AuditPrune.start(of: rows) {
+      case .pruned(let claim):
+        prunedBy = claim
+        prev = claim.hash
+        expected = first.seq
+      case .unaccounted(let missing):
+        return .broken(
+          seq: missing,
+          problem:
+            "record \(missing) is missing (deleted, and no prune record accounts for it), the chain goes on at \(first.seq)"
+        )
+      }
+    }
+    let prunedThrough = expected - 1
     var hashes: [Int64: String] = [:]
     for row in rows {
       guard row.seq == expected else {
@@ -81,17 +105,28 @@ public enum AuditChain {
         return .broken(seq: row.seq, problem: "record \(row.seq) names another place in the chain (moved)")
       }
       guard value["prev"]?.stringValue == prev else {
+        if let prunedBy, row.seq == prunedThrough + 1 {
+          return .broken(
+            seq: row.seq,
+            problem:
+              "record \(row.seq) does not follow record \(prunedThrough) as prune record \(prunedBy.seq) saw it (the prune record or this record was edited, or records were deleted without a prune)"
+          )
+        }
         return .broken(
           seq: row.seq,
           problem:
             "record \(row.seq) does not follow record \(row.seq - 1) (a record before it was edited, inserted, deleted or reordered)"
         )
       }
+      if let problem = pruneProblem(value, seq: row.seq, hashes: hashes) {
+        return .broken(seq: row.seq, problem: problem)
+      }
       hashes[row.seq] = row.hash
       prev = row.hash
       expected += 1
     }
-    for anchor in anchors.sorted(by: { $0.seq < $1.seq }) {
+    var checked = 0
+    for anchor in anchors.sorted(by: { $0.seq < $1.seq }) where anchor.seq > prunedThrough {
       guard let found = hashes[anchor.seq] else {
         return .broken(
           seq: expected,
@@ -106,8 +141,27 @@ public enum AuditChain {
             "record \(anchor.seq) is not the one the head file saw (the chain was rewritten from there or before)"
         )
       }
+      checked += 1
     }
-    return .holds(records: rows.count, anchors: anchors.count)
+    return .holds(records: rows.count, anchors: checked)
+  }
+
+  /// What is wrong with `value` as a prune record at `seq`, given the hashes of the records before it
+  /// in the chain; nil when it is none or is right.
+  private static func pruneProblem(_ value: JSONValue, seq: Int64, hashes: [Int64: String]) -> String? {
+    switch AuditPrune.claim(value, seq: seq) {
+    case nil: return nil
+    case .failure(let problem)?:
+      return "record \(seq) is a prune record that \(problem.text) (forged or edited)"
+    case .success(let claim)?:
+      // Its records are still here when the prune stopped before deleting them: it must have seen
+      // the last of them as it is.
+      if let kept = hashes[claim.through], kept != claim.hash {
+        return
+          "record \(seq) is a prune record of records \(claim.from) to \(claim.through), but record \(claim.through) does not have the hash it names (forged or edited)"
+      }
+      return nil
+    }
   }
 
   /// Reads the head file's lines (`SEQ HASH`); a line that is not one is reported as a problem.

@@ -14,8 +14,9 @@ extension Warden {
           warden audit --since 1h
           warden audit --grant g_abc123 --json       (what this delegation, and those narrowed from it, did)
           warden audit --verdict deny --jsonl | my-siem-forwarder
+          warden audit prune --before 90d            (remove the oldest records; see its --help)
         """,
-      subcommands: [List.self, Verify.self],
+      subcommands: [List.self, Verify.self, Prune.self],
       defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
@@ -47,17 +48,7 @@ extension Warden {
       func run() throws {
         try reportingFailures {
           let now = CommandEnvironment.now()
-          var start: Int64?
-          if let since {
-            if let milliseconds = Durations.parse(since) {
-              start = now - milliseconds
-            } else if let instant = Timestamps.parse(since) {
-              start = instant
-            } else {
-              throw CommandFailure(
-                "warden: --since '\(since)' is neither a duration (2h) nor a time (2026-11-24T18:00)")
-            }
-          }
+          let start = try since.map { try AuditTime.instant($0, option: "--since", now: now) }
           let store = try CommandEnvironment.openStoreWithAuditTrail()
           let rows: [AuditChain.Row]
           do { rows = try store.auditRecords(since: start, agent: agent, server: server) } catch {
@@ -85,6 +76,8 @@ extension Warden {
         abstract: "Check the audit trail's hash chain, and that its newest records were not cut off.",
         discussion: """
           Exit status: 0 when the chain holds from its first record to its last and agrees with the head file ($WARDEN_HOME/audit.head); 1 when a record was edited, inserted, deleted or reordered, or the newest records were cut off (the first bad record is named); 2 when the check could not be made.
+
+          After `warden audit prune` the chain starts at the first record left: a prune record in the chain must name the records before it as pruned, with the hash the first record follows. The head file's entries for pruned records are not checked (those records are gone).
           """)
 
       func run() throws {
@@ -93,28 +86,22 @@ extension Warden {
           do { store = try CommandEnvironment.openStoreWithAuditTrail() } catch let failure as CommandFailure {
             throw CommandFailure(failure.message, status: 2)
           }
-          let rows: [AuditChain.Row]
-          let anchors: Result<[AuditChain.Anchor], AuditHeadProblem>
-          do { (rows, anchors) = try store.auditChainForVerification() } catch {
-            throw CommandFailure("warden: cannot read the audit trail: \(error)", status: 2)
-          }
-          let found: [AuditChain.Anchor]
-          switch anchors {
-          case .success(let list): found = list
-          case .failure(let problem):
-            throw CommandFailure(
-              "warden: line \(problem.line) of \(store.auditHeadPath) is not `SEQ HASH`: \(HumanText.escaped(problem.text)) (the head file was edited)",
-              status: 1)
-          }
-          switch AuditChain.verify(rows, anchors: found) {
-          case .holds(let records, let anchorCount):
-            printLine("the audit trail holds: \(records) records, \(anchorCount) heads checked")
-          case .broken(_, let problem):
-            throw CommandFailure("warden: the audit trail does not hold: \(problem)", status: 1)
-          }
+          printLine(try AuditVerification.check(store).summary)
         }
       }
     }
+  }
+}
+
+/// Instants given on the audit commands' command line.
+enum AuditTime {
+  /// `text` as a duration ago (`2h`, counted back from `now`) or a time (`2026-11-24T18:00`), in ms.
+  static func instant(_ text: String, option: String, now: Int64) throws -> Int64 {
+    if let milliseconds = Durations.parse(text) { return now - milliseconds }
+    if let instant = Timestamps.parse(text) { return instant }
+    throw CommandFailure(
+      "warden: \(option) '\(HumanText.escaped(text))' is neither a duration (2h) nor a time (2026-11-24T18:00)"
+    )
   }
 }
 
@@ -138,6 +125,7 @@ enum AuditFormatting {
     let show = HumanText.escaped
     let at = record["at"]?.integerValue.map(Timestamps.format) ?? "?"
     let kind = record["kind"]?.stringValue ?? "?"
+    if kind == AuditPrune.kind { return pruneLine(record, at: at) }
     let verdict = record["verdict"]?.stringValue ?? "?"
     var text = "\(record["seq"]?.integerValue ?? 0)  \(at)  \(show(record["call"]?.stringValue ?? ""))  "
     text += kind == "outcome" ? "outcome \(show(record["outcome"]?.stringValue ?? "?"))" : show(verdict)
@@ -158,5 +146,16 @@ enum AuditFormatting {
     }
     if let hold = record["hold"]?["id"]?.stringValue { text += "  hold \(show(hold))" }
     return text
+  }
+
+  /// A prune record: which records it removed, before when, and who pruned.
+  private static func pruneLine(_ record: JSONValue, at: String) -> String {
+    let show = HumanText.escaped
+    let range = [record["pruned_from"], record["pruned_through"]].map {
+      $0?.integerValue.map(String.init) ?? "?"
+    }
+    let before = record["before"]?.integerValue.map(Timestamps.format) ?? "?"
+    return
+      "\(record["seq"]?.integerValue ?? 0)  \(at)  prune  records \(range[0]) to \(range[1]) (before \(before))  by \(show(record["by"]?.stringValue ?? "?"))"
   }
 }
