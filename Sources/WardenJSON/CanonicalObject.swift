@@ -5,76 +5,105 @@
 /// It exists because an audit record is built for every call: building it through jansson (a tree of
 /// allocated nodes, then a sorted dump) cost several times more than writing the bytes.
 public struct CanonicalObject: Sendable {
-  /// Members with their values already encoded; kept in key order.
-  private var members: [(key: String, value: [UInt8])] = []
+  /// The members as text, `"key":value` joined by commas, in key order, without the braces: set in
+  /// order (as the audit trail does), each member is written once, where it stays.
+  private var members: [UInt8] = []
+  /// Each member's key, in order, and where its text starts.
+  private var keys: [String] = []
+  private var starts: [Int] = []
 
   public init() {}
 
-  public var isEmpty: Bool { members.isEmpty }
+  public var isEmpty: Bool { keys.isEmpty }
 
-  public mutating func set(_ key: String, _ value: String) { set(key, encoded: Self.encode(value)) }
+  public mutating func set(_ key: String, _ value: String) { setMember(key) { Self.appendString(value, to: &$0) } }
 
-  public mutating func set(_ key: String, _ value: Int64) { set(key, encoded: Array(String(value).utf8)) }
+  public mutating func set(_ key: String, _ value: Int64) { setMember(key) { $0 += String(value).utf8 } }
 
-  public mutating func set(_ key: String, _ value: Bool) { set(key, encoded: Array((value ? "true" : "false").utf8)) }
+  public mutating func set(_ key: String, _ value: Bool) { setMember(key) { $0 += (value ? "true" : "false").utf8 } }
 
-  public mutating func set(_ key: String, _ value: CanonicalObject) { set(key, encoded: value.bytes) }
+  public mutating func set(_ key: String, _ value: CanonicalObject) { setMember(key) { value.write(to: &$0) } }
 
   public mutating func set(_ key: String, _ values: [String]) {
-    set(key, encoded: Self.array(values.map(Self.encode)))
+    setMember(key) { out in
+      out.append(0x5B)
+      for (index, value) in values.enumerated() {
+        if index > 0 { out.append(0x2C) }
+        Self.appendString(value, to: &out)
+      }
+      out.append(0x5D)
+    }
   }
 
   public mutating func set(_ key: String, _ values: [CanonicalObject]) {
-    set(key, encoded: Self.array(values.map(\.bytes)))
+    setMember(key) { out in
+      out.append(0x5B)
+      for (index, value) in values.enumerated() {
+        if index > 0 { out.append(0x2C) }
+        value.write(to: &out)
+      }
+      out.append(0x5D)
+    }
   }
 
   /// Sets a member whose value is already canonical JSON text.
-  public mutating func set(_ key: String, encoded value: [UInt8]) {
+  public mutating func set(_ key: String, encoded value: [UInt8]) { setMember(key) { $0 += value } }
+
+  private mutating func setMember(_ key: String, _ writeValue: (inout [UInt8]) -> Void) {
+    // In order: write it at the end, in place.
+    if let last = keys.last, !last.utf8.lexicographicallyPrecedes(key.utf8) {
+      setMemberOutOfOrder(key, writeValue)
+      return
+    }
+    if !keys.isEmpty { members.append(0x2C) }
+    keys.append(key)
+    starts.append(members.count)
+    Self.appendString(key, to: &members)
+    members.append(0x3A)
+    writeValue(&members)
+  }
+
+  private mutating func setMemberOutOfOrder(_ key: String, _ writeValue: (inout [UInt8]) -> Void) {
+    var member: [UInt8] = []
+    Self.appendString(key, to: &member)
+    member.append(0x3A)
+    writeValue(&member)
     var low = 0
-    var high = members.count
+    var high = keys.count
     while low < high {
       let middle = (low + high) / 2
-      if members[middle].key.utf8.lexicographicallyPrecedes(key.utf8) { low = middle + 1 } else { high = middle }
+      if keys[middle].utf8.lexicographicallyPrecedes(key.utf8) { low = middle + 1 } else { high = middle }
     }
-    if low < members.count, members[low].key.utf8.elementsEqual(key.utf8) {
-      members[low].value = value
+    let start = starts[low]
+    if keys[low].utf8.elementsEqual(key.utf8) {
+      let end = low + 1 < keys.count ? starts[low + 1] - 1 : members.count
+      members.replaceSubrange(start..<end, with: member)
+      let shift = member.count - (end - start)
+      for index in (low + 1)..<keys.count { starts[index] += shift }
     } else {
-      members.insert((key, value), at: low)
+      member.append(0x2C)
+      members.insert(contentsOf: member, at: start)
+      for index in low..<keys.count { starts[index] += member.count }
+      keys.insert(key, at: low)
+      starts.insert(start, at: low)
     }
+  }
+
+  private func write(to out: inout [UInt8]) {
+    out.append(0x7B)
+    out += members
+    out.append(0x7D)
   }
 
   /// The canonical text.
   public var bytes: [UInt8] {
-    var out: [UInt8] = [0x7B]
-    out.reserveCapacity(members.reduce(2) { $0 + $1.key.utf8.count + $1.value.count + 4 })
-    for (index, member) in members.enumerated() {
-      if index > 0 { out.append(0x2C) }
-      Self.appendString(member.key, to: &out)
-      out.append(0x3A)
-      out += member.value
-    }
-    out.append(0x7D)
+    var out: [UInt8] = []
+    out.reserveCapacity(members.count + 2)
+    write(to: &out)
     return out
   }
 
   public var text: String { String(decoding: bytes, as: UTF8.self) }
-
-  private static func array(_ elements: [[UInt8]]) -> [UInt8] {
-    var out: [UInt8] = [0x5B]
-    for (index, element) in elements.enumerated() {
-      if index > 0 { out.append(0x2C) }
-      out += element
-    }
-    out.append(0x5D)
-    return out
-  }
-
-  static func encode(_ string: String) -> [UInt8] {
-    var out: [UInt8] = []
-    out.reserveCapacity(string.utf8.count + 2)
-    appendString(string, to: &out)
-    return out
-  }
 
   private static let hexDigits = Array("0123456789ABCDEF".utf8)
 
@@ -83,18 +112,25 @@ public struct CanonicalObject: Sendable {
   /// everything else, U+007F and non-ASCII included, as its UTF-8 bytes.
   static func appendString(_ string: String, to out: inout [UInt8]) {
     out.append(0x22)
-    for byte in string.utf8 {
-      switch byte {
-      case 0x22: out += [0x5C, 0x22]
-      case 0x5C: out += [0x5C, 0x5C]
-      case 0x08: out += [0x5C, 0x62]
-      case 0x0C: out += [0x5C, 0x66]
-      case 0x0A: out += [0x5C, 0x6E]
-      case 0x0D: out += [0x5C, 0x72]
-      case 0x09: out += [0x5C, 0x74]
-      case 0..<0x20:
-        out += [0x5C, 0x75, 0x30, 0x30, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xF)]]
-      default: out.append(byte)
+    var string = string
+    string.withUTF8 { buffer in
+      guard buffer.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else {
+        out.append(contentsOf: buffer)
+        return
+      }
+      for byte in buffer {
+        switch byte {
+        case 0x22: out += [0x5C, 0x22]
+        case 0x5C: out += [0x5C, 0x5C]
+        case 0x08: out += [0x5C, 0x62]
+        case 0x0C: out += [0x5C, 0x66]
+        case 0x0A: out += [0x5C, 0x6E]
+        case 0x0D: out += [0x5C, 0x72]
+        case 0x09: out += [0x5C, 0x74]
+        case 0..<0x20:
+          out += [0x5C, 0x75, 0x30, 0x30, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xF)]]
+        default: out.append(byte)
+        }
       }
     }
     out.append(0x22)

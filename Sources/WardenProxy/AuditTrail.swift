@@ -175,48 +175,47 @@ final class AuditTrail: Sendable {
   /// The record (the chain adds `seq` and `prev`).
   func record(_ entry: Entry) -> AuditRecord {
     let note = entry.note
+    // Keys in order (see `CanonicalObject`): each is written once, in place.
     var fields = CanonicalObject()
-    fields.set("v", Int64(1))
-    fields.set("kind", note.kind.rawValue)
-    fields.set("at", entry.at)
-    fields.set("session", session)
-    fields.set("call", note.callID)
-    fields.set("agent", note.call.agent)
-    fields.set("server", note.call.server)
-    fields.set("tool", note.call.tool)
-    fields.set("verdict", note.verdict)
-    fields.set("reason", note.reason)
-    fields.set("explanation", note.explanation)
-    fields.set("resources", note.resources)
-    fields.set("destructive", entry.destructive)
     if let action = note.action { fields.set("action", action) }
+    fields.set("agent", note.call.agent)
+    if let arguments = note.arguments { fields.set("arguments", arguments.shown) }
+    fields.set("at", entry.at)
+    fields.set("call", note.callID)
+    fields.set("destructive", entry.destructive)
+    if let arguments = note.arguments { fields.set("digest", arguments.digest) }
+    if let duration = note.durationMilliseconds { fields.set("duration_ms", duration) }
+    fields.set("explanation", note.explanation)
     if !entry.grants.isEmpty {
       fields.set(
         "grants",
         entry.grants.map { grant in
           var link = CanonicalObject()
-          link.set("id", grant.id)
           link.set("chain", grant.chain)
-          if let purpose = grant.purpose { link.set("purpose", purpose) }
+          link.set("id", grant.id)
           if let issuedBy = grant.issuedBy { link.set("issued_by", issuedBy) }
+          if let purpose = grant.purpose { link.set("purpose", purpose) }
           return link
         })
     }
-    if let arguments = note.arguments {
-      fields.set("digest", arguments.digest)
-      fields.set("arguments", arguments.shown)
-    }
     if let holdID = note.holdID {
       var hold = CanonicalObject()
-      hold.set("id", holdID)
-      if let by = note.decidedBy { hold.set("decided_by", by) }
-      if let channel = note.channel { hold.set("channel", channel) }
       if let attestation = note.attestation { hold.set("attestation", attestation) }
+      if let channel = note.channel { hold.set("channel", channel) }
+      if let by = note.decidedBy { hold.set("decided_by", by) }
+      hold.set("id", holdID)
       fields.set("hold", hold)
     }
+    fields.set("kind", note.kind.rawValue)
     if let outcome = note.outcome { fields.set("outcome", outcome) }
-    if let duration = note.durationMilliseconds { fields.set("duration_ms", duration) }
+    fields.set("reason", note.reason)
+    fields.set("resources", note.resources)
     if let bytes = note.resultBytes { fields.set("result_bytes", Int64(bytes)) }
+    fields.set("server", note.call.server)
+    fields.set("session", session)
+    fields.set("tool", note.call.tool)
+    fields.set("v", Int64(1))
+    fields.set("verdict", note.verdict)
     return AuditRecord(
       fields: fields, at: entry.at, kind: note.kind.rawValue, agent: note.call.agent, server: note.call.server,
       call: note.callID)

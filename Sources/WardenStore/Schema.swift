@@ -24,8 +24,10 @@ enum Schema {
     migrator.registerMigration("v5-audit") { db in
       for statement in v5 { try db.execute(sql: statement) }
     }
-    // v6: how far each running session's audit journal is in the chain (see `AuditJournal`).
+    // v6: how far each running session's audit journal is in the chain (see `AuditJournal`); the
+    // index by call went unused and cost every append.
     migrator.registerMigration("v6-audit-journal") { db in
+      try db.execute(sql: "DROP INDEX audit_by_call")
       try db.execute(
         sql: """
           CREATE TABLE audit_journal (

@@ -52,6 +52,11 @@ struct CanonicalObjectTests {
     object.set("a", "one")
     object.set("a", Int64(2))
     #expect(object.text == #"{"a":2}"#)
+    object.set("c", "3")
+    object.set("b", true)
+    object.set("b", "a longer value")
+    object.set("a", Int64(10))
+    #expect(object.text == #"{"a":10,"b":"a longer value","c":"3"}"#)
   }
 
   @Test func anObjectReadFromJSONIsWrittenCanonically() throws {
