@@ -55,7 +55,13 @@ public struct CanonicalObject: Sendable {
       setMemberOutOfOrder(key, writeValue)
       return
     }
-    if !keys.isEmpty { members.append(0x2C) }
+    if keys.isEmpty {
+      members.reserveCapacity(512)
+      keys.reserveCapacity(24)
+      starts.reserveCapacity(24)
+    } else {
+      members.append(0x2C)
+    }
     keys.append(key)
     starts.append(members.count)
     Self.appendString(key, to: &members)

@@ -230,11 +230,18 @@ final class AuditTrail: Sendable {
   static func arguments(server: String, tool: String, bytes: [UInt8], redact: [String], key: SymmetricKey)
     -> AuditArguments
   {
+    arguments(server: server, tool: tool, bytes: bytes, redact: redact, mac: HMAC<SHA256>(key: key))
+  }
+
+  /// The same, from a MAC already keyed (keying costs two hash blocks; a session keys it once).
+  static func arguments(server: String, tool: String, bytes: [UInt8], redact: [String], mac keyed: HMAC<SHA256>)
+    -> AuditArguments
+  {
     // Fed piece by piece: a large argument is not copied to be hashed.
-    var mac = HMAC<SHA256>(key: key)
+    var mac = keyed
     mac.update(data: Array(server.utf8) + [0] + Array(tool.utf8) + [0])
     mac.update(data: bytes)
-    let digest = Hex.encode(Array(mac.finalize()))
+    let digest = mac.finalize().withUnsafeBytes { Hex.encode($0) }
     // Without redaction only the bytes kept are decoded: a large argument is not copied whole.
     let kept = redact.isEmpty ? Array(bytes.prefix(argumentsShown + 1)) : bytes
     var shown = ArgumentRedaction.shown(kept, redact: redact)

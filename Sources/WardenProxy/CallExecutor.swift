@@ -1,5 +1,6 @@
 import Crypto
 import Logging
+import Synchronization
 import WardenCore
 import WardenJSON
 import WardenStore
@@ -29,6 +30,8 @@ final class CallExecutor: Sendable {
   /// Keys the argument digests of the records (the store's audit secret).
   private let auditKeyBytes: [UInt8]?
   var auditKey: SymmetricKey? { auditKeyBytes.map { SymmetricKey(data: $0) } }
+  /// Keyed once for the session (HMAC is not `Sendable`, hence the lock).
+  private let auditMAC: Mutex<HMAC<SHA256>?>
   /// Signs confirmation tokens; lives only in this process.
   private let tokenKeyBytes: [UInt8] = {
     var generator = SystemRandomNumberGenerator()
@@ -44,6 +47,7 @@ final class CallExecutor: Sendable {
   ) {
     self.audit = audit
     auditKeyBytes = audit.flatMap { try? $0.store.auditDigestKey() }
+    auditMAC = Mutex(auditKeyBytes.map { HMAC<SHA256>(key: SymmetricKey(data: $0)) })
     self.session = session
     self.store = store
     self.server = server
@@ -187,10 +191,12 @@ final class CallExecutor: Sendable {
 
   /// A call's arguments for its audit records.
   func auditArguments(tool: String, params: UnsafeRawBufferPointer?) -> AuditArguments? {
-    guard let auditKey else { return nil }
-    return AuditTrail.arguments(
-      server: gate.engine.configuration.serverName, tool: tool, bytes: ToolCallReading.argumentBytes(params),
-      redact: gate.engine.redactedArguments(forTool: tool), key: auditKey)
+    let bytes = ToolCallReading.argumentBytes(params)
+    let redact = gate.engine.redactedArguments(forTool: tool)
+    let server = gate.engine.configuration.serverName
+    return auditMAC.withLock { mac in
+      mac.map { AuditTrail.arguments(server: server, tool: tool, bytes: bytes, redact: redact, mac: $0) }
+    }
   }
 
   /// Decides a call against the delegation as it is now.

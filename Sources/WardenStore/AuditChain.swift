@@ -19,7 +19,7 @@ public enum AuditChain {
   }
 
   public static func hash(_ text: String) -> String {
-    Hex.encode(SHA256.hash(data: Array(text.utf8)))
+    SHA256.hash(data: Array(text.utf8)).withUnsafeBytes { Hex.encode($0) }
   }
 
   /// One stored record.

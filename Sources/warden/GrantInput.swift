@@ -76,14 +76,10 @@ enum GrantInput {
   }
 
   static func rateLimit(_ text: String) throws -> RateLimit {
-    let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-    guard parts.count == 2, !parts[0].isEmpty, parts[0].allSatisfy({ $0.isASCII && $0.isNumber }),
-      let count = Int(parts[0]), count > 0,
-      let period = Durations.parse(String(parts[1]))
-    else {
+    guard let limit = RateLimit.parse(text) else {
       throw CommandFailure("warden: --max-calls '\(text)' is not N/PERIOD (example: 100/1h)")
     }
-    return RateLimit(count: count, periodMilliseconds: period)
+    return limit
   }
 
   /// `g_` or `f_` and 16 random base-32 characters.

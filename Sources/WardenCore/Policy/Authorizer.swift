@@ -29,6 +29,8 @@ public struct Authorization: Sendable, Equatable {
     case confirmationTimedOut = "confirmation-timed-out"
     /// Warden stopped while the call waited for a human.
     case shutdown
+    /// The agent's circuit breaker tripped (`breaker:` in config.yaml); a human resets it.
+    case breakerTripped = "breaker-tripped"
   }
 
   public var verdict: Verdict

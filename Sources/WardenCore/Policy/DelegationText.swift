@@ -77,6 +77,9 @@ public enum DelegationText {
       lines.append("Warden stopped before a human decided; the call did not run.")
     case .storeUnavailable:
       lines.append("Nothing is allowed until warden can read its delegation store; tell the human.")
+    case .breakerTripped:
+      lines.append(
+        "Stop and tell the human: your calls tripped a circuit breaker they set, and only they can reset it.")
     case .protectedPath, .allowed:
       break
     }

@@ -79,4 +79,14 @@ public struct RateLimit: Sendable, Equatable, Hashable, Codable {
     self.count = count
     self.periodMilliseconds = periodMilliseconds
   }
+
+  /// `N/PERIOD` (`100/1h`): a positive count of plain digits and a duration; nil otherwise.
+  public static func parse(_ text: String) -> RateLimit? {
+    let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+    guard parts.count == 2, !parts[0].isEmpty, parts[0].allSatisfy({ $0.isASCII && $0.isNumber }),
+      let count = Int(parts[0]), count > 0,
+      let period = Durations.parse(String(parts[1]))
+    else { return nil }
+    return RateLimit(count: count, periodMilliseconds: period)
+  }
 }
