@@ -16,13 +16,19 @@ public struct CanonicalObject: Sendable {
 
   public var isEmpty: Bool { keys.isEmpty }
 
-  public mutating func set(_ key: String, _ value: String) { setMember(key) { Self.appendString(value, to: &$0) } }
+  public mutating func set(_ key: String, _ value: String) {
+    setMember(key) { Self.appendString(value, to: &$0) }
+  }
 
   public mutating func set(_ key: String, _ value: Int64) { setMember(key) { $0 += String(value).utf8 } }
 
-  public mutating func set(_ key: String, _ value: Bool) { setMember(key) { $0 += (value ? "true" : "false").utf8 } }
+  public mutating func set(_ key: String, _ value: Bool) {
+    setMember(key) { $0 += (value ? "true" : "false").utf8 }
+  }
 
-  public mutating func set(_ key: String, _ value: CanonicalObject) { setMember(key) { value.write(to: &$0) } }
+  public mutating func set(_ key: String, _ value: CanonicalObject) {
+    setMember(key) { value.write(to: &$0) }
+  }
 
   public mutating func set(_ key: String, _ values: [String]) {
     setMember(key) { out in

@@ -1,3 +1,4 @@
+import WardenCore
 import Yams
 
 /// Warden's own settings, `$WARDEN_HOME/config.yaml` (optional):
@@ -6,7 +7,10 @@ import Yams
 /// confirm:
 ///   channels: [elicitation, terminal]   # who may decide held calls
 /// scripted: allow                       # grants and approvals without a terminal (default: deny)
+/// breaker: {calls: 100/10s, denials: 5/1m, then: deny, agents: [claude-code]}
 /// ```
+///
+/// `breaker` (optional; none applies without it) trips per agent, see `BreakerRule`.
 ///
 /// `elicitation` is the agent's client asking its user; `terminal` is `warden confirm`, `approve` and
 /// `reject`. Without a `channels` key both decide, and the client's form asks for an approval code
@@ -25,6 +29,8 @@ public struct WardenConfiguration: Sendable, Equatable {
   public var trustsClientAnswers: Bool
   /// Whether grants and approvals may be issued without a terminal (`scripted: allow`).
   public var allowsScripted: Bool
+  /// The circuit breaker, when one is configured.
+  public var breaker: BreakerRule?
 
   public init(
     confirmChannels: Set<Channel> = Set(Channel.allCases), trustsClientAnswers: Bool = false,
@@ -54,9 +60,13 @@ public struct WardenConfiguration: Sendable, Equatable {
         }
         continue
       }
+      if key.string == "breaker" {
+        configuration.breaker = try breaker(value, file: file)
+        continue
+      }
       guard key.string == "confirm" else {
         throw ConfigurationError(
-          message: "\(file): unknown key '\(key.string ?? "?")' (known: confirm, scripted)")
+          message: "\(file): unknown key '\(key.string ?? "?")' (known: breaker, confirm, scripted)")
       }
       guard let confirm = value.mapping else {
         throw ConfigurationError(message: "\(file): 'confirm' must be a mapping")
@@ -81,6 +91,47 @@ public struct WardenConfiguration: Sendable, Equatable {
       }
     }
     return configuration
+  }
+}
+
+extension WardenConfiguration {
+  /// `breaker: {calls: N/PERIOD, denials: N/PERIOD, then: deny|hold, agents: [PATTERN, ...]}`.
+  static func breaker(_ node: Node, file: String) throws(ConfigurationError) -> BreakerRule {
+    guard let mapping = node.mapping else {
+      throw ConfigurationError(
+        message: "\(file): 'breaker' must be a mapping, e.g. {calls: 100/10s, denials: 5/1m}")
+    }
+    var rule = BreakerRule()
+    for (key, value) in mapping {
+      switch key.string {
+      case "calls", "denials":
+        guard let text = value.string, let limit = RateLimit.parse(text) else {
+          throw ConfigurationError(
+            message: "\(file): 'breaker.\(key.string!)' must be N/PERIOD (example: 100/10s)")
+        }
+        if key.string == "calls" { rule.calls = limit } else { rule.denials = limit }
+      case "then":
+        guard let text = value.string, let then = BreakerRule.Then(rawValue: text) else {
+          throw ConfigurationError(message: "\(file): 'breaker.then' must be deny or hold")
+        }
+        rule.then = then
+      case "agents":
+        let agents = value.sequence?.compactMap(\.string) ?? value.string.map { [$0] }
+        guard let agents, !agents.isEmpty, agents.allSatisfy({ !$0.isEmpty }) else {
+          throw ConfigurationError(message: "\(file): 'breaker.agents' must list agent names or patterns")
+        }
+        rule.agents = agents
+      default:
+        throw ConfigurationError(
+          message: "\(file): unknown key 'breaker.\(key.string ?? "?")' (known: calls, denials, then, agents)"
+        )
+      }
+    }
+    guard rule.calls != nil || rule.denials != nil else {
+      throw ConfigurationError(
+        message: "\(file): 'breaker' needs calls, denials or both (example: {calls: 100/10s})")
+    }
+    return rule
   }
 }
 

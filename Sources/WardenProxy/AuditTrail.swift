@@ -104,6 +104,31 @@ final class AuditTrail: Sendable {
     if wakeWriter { wake.signal() }
   }
 
+  /// Queues the record of a breaker this warden tripped.
+  func recordTrip(_ trip: BreakerTrip) {
+    var fields = CanonicalObject()
+    fields.set("agent", trip.agent)
+    fields.set("at", trip.at)
+    fields.set("call", "")
+    fields.set(
+      "explanation",
+      "the circuit breaker of agent '\(trip.agent)' tripped: \(trip.reason); its calls are \(trip.then == .hold ? "held" : "denied") until a human resets it"
+    )
+    fields.set("kind", "breaker-tripped")
+    fields.set("reason", trip.reason)
+    fields.set("server", "")
+    fields.set("session", session)
+    fields.set("then", trip.then.rawValue)
+    fields.set("v", Int64(1))
+    let record = AuditRecord(
+      fields: fields, at: trip.at, kind: "breaker-tripped", agent: trip.agent, server: "", call: "")
+    let wakeWriter = state.withLock { state in
+      state.unjournaled.append(record)
+      return wokeWriter(&state)
+    }
+    if wakeWriter { wake.signal() }
+  }
+
   private func wokeWriter(_ state: inout State) -> Bool {
     guard !state.writerWoken else { return false }
     state.writerWoken = true
@@ -128,7 +153,9 @@ final class AuditTrail: Sendable {
     guard case .success(let journal) = journal else { return }
     let done = state.withLock { $0.unjournaled.isEmpty && $0.journaled.isEmpty }
     guard done else {
-      logger.error("the audit journal \(journal.path) keeps records the store did not take; the next warden run, warden audit or warden status folds them in")
+      logger.error(
+        "the audit journal \(journal.path) keeps records the store did not take; the next warden run, warden audit or warden status folds them in"
+      )
       return
     }
     journal.remove()
@@ -217,7 +244,8 @@ final class AuditTrail: Sendable {
     fields.set("v", Int64(1))
     fields.set("verdict", note.verdict)
     return AuditRecord(
-      fields: fields, at: entry.at, kind: note.kind.rawValue, agent: note.call.agent, server: note.call.server,
+      fields: fields, at: entry.at, kind: note.kind.rawValue, agent: note.call.agent,
+      server: note.call.server,
       call: note.callID)
   }
 
@@ -234,7 +262,9 @@ final class AuditTrail: Sendable {
   }
 
   /// The same, from a MAC already keyed (keying costs two hash blocks; a session keys it once).
-  static func arguments(server: String, tool: String, bytes: [UInt8], redact: [String], mac keyed: HMAC<SHA256>)
+  static func arguments(
+    server: String, tool: String, bytes: [UInt8], redact: [String], mac keyed: HMAC<SHA256>
+  )
     -> AuditArguments
   {
     // Fed piece by piece: a large argument is not copied to be hashed.

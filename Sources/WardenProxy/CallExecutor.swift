@@ -202,8 +202,8 @@ final class CallExecutor: Sendable {
   /// Decides a call against the delegation as it is now.
   func judge(params: [UInt8]?, agent: String) -> (ToolCall, Authorization) {
     let outcome =
-      params.map { bytes in bytes.withUnsafeBytes { gate.judge(params: $0, agent: agent) } }
-      ?? gate.judge(params: nil, agent: agent)
+      params.map { bytes in bytes.withUnsafeBytes { gate.judge(params: $0, agent: agent, counting: false) } }
+      ?? gate.judge(params: nil, agent: agent, counting: false)
     return outcome.callAndDecision
   }
 

@@ -11,15 +11,27 @@ import WardenCore
 enum DesktopNotice {
   static func announce(_ hold: Hold) {
     guard let program = findOnPath("notify-send") else { return }
-    let show = HumanText.escaped
+    let escape = HumanText.escaped
     let body =
-      "\(show(hold.agent)) wants \(show(hold.tool)) on \(show(hold.server)): \(show(hold.action))"
-      + (hold.resources.isEmpty ? "" : " on \(hold.resources.prefix(3).map(show).joined(separator: ", "))")
+      "\(escape(hold.agent)) wants \(escape(hold.tool)) on \(escape(hold.server)): \(escape(hold.action))"
+      + (hold.resources.isEmpty ? "" : " on \(hold.resources.prefix(3).map(escape).joined(separator: ", "))")
       + ". Decide with: warden confirm (hold \(hold.id))"
       + (hold.approvalCode.map { ", or approve in the agent's form with the code \($0)" } ?? "")
-    let arguments = [
-      program, "--app-name=warden", "--urgency=critical", "warden: a tool call is waiting", body,
-    ]
+    show(program, title: "warden: a tool call is waiting", body: body)
+  }
+
+  static func announce(_ trip: BreakerTrip) {
+    guard let program = findOnPath("notify-send") else { return }
+    let agent = HumanText.escaped(trip.agent)
+    show(
+      program, title: "warden: circuit breaker tripped",
+      body:
+        "agent \(agent): \(HumanText.escaped(trip.reason)); its calls are \(trip.then == .hold ? "held" : "denied") until you run: warden reset \(agent)"
+    )
+  }
+
+  private static func show(_ program: String, title: String, body: String) {
+    let arguments = [program, "--app-name=warden", "--urgency=critical", title, body]
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }

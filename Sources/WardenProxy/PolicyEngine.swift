@@ -39,13 +39,18 @@ public struct PolicyConfiguration: Sendable {
   /// `--mode report`: calls outside the delegation are forwarded and recorded as what enforcement
   /// would have done (`would-deny`, `would-hold`).
   public var reportOnly: Bool
+  /// The circuit breaker from `config.yaml`, if any.
+  public var breaker: BreakerRule?
+  /// This session, named in the trips it records.
+  public var session = ""
 
   public init(
     manifest: Manifest?, serverName: String, store: Result<GrantStore, StoreError>, protectedPaths: [String],
     hideUndelegated: Bool, manifestSource: String = "", ungrantedConfirm: Bool = false,
     confirmTimeout: Double = 120, askInClient: Bool = true, acceptTerminalDecisions: Bool = true,
-    clientAnswersNeedCode: Bool = true, reportOnly: Bool = false
+    clientAnswersNeedCode: Bool = true, reportOnly: Bool = false, breaker: BreakerRule? = nil
   ) {
+    self.breaker = breaker
     self.reportOnly = reportOnly
     self.clientAnswersNeedCode = clientAnswersNeedCode
     self.askInClient = askInClient
@@ -75,7 +80,10 @@ final class PolicyEngine: Sendable {
     var snapshot = GrantSnapshot()
     var loadError: StoreError?
     var annotations: [String: ToolAnnotations] = [:]
+    var counter: BreakerCounter?
   }
+  /// Told about each breaker this warden trips (the audit trail records it).
+  private let tripHook = Mutex<(@Sendable (BreakerTrip) -> Void)?>(nil)
 
   /// Says what will be enforced; called once the server has started, so that a command that cannot
   /// start gets its one-line error alone.
@@ -85,7 +93,7 @@ final class PolicyEngine: Sendable {
       manifest: configuration.manifest, serverName: configuration.serverName,
       protectedPaths: configuration.protectedPaths, ungrantedConfirm: configuration.ungrantedConfirm)
     self.logger = logger
-    state = Mutex(State())
+    state = Mutex(State(counter: configuration.breaker.map(BreakerCounter.init(rule:))))
     if let manifest = configuration.manifest {
       logger.info(
         "server '\(configuration.serverName)': manifest \(configuration.manifestSource) (\(manifest.tools.count) tools, undeclared: \(manifest.undeclared.rawValue))"
@@ -135,13 +143,16 @@ final class PolicyEngine: Sendable {
     if state.withLock({ $0.snapshot.token == token && $0.loadError == nil }) { return false }
     do {
       let live = try store.liveGrants(now: Self.now(), server: configuration.serverName)
+      let trips = try store.breakerTrips()
       let set = GrantSet(live)
       // Refreshes run on several threads (each pump, the watcher, the hold keeper): a slower one
       // must never put back a snapshot older than one already in place, or a revocation could come
       // undone between a refresh and a decision. The token only grows, and grants read after a
       // token are at least as new as it.
       let installed = state.withLock { current -> Bool in
-        guard current.snapshot.offer(token: token, live: live, grants: set) else { return false }
+        guard current.snapshot.offer(token: token, live: live, grants: set, trips: trips) else {
+          return false
+        }
         current.loadError = nil
         return true
       }
@@ -177,8 +188,8 @@ final class PolicyEngine: Sendable {
   /// Decides one call, against the store as it is now.
   func decide(tool: String, arguments: JSON, agent: String) -> (ToolCall, Authorization) {
     refresh()
-    let (grants, loadError, annotations) = state.withLock {
-      ($0.snapshot.grants, $0.loadError, $0.annotations[tool])
+    let (grants, loadError, annotations, trip) = state.withLock {
+      ($0.snapshot.grants, $0.loadError, $0.annotations[tool], $0.snapshot.trips[agent])
     }
     let call = ToolCall(server: configuration.serverName, agent: agent, tool: tool, arguments: arguments)
     if case .failure(let error) = configuration.store {
@@ -189,7 +200,37 @@ final class PolicyEngine: Sendable {
     return cachedPolicy.decide(
       tool: tool, arguments: arguments, agent: agent, grants: grants, now: now,
       usage: usage(for: grants, agent: agent, now: now), annotations: annotations,
-      resolve: FileSystemPaths.resolver)
+      resolve: FileSystemPaths.resolver, trip: trip)
+  }
+
+  /// Calls `hook` with each breaker this warden trips.
+  func onTrip(_ hook: @escaping @Sendable (BreakerTrip) -> Void) { tripHook.withLock { $0 = hook } }
+
+  /// Counts a call (as first decided) against the circuit breaker; when it trips the breaker, the
+  /// trip is recorded in the store for every warden on it, said, and the call is decided as a
+  /// tripped agent's. A trip that cannot be recorded still applies here.
+  func countForBreaker(_ call: ToolCall, _ decision: Authorization) -> Authorization {
+    let now = Self.now()
+    let (reason, already) = state.withLock { state -> (String?, BreakerTrip?) in
+      (
+        state.counter?.count(agent: call.agent, denied: decision.verdict == .deny, at: now),
+        state.snapshot.trips[call.agent]
+      )
+    }
+    guard let reason, already == nil, let rule = configuration.breaker else { return decision }
+    let trip = BreakerTrip(agent: call.agent, at: now, reason: reason, then: rule.then)
+    if case .success(let store) = configuration.store {
+      do { try store.tripBreaker(trip, session: configuration.session) } catch {
+        logger.error("could not record the tripped breaker of agent '\(call.agent)' in the store: \(error)")
+      }
+    }
+    logger.warning(
+      "circuit breaker tripped for agent '\(HumanText.escaped(call.agent))': \(reason); its calls are \(rule.then == .hold ? "held" : "denied") by every warden on this store until a human runs: warden reset \(HumanText.escaped(call.agent))"
+    )
+    DesktopNotice.announce(trip)
+    tripHook.withLock { $0 }?(trip)
+    refresh()
+    return trip.apply(to: decision)
   }
 
   /// Records an allowed call against the rate limits of the grants that allowed it.

@@ -98,7 +98,11 @@ public enum Relay {
     }
     startThread { events.post(.serverExited(child.waitForExit())) }
 
-    let engine = configuration.policy.map { PolicyEngine(configuration: $0, logger: logger) }
+    let engine = configuration.policy.map { policy in
+      var named = policy
+      named.session = sessionID
+      return PolicyEngine(configuration: named, logger: logger)
+    }
     let agentOverride = configuration.agentID
     let agent: @Sendable () -> String = {
       agentOverride ?? session.withLock { $0.clientName } ?? "unknown"
@@ -131,6 +135,7 @@ public enum Relay {
     }
     if let audit = calls?.audit {
       startThread { audit.run() }
+      engine?.onTrip { trip in audit.recordTrip(trip) }
     }
     if let engine {
       engine.refresh()

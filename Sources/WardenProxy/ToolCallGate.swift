@@ -18,17 +18,19 @@ struct ToolCallGate {
 
   /// Judges the request whose `params` are `params` (nil when absent): reads it (see
   /// `ToolCallReading`; anything warden cannot read with certainty is refused) and decides it
-  /// against the store as it is now.
-  func judge(params: UnsafeRawBufferPointer?, agent: String) -> Outcome {
+  /// against the store as it is now. `counting`: the call's first decision, which the circuit
+  /// breaker counts (a decision taken again at approval is not a new call).
+  func judge(params: UnsafeRawBufferPointer?, agent: String, counting: Bool = true) -> Outcome {
     // Params always come from a line the scanner accepted.
     switch ToolCallReading.read(params, wanted: engine.argumentNames(forTool:), fromScannedLine: true) {
     case .failure(let problem):
       let unnamed = ToolCall(
         server: engine.configuration.serverName, agent: agent, tool: "", arguments: .object([]))
-      return .refuse(
-        unnamed, Authorization(verdict: .deny, reason: .badArguments, explanation: problem.message))
+      let refusal = Authorization(verdict: .deny, reason: .badArguments, explanation: problem.message)
+      return .refuse(unnamed, counting ? engine.countForBreaker(unnamed, refusal) : refusal)
     case .success(let reading):
-      let (call, decision) = engine.decide(tool: reading.tool, arguments: reading.arguments, agent: agent)
+      let (call, decided) = engine.decide(tool: reading.tool, arguments: reading.arguments, agent: agent)
+      let decision = counting ? engine.countForBreaker(call, decided) : decided
       if decision.verdict == .allow {
         engine.recordUse(of: decision)
         return .allow(call, decision)

@@ -82,7 +82,9 @@ public final class AuditJournal: Sendable {
       }
       var written = 0
       while written < bytes.count {
-        let count = bytes.withUnsafeBytes { write(state.descriptor, $0.baseAddress! + written, $0.count - written) }
+        let count = bytes.withUnsafeBytes {
+          write(state.descriptor, $0.baseAddress! + written, $0.count - written)
+        }
         if count < 0, errno == EINTR { continue }
         guard count > 0 else {
           let error = Self.systemError("cannot write the audit journal \(path)")

@@ -74,15 +74,19 @@ extension GrantStore {
       return nil
     }
     let bytes = try Self.readAll(descriptor, path)
-    let committed: Int64 = try guarded("cannot read the audit journals of \(databasePath)") {
-      try pool.read { db in
-        try Int64.fetchOne(db, sql: "SELECT committed FROM audit_journal WHERE session = ?", arguments: [session])
-      }
-    } ?? 0
+    let committed: Int64 =
+      try guarded("cannot read the audit journals of \(databasePath)") {
+        try pool.read { db in
+          try Int64.fetchOne(
+            db, sql: "SELECT committed FROM audit_journal WHERE session = ?", arguments: [session])
+        }
+      } ?? 0
     var records: [AuditRecord] = []
     var last = committed
     for line in AuditJournal.lines(bytes) where line.number > committed {
-      guard let value = try? JSONValue.parse(line.fields), let record = AuditRecord(json: value) else { break }
+      guard let value = try? JSONValue.parse(line.fields), let record = AuditRecord(json: value) else {
+        break
+      }
       records.append(record)
       last = line.number
     }

@@ -38,6 +38,8 @@ public struct AuditRecord: Sendable {
     complete.set("seq", seq)
     complete.set("prev", prev)
     let bytes = complete.bytes
-    return (String(decoding: bytes, as: UTF8.self), SHA256.hash(data: bytes).withUnsafeBytes { Hex.encode($0) })
+    return (
+      String(decoding: bytes, as: UTF8.self), SHA256.hash(data: bytes).withUnsafeBytes { Hex.encode($0) }
+    )
   }
 }

@@ -35,6 +35,7 @@ enum Schema {
             committed INTEGER NOT NULL
           ) STRICT
           """)
+      for statement in breakers { try db.execute(sql: statement) }
     }
     return migrator
   }()
@@ -75,6 +76,28 @@ enum Schema {
     ) STRICT
     """,
     "INSERT INTO audit_key (id, secret) VALUES (1, lower(hex(randomblob(32))))",
+  ]
+
+  /// v6: tripped circuit breakers, one row per agent; a trip or a reset moves the change generation,
+  /// so every running warden sees it before its next call.
+  static let breakers = [
+    """
+    CREATE TABLE breaker_trips (
+      agent TEXT NOT NULL PRIMARY KEY,
+      tripped_at INTEGER NOT NULL,
+      reason TEXT NOT NULL,
+      effect TEXT NOT NULL CHECK (effect IN ('deny', 'hold')),
+      session TEXT NOT NULL
+    ) STRICT
+    """,
+    """
+    CREATE TRIGGER breaker_trips_insert_generation AFTER INSERT ON breaker_trips
+    BEGIN UPDATE generation SET value = value + 1 WHERE id = 1; END
+    """,
+    """
+    CREATE TRIGGER breaker_trips_delete_generation AFTER DELETE ON breaker_trips
+    BEGIN UPDATE generation SET value = value + 1 WHERE id = 1; END
+    """,
   ]
 
   /// v1: grants and forbids, the change generation, rate-limit uses.

@@ -83,7 +83,8 @@ extension Warden {
       func run() throws {
         try reportingFailures {
           let store: GrantStore
-          do { store = try CommandEnvironment.openStoreWithAuditTrail() } catch let failure as CommandFailure {
+          do { store = try CommandEnvironment.openStoreWithAuditTrail() } catch let failure as CommandFailure
+          {
             throw CommandFailure(failure.message, status: 2)
           }
           printLine(try AuditVerification.check(store).summary)

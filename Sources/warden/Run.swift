@@ -144,7 +144,8 @@ extension Warden {
         ungrantedConfirm: ungranted == .confirm, confirmTimeout: confirmTimeout,
         askInClient: settings.confirmChannels.contains(.elicitation),
         acceptTerminalDecisions: settings.confirmChannels.contains(.terminal),
-        clientAnswersNeedCode: !settings.trustsClientAnswers, reportOnly: mode == .report)
+        clientAnswersNeedCode: !settings.trustsClientAnswers, reportOnly: mode == .report,
+        breaker: settings.breaker)
     }
   }
 }

@@ -1,14 +1,18 @@
 import ArgumentParser
 import WardenCore
 import WardenJSON
+import WardenManifest
 import WardenStore
 
 extension Warden {
   struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract:
-        "What is in force now: grants and forbids with the time they have left, held calls, recent denials.",
+        "What is in force now: grants and forbids with the time they have left, held calls, tripped breakers, recent denials.",
       discussion: """
+        Without a circuit breaker in $WARDEN_HOME/config.yaml, it suggests one fitted to the calls recorded \
+        in the period.
+
         Example:
           warden status                 (a summary for a person)
           warden status --since 24h --json
@@ -30,22 +34,36 @@ extension Warden {
         let grants: [Grant]
         let holds: [Hold]
         let rows: [AuditChain.Row]
+        let trips: [BreakerTrip]
         do {
           grants = try store.liveGrants(now: now)
           holds = try store.pendingHolds(now: now)
+          trips = try store.breakerTrips()
           rows = try store.auditRecords(since: now - window)
         } catch {
           throw CommandFailure("warden: cannot read the store: \(error)")
         }
-        let denials = rows.compactMap { try? JSONValue.parse($0.record) }.filter {
-          $0["kind"]?.stringValue == "decision" && $0["verdict"]?.stringValue == "deny"
+        let decisions = rows.compactMap { try? JSONValue.parse($0.record) }.filter {
+          $0["kind"]?.stringValue == "decision"
         }
+        let denials = decisions.filter { $0["verdict"]?.stringValue == "deny" }
+        let configured = (try? CommandEnvironment.configuration())?.breaker
+        let suggestion =
+          configured == nil && !decisions.isEmpty
+          ? BreakerSuggestion.suggest(
+            decisions.map {
+              .init(
+                agent: $0["agent"]?.stringValue ?? "", at: $0["at"]?.integerValue ?? 0,
+                denied: $0["verdict"]?.stringValue == "deny")
+            }) : nil
         if json {
           printLine(
             JSONValue.object([
               ("grants", .array(grants.map { GrantFormatting.json($0, now: now) })),
               ("holds", .array(holds.map { HoldFormatting.json($0, now: now) })),
               ("denials", .array(denials)),
+              ("breakers", .array(trips.map(BreakerFormatting.json))),
+              ("suggested_breaker", suggestion.map { .string(BreakerSuggestion.yaml($0)) } ?? .null()),
               ("since", .string(Timestamps.format(now - window))),
             ]).text(pretty: true))
           return
@@ -63,6 +81,15 @@ extension Warden {
           lines.append(
             "  \(hold.id)  \(show(hold.agent)) -> \(show(hold.server)).\(show(hold.tool))  \(max(0, (hold.deadline - now) / 1000))s left"
           )
+        }
+        lines.append("")
+        lines.append(trips.isEmpty ? "no circuit breaker is tripped" : "tripped circuit breakers:")
+        for trip in trips { lines.append("  " + BreakerFormatting.line(trip)) }
+        if let suggestion {
+          lines.append(
+            "no circuit breaker is configured; one fitted to the last \(since) of calls, for $WARDEN_HOME/config.yaml:"
+          )
+          lines.append("  " + BreakerSuggestion.yaml(suggestion))
         }
         lines.append("")
         lines.append(

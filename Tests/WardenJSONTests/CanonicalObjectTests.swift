@@ -8,7 +8,9 @@ struct CanonicalObjectTests {
   /// Strings with everything that is escaped, or could wrongly be: quotes, backslashes, every C0
   /// control, DEL, slashes, non-ASCII, astral characters, bidi controls.
   static let strings: [String] = {
-    var strings = ["", "plain", "\"quoted\"", "back\\slash", "/slash/", "\u{7F}", "é", "日本", "🙂", "\u{202E}rtl"]
+    var strings = [
+      "", "plain", "\"quoted\"", "back\\slash", "/slash/", "\u{7F}", "é", "日本", "🙂", "\u{202E}rtl",
+    ]
     strings += (0..<32).map { String(UnicodeScalar(UInt8($0))) + "x" }
     return strings
   }()
@@ -25,7 +27,9 @@ struct CanonicalObjectTests {
 
   @Test func membersAreSortedByTheirBytesWhateverOrderTheyAreSetIn() throws {
     var generator = SystemRandomNumberGenerator()
-    let keys = ["v", "at", "agent", "action", "seq", "prev", "result_bytes", "reason", "é", "Z", "a_b", "ab", "a"]
+    let keys = [
+      "v", "at", "agent", "action", "seq", "prev", "result_bytes", "reason", "é", "Z", "a_b", "ab", "a",
+    ]
     for _ in 0..<50 {
       var object = CanonicalObject()
       for key in keys.shuffled(using: &generator) {

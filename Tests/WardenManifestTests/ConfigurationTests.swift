@@ -1,4 +1,5 @@
 import Testing
+import WardenCore
 import WardenManifest
 
 @Suite("Warden's configuration file")
@@ -40,6 +41,26 @@ struct ConfigurationTests {
     "scripted: yes\n", "scripted: [allow]\n",
   ])
   func mistakesAreErrors(_ text: String) {
+    #expect(throws: ConfigurationError.self) { try WardenConfiguration.parse(text, file: "c") }
+  }
+
+  @Test func aBreakerIsReadWithItsLimitsAndAgents() throws {
+    let breaker = try WardenConfiguration.parse(
+      "breaker: {calls: 100/10s, denials: 5/1m, then: hold, agents: [ci-*, bot]}", file: "c"
+    ).breaker
+    #expect(
+      breaker
+        == BreakerRule(
+          calls: RateLimit(count: 100, periodMilliseconds: 10_000),
+          denials: RateLimit(count: 5, periodMilliseconds: 60_000), then: .hold, agents: ["ci-*", "bot"]))
+    #expect(try WardenConfiguration.parse("", file: "c").breaker == nil)
+  }
+
+  @Test(arguments: [
+    "breaker: {}", "breaker: {calls: lots}", "breaker: {calls: 0/1s}", "breaker: {calls: 5/1s, then: stop}",
+    "breaker: {calls: 5/1s, agent: x}", "breaker: {calls: 5/1s, agents: []}", "breaker: 5",
+  ])
+  func aBreakerThatCannotBeReadIsAnError(_ text: String) {
     #expect(throws: ConfigurationError.self) { try WardenConfiguration.parse(text, file: "c") }
   }
 }

@@ -52,6 +52,8 @@ extension CallMachine {
   static func wouldVerdict(_ decision: Authorization) -> String? {
     switch (decision.verdict, decision.reason) {
     case (.deny, .notDelegated), (.deny, .undeclared): return "would-deny"
+    // A breaker a human configured is enforced in report mode too.
+    case (.confirm, .breakerTripped): return nil
     case (.confirm, _): return "would-hold"
     default: return nil
     }

@@ -20,7 +20,8 @@ public struct BreakerRule: Sendable, Equatable {
   public var then: Then
   public var agents: [String]?
 
-  public init(calls: RateLimit? = nil, denials: RateLimit? = nil, then: Then = .deny, agents: [String]? = nil) {
+  public init(calls: RateLimit? = nil, denials: RateLimit? = nil, then: Then = .deny, agents: [String]? = nil)
+  {
     self.calls = calls
     self.denials = denials
     self.then = then

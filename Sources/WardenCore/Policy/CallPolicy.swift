@@ -29,7 +29,8 @@ public struct CallPolicy: Sendable {
   /// the tool; `resolve` follows symbolic links (see `Manifest.scopes`).
   public func decide(
     tool: String, arguments: JSON, agent: String, grants: GrantSet, now: Int64, usage: [String: Int] = [:],
-    annotations: ToolAnnotations? = nil, resolve: PathResolver? = nil, explain: Bool = false
+    annotations: ToolAnnotations? = nil, resolve: PathResolver? = nil, explain: Bool = false,
+    trip: BreakerTrip? = nil
   ) -> (ToolCall, Authorization) {
     let call = ToolCall(server: serverName, agent: agent, tool: tool, arguments: arguments)
     let scopes: Result<CallScopes, ScopeDenial> =
@@ -46,6 +47,7 @@ public struct CallPolicy: Sendable {
       decision.reason = .ungranted
       decision.explanation = "no grant covers it (\(decision.explanation)), so a human is asked"
     }
+    if let trip { decision = trip.apply(to: decision) }
     return (call, decision)
   }
 

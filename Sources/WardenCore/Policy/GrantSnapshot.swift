@@ -6,17 +6,21 @@ public struct GrantSnapshot: Sendable {
   public private(set) var token: Int64?
   public private(set) var grants = GrantSet([])
   public private(set) var live: [Grant] = []
+  /// Tripped circuit breakers, by agent.
+  public private(set) var trips: [String: BreakerTrip] = [:]
 
   public init() {}
 
   /// Installs grants read after the store showed `token`. Refused (false) when a snapshot of a
   /// newer token is already in place: the token only grows, and grants read after a token are at
   /// least as new as it.
-  public mutating func offer(token: Int64, live: [Grant], grants: GrantSet) -> Bool {
+  public mutating func offer(token: Int64, live: [Grant], grants: GrantSet, trips: [BreakerTrip] = []) -> Bool
+  {
     if let current = self.token, current > token { return false }
     self.token = token
     self.live = live
     self.grants = grants
+    self.trips = Dictionary(trips.map { ($0.agent, $0) }) { first, _ in first }
     return true
   }
 }
