@@ -47,7 +47,7 @@ final class AuditTrail: Sendable {
     var writerWoken = false
   }
 
-  let store: GrantStore
+  let store: any DelegationStore
   let session: String
   private let journal: Result<AuditJournal, StoreError>
   private let logger: Logger
@@ -56,7 +56,7 @@ final class AuditTrail: Sendable {
   /// One batch at a time, so the chain keeps the journal's order.
   private let writing = Mutex(())
 
-  init(store: GrantStore, session: String, logger: Logger) {
+  init(store: any DelegationStore, session: String, logger: Logger) {
     self.store = store
     self.session = session
     self.logger = logger

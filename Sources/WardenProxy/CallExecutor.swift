@@ -19,7 +19,7 @@ import WardenStore
 final class CallExecutor: Sendable {
   let session: SharedSession
   /// Nil without a store: then nothing is held (the machine's rules say so).
-  let store: GrantStore?
+  let store: (any DelegationStore)?
   let server: LockedWriter
   let client: LockedWriter
   let gate: ToolCallGate
@@ -41,7 +41,7 @@ final class CallExecutor: Sendable {
   static let pollInterval: UInt32 = 100_000  // microseconds: decisions are seen within a tenth of a second
 
   init(
-    session: SharedSession, store: GrantStore?, server: LockedWriter, client: LockedWriter,
+    session: SharedSession, store: (any DelegationStore)?, server: LockedWriter, client: LockedWriter,
     gate: ToolCallGate,
     logger: Logger, audit: AuditTrail? = nil
   ) {

@@ -17,7 +17,7 @@ public struct PolicyConfiguration: Sendable {
   /// The canonical server name grants are matched against.
   public var serverName: String
   /// The store, or why it could not be opened (then every call is denied).
-  public var store: Result<GrantStore, StoreError>
+  public var store: Result<any DelegationStore, StoreError>
   /// Paths no call may touch: warden's own home.
   public var protectedPaths: [String]
   /// Remove tools the agent may not call from `tools/list` results, instead of marking them.
@@ -45,7 +45,8 @@ public struct PolicyConfiguration: Sendable {
   public var session = ""
 
   public init(
-    manifest: Manifest?, serverName: String, store: Result<GrantStore, StoreError>, protectedPaths: [String],
+    manifest: Manifest?, serverName: String, store: Result<any DelegationStore, StoreError>,
+    protectedPaths: [String],
     hideUndelegated: Bool, manifestSource: String = "", ungrantedConfirm: Bool = false,
     confirmTimeout: Double = 120, askInClient: Bool = true, acceptTerminalDecisions: Bool = true,
     clientAnswersNeedCode: Bool = true, reportOnly: Bool = false, breaker: BreakerRule? = nil

@@ -108,7 +108,7 @@ public enum Relay {
       agentOverride ?? session.withLock { $0.clientName } ?? "unknown"
     }
     let calls = engine.map { engine in
-      let store: GrantStore?
+      let store: (any DelegationStore)?
       if case .success(let opened) = engine.configuration.store { store = opened } else { store = nil }
       return CallExecutor(
         session: session, store: store, server: server, client: client, gate: ToolCallGate(engine: engine),

@@ -82,7 +82,7 @@ extension Warden {
 
       func run() throws {
         try reportingFailures {
-          let store: GrantStore
+          let store: any DelegationStore
           do { store = try CommandEnvironment.openStoreWithAuditTrail() } catch let failure as CommandFailure
           {
             throw CommandFailure(failure.message, status: 2)

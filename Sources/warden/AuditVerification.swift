@@ -25,7 +25,7 @@ enum AuditVerification {
 
   /// Reads the chain and the head file, and checks them. Throws a `CommandFailure` with status 1
   /// when the trail does not hold (naming the first bad record), 2 when it could not be checked.
-  static func check(_ store: GrantStore) throws -> Held {
+  static func check(_ store: any DelegationStore) throws -> Held {
     let rows: [AuditChain.Row]
     let anchors: Result<[AuditChain.Anchor], AuditHeadProblem>
     do { (rows, anchors) = try store.auditChainForVerification() } catch {

@@ -45,7 +45,7 @@ enum CommandEnvironment {
   }
 
   /// Opens the store, or fails the command with the store's reason.
-  static func openStore() throws -> GrantStore {
+  static func openStore() throws -> any DelegationStore {
     let home = try home()
     do { return try GrantStore.open(home: home) } catch {
       throw CommandFailure("warden: cannot open the delegation store in \(home): \(error)")
@@ -54,7 +54,7 @@ enum CommandEnvironment {
 
   /// The store, with the audit journals of sessions that ended without finishing them folded into
   /// the chain first, so what is read of the trail includes them. Problems are said on stderr.
-  static func openStoreWithAuditTrail() throws -> GrantStore {
+  static func openStoreWithAuditTrail() throws -> any DelegationStore {
     let store = try openStore()
     let recovery = store.recoverAuditJournals(now: now())
     if recovery.records > 0 {

@@ -128,12 +128,12 @@ extension Warden {
       let found = try CommandEnvironment.manifest(explicit: manifest, serverName: lookupName)
       let serverName = CommandEnvironment.grantServerName(
         explicit: server, manifest: found?.0, derived: lookupName)
-      let store: Result<GrantStore, StoreError>
+      let store: Result<any DelegationStore, StoreError>
       var protectedPaths: [String] = []
       do {
         let home = try GrantStore.defaultHome(environment: CommandEnvironment.variables)
         protectedPaths = CommandEnvironment.protectedPaths(home: home)
-        store = Result { () throws(StoreError) in try GrantStore.open(home: home) }
+        store = Result { () throws(StoreError) -> any DelegationStore in try GrantStore.open(home: home) }
       } catch {
         store = .failure(error)
       }

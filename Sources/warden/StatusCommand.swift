@@ -39,7 +39,7 @@ extension Warden {
           grants = try store.liveGrants(now: now)
           holds = try store.pendingHolds(now: now)
           trips = try store.breakerTrips()
-          rows = try store.auditRecords(since: now - window)
+          rows = try store.auditRecords(since: now - window, agent: nil, server: nil)
         } catch {
           throw CommandFailure("warden: cannot read the store: \(error)")
         }
