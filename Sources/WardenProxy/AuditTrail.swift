@@ -95,8 +95,9 @@ final class AuditTrail: Sendable {
   }
 
   /// Queues `entry` for the journal and the chain.
-  func enqueue(_ entry: Entry) {
-    let record = record(entry)
+  func enqueue(_ entry: Entry) { enqueue(record: record(entry)) }
+
+  private func enqueue(record: AuditRecord) {
     let wakeWriter = state.withLock { state in
       state.unjournaled.append(record)
       return wokeWriter(&state)
@@ -120,13 +121,9 @@ final class AuditTrail: Sendable {
     fields.set("session", session)
     fields.set("then", trip.then.rawValue)
     fields.set("v", Int64(1))
-    let record = AuditRecord(
-      fields: fields, at: trip.at, kind: "breaker-tripped", agent: trip.agent, server: "", call: "")
-    let wakeWriter = state.withLock { state in
-      state.unjournaled.append(record)
-      return wokeWriter(&state)
-    }
-    if wakeWriter { wake.signal() }
+    enqueue(
+      record: AuditRecord(
+        fields: fields, at: trip.at, kind: "breaker-tripped", agent: trip.agent, server: "", call: ""))
   }
 
   private func wokeWriter(_ state: inout State) -> Bool {

@@ -317,3 +317,29 @@ def test_the_sdk_client_in_front_of_mcp_server_git_leaves_a_record_of_each_call(
     [denied] = [r for r in records if r["tool"] == "git_commit"]
     assert denied["verdict"] == "deny" and denied["reason"] == "not-delegated"
     assert verify(warden_bin).returncode == 0
+
+
+def test_a_redacted_value_reaches_neither_the_store_nor_holds_nor_logs(
+        warden, warden_bin, mailbox_bin, grant, warden_home, tmp_path):
+    secret = "the-redacted-secret-7781"
+    grant("--server", "mailbox", "--agent", "auditor", "--allow", "mail.send", "--confirm", "mail.send",
+          purpose="send with a human's nod")
+    proc, inbox = mailbox_session(warden, mailbox_bin, tmp_path, "--log-level", "debug", "--confirm-timeout", "30")
+    send_call(proc, 1, "send_message", {"to": "ann@example.com", "subject": "s", "body": secret})
+    cli = lambda *args: warden_cli(warden_bin, *args)  # noqa: E731
+    [held] = wait_for_holds(cli, 1)
+    assert secret not in json.dumps(held)
+    assert secret not in cli("holds", "--json").stdout + cli("status", "--json").stdout
+    assert cli("reject", held["id"], "--why", "no").returncode == 0
+    inbox.wait([1])
+    # The journal too, while the session still runs.
+    for path in warden_home.rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
+    finish(proc)
+    assert secret not in proc.stderr_text(), "a redacted value reached warden's log"
+    for path in warden_home.rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
+    records = audit(warden_bin, "--server", "mailbox")
+    assert secret not in json.dumps(records) and len(records) >= 2
