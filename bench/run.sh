@@ -181,5 +181,15 @@ print(f"| decision (scopes + authorizer) | {d['decide_us']:.1f} us | |")
 print(f"| **per call, check + decision** | **{d['per_call_us']:.1f} us** | <= 20 us: {'PASS' if d['per_call_us'] <= 20 else 'FAIL'} |")
 print(f"| worst case: all {d['grants']:,} for the same agent and server | {d['crowded_decide_us']/1000:.2f} ms | |")
 print(f"| reload after a change (read {d['grants']:,} + compile) | {(d['load_us'] + d['compile_us'])/1000:.1f} ms | |")
+if "record_us" in d:
+    print()
+    print("The audit trail, per record (in process, medians):")
+    print()
+    print("| step | cost |")
+    print("|---|---:|")
+    print(f"| build a decision record (canonical text) | {d['record_us']:.1f} us |")
+    print(f"| build it with its place in the chain and its SHA-256 | {d['record_linked_us']:.1f} us |")
+    print(f"| journal it (one `write`) | {d['journal_us']:.1f} us |")
+    print(f"| append it to the chain, in batches of 100 | {d['chain_us']:.1f} us |")
 PY
 fi

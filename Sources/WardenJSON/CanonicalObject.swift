@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
 /// A JSON object written directly as canonical text: keys sorted by their bytes, compact, strings
 /// escaped exactly as jansson's `JSON_COMPACT | JSON_SORT_KEYS` dump escapes them, so the text equals
 /// `JSONValue.canonicalText()` of the same value (the audit chain's verifier checks that).
@@ -57,7 +63,7 @@ public struct CanonicalObject: Sendable {
 
   private mutating func setMember(_ key: String, _ writeValue: (inout [UInt8]) -> Void) {
     // In order: write it at the end, in place.
-    if let last = keys.last, !last.utf8.lexicographicallyPrecedes(key.utf8) {
+    if let last = keys.last, !Self.precedes(last, key) {
       setMemberOutOfOrder(key, writeValue)
       return
     }
@@ -84,7 +90,7 @@ public struct CanonicalObject: Sendable {
     var high = keys.count
     while low < high {
       let middle = (low + high) / 2
-      if keys[middle].utf8.lexicographicallyPrecedes(key.utf8) { low = middle + 1 } else { high = middle }
+      if Self.precedes(keys[middle], key) { low = middle + 1 } else { high = middle }
     }
     let start = starts[low]
     if keys[low].utf8.elementsEqual(key.utf8) {
@@ -107,6 +113,31 @@ public struct CanonicalObject: Sendable {
     out.append(0x7D)
   }
 
+  /// The canonical text of this object with `extras` added (sorted by key, none of them a key the
+  /// object has), written in one pass: how the chain adds a record's `seq` and `prev`.
+  public func bytes(inserting extras: [(key: String, value: [UInt8])]) -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(members.count + extras.reduce(2) { $0 + $1.key.utf8.count + $1.value.count + 4 })
+    out.append(0x7B)
+    var member = 0
+    var extra = 0
+    while member < keys.count || extra < extras.count {
+      if member > 0 || extra > 0 { out.append(0x2C) }
+      if extra < extras.count, member == keys.count || Self.precedes(extras[extra].key, keys[member]) {
+        Self.appendString(extras[extra].key, to: &out)
+        out.append(0x3A)
+        out += extras[extra].value
+        extra += 1
+      } else {
+        let end = member + 1 < keys.count ? starts[member + 1] - 1 : members.count
+        out += members[starts[member]..<end]
+        member += 1
+      }
+    }
+    out.append(0x7D)
+    return out
+  }
+
   /// The canonical text.
   public var bytes: [UInt8] {
     var out: [UInt8] = []
@@ -122,30 +153,54 @@ public struct CanonicalObject: Sendable {
   /// A JSON string as jansson writes it without `JSON_ENSURE_ASCII` or `JSON_ESCAPE_SLASH`: `"`, `\`
   /// and the C0 controls escaped (short forms where JSON has them, else `\u00XX`, upper-case hex),
   /// everything else, U+007F and non-ASCII included, as its UTF-8 bytes.
-  static func appendString(_ string: String, to out: inout [UInt8]) {
-    out.append(0x22)
-    var string = string
-    string.withUTF8 { buffer in
-      guard buffer.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else {
-        out.append(contentsOf: buffer)
-        return
-      }
-      for byte in buffer {
-        switch byte {
-        case 0x22: out += [0x5C, 0x22]
-        case 0x5C: out += [0x5C, 0x5C]
-        case 0x08: out += [0x5C, 0x62]
-        case 0x0C: out += [0x5C, 0x66]
-        case 0x0A: out += [0x5C, 0x6E]
-        case 0x0D: out += [0x5C, 0x72]
-        case 0x09: out += [0x5C, 0x74]
-        case 0..<0x20:
-          out += [0x5C, 0x75, 0x30, 0x30, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xF)]]
-        default: out.append(byte)
-        }
+  /// A string as canonical JSON text.
+  public static func encoded(_ string: String) -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(string.utf8.count + 2)
+    appendString(string, to: &out)
+    return out
+  }
+
+  /// Whether `a` sorts before `b` by their UTF-8 bytes (jansson's `strcmp` order), with `memcmp`
+  /// for the contiguous strings Swift makes.
+  static func precedes(_ a: String, _ b: String) -> Bool {
+    let fast = a.utf8.withContiguousStorageIfAvailable { left in
+      b.utf8.withContiguousStorageIfAvailable { right -> Bool in
+        let common = min(left.count, right.count)
+        let order = common == 0 ? 0 : memcmp(left.baseAddress!, right.baseAddress!, common)
+        return order != 0 ? order < 0 : left.count < right.count
       }
     }
+    return (fast ?? nil) ?? a.utf8.lexicographicallyPrecedes(b.utf8)
+  }
+
+  static func appendString(_ string: String, to out: inout [UInt8]) {
     out.append(0x22)
+    if string.utf8.withContiguousStorageIfAvailable({ appendEscaped($0, to: &out) }) == nil {
+      Array(string.utf8).withUnsafeBufferPointer { appendEscaped($0, to: &out) }
+    }
+    out.append(0x22)
+  }
+
+  private static func appendEscaped(_ buffer: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+    guard buffer.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else {
+      out.append(contentsOf: buffer)
+      return
+    }
+    for byte in buffer {
+      switch byte {
+      case 0x22: out += [0x5C, 0x22]
+      case 0x5C: out += [0x5C, 0x5C]
+      case 0x08: out += [0x5C, 0x62]
+      case 0x0C: out += [0x5C, 0x66]
+      case 0x0A: out += [0x5C, 0x6E]
+      case 0x0D: out += [0x5C, 0x72]
+      case 0x09: out += [0x5C, 0x74]
+      case 0..<0x20:
+        out += [0x5C, 0x75, 0x30, 0x30, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xF)]]
+      default: out.append(byte)
+      }
+    }
   }
 }
 

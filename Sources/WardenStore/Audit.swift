@@ -224,7 +224,11 @@ final class AuditAppender: Sendable {
         let (text, hash) = record.linked(seq: seq, prev: prev)
         sqlite3_bind_int64(insert, 1, seq)
         Self.bind(insert, 2, hash)
-        Self.bind(insert, 3, text)
+        text.withUnsafeBufferPointer { bytes in
+          _ = sqlite3_bind_text(
+            insert, 3, UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self),
+            Int32(bytes.count), unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+        }
         sqlite3_bind_int64(insert, 4, record.at)
         Self.bind(insert, 5, record.kind)
         Self.bind(insert, 6, record.agent)

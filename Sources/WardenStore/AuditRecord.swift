@@ -33,13 +33,11 @@ public struct AuditRecord: Sendable {
   }
 
   /// The stored text of this record at `seq` after `prev`, and its hash.
-  public func linked(seq: Int64, prev: String) -> (text: String, hash: String) {
-    var complete = fields
-    complete.set("seq", seq)
-    complete.set("prev", prev)
-    let bytes = complete.bytes
-    return (
-      String(decoding: bytes, as: UTF8.self), SHA256.hash(data: bytes).withUnsafeBytes { Hex.encode($0) }
-    )
+  public func linked(seq: Int64, prev: String) -> (text: [UInt8], hash: String) {
+    // `prev` and `seq` are written into the text in passing: no copy of the record to insert them.
+    let bytes = fields.bytes(inserting: [
+      ("prev", CanonicalObject.encoded(prev)), ("seq", Array(String(seq).utf8)),
+    ])
+    return (bytes, SHA256.hash(data: bytes).withUnsafeBytes { Hex.encode($0) })
   }
 }

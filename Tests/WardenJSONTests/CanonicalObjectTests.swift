@@ -48,6 +48,15 @@ struct CanonicalObjectTests {
       let parsed = try JSONValue.parse(object.bytes)
       #expect(parsed.canonicalText() == object.text)
       #expect(parsed.count == keys.count)
+      // Members added in passing (keys the object lacks) land where setting them would put them.
+      var complete = object
+      complete.set("prevx", "a\"b")
+      complete.set("sez", Int64(42))
+      complete.set("0", true)
+      #expect(
+        object.bytes(inserting: [
+          ("0", Array("true".utf8)), ("prevx", CanonicalObject.encoded("a\"b")), ("sez", Array("42".utf8)),
+        ]) == complete.bytes)
     }
   }
 

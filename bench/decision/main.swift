@@ -125,6 +125,50 @@ let crowdedMicroseconds = medianMicroseconds(rounds: 11, batch: max(1, batch / 1
     ).verdict
 }
 
+// The audit trail's parts, per record: building a decision record as `warden run` does, journaling
+// it (one `write`), and appending it to the chain in batches of 100 (one transaction each).
+let recordTime = now
+let recordDigest = String(repeating: "ab", count: 32)
+let recordCalls = (0..<100).map { "s0-\($0)" }
+func auditRecord(_ n: Int) -> AuditRecord {
+  let callID = recordCalls[n % 100]
+  var fields = CanonicalObject()
+  fields.set("action", "git.read")
+  fields.set("agent", "claude")
+  fields.set("arguments", #"{"repo_path":"/srv/app"}"#)
+  fields.set("at", recordTime)
+  fields.set("call", callID)
+  fields.set("destructive", false)
+  fields.set("digest", recordDigest)
+  fields.set("explanation", "covered by g_0 (git.read on repo:/srv/app)")
+  var link = CanonicalObject()
+  link.set("chain", [String]())
+  link.set("id", "g_0")
+  link.set("issued_by", "bench")
+  link.set("purpose", "bench grant 0")
+  fields.set("grants", [link])
+  fields.set("kind", "decision")
+  fields.set("reason", "allowed")
+  fields.set("resources", ["repo:/srv/app"])
+  fields.set("server", "git")
+  fields.set("session", "s0")
+  fields.set("tool", "git_status")
+  fields.set("v", Int64(1))
+  fields.set("verdict", "allow")
+  return AuditRecord(fields: fields, at: recordTime, kind: "decision", agent: "claude", server: "git", call: callID)
+}
+var built = 0
+let recordMicroseconds = medianMicroseconds(batch: batch) { built &+= auditRecord(built).fields.bytes.count }
+let linkMicroseconds = medianMicroseconds(batch: batch) {
+  built &+= auditRecord(built).linked(seq: 7, prev: AuditChain.genesis).hash.utf8.count
+}
+let journal = try AuditJournal(home: home, session: "bench")
+let sample = auditRecord(0)
+let journalMicroseconds = medianMicroseconds(batch: batch) { _ = try? journal.append([sample]) }
+let chainBatch = (0..<100).map(auditRecord)
+let chainMicroseconds =
+  medianMicroseconds(rounds: 11, batch: 5) { _ = try? store.appendAudit(chainBatch) } / 100
+
 print(
-  "{\"grants\":\(grantCount),\"insert_s\":\(insertSeconds),\"load_us\":\(loadMicroseconds),\"compile_us\":\(compileMicroseconds),\"token_us\":\(tokenMicroseconds),\"scopes_us\":\(scopesMicroseconds),\"decide_us\":\(decideMicroseconds),\"per_call_us\":\(tokenMicroseconds + decideMicroseconds),\"crowded_decide_us\":\(crowdedMicroseconds)}"
+  "{\"grants\":\(grantCount),\"insert_s\":\(insertSeconds),\"load_us\":\(loadMicroseconds),\"compile_us\":\(compileMicroseconds),\"token_us\":\(tokenMicroseconds),\"scopes_us\":\(scopesMicroseconds),\"decide_us\":\(decideMicroseconds),\"per_call_us\":\(tokenMicroseconds + decideMicroseconds),\"crowded_decide_us\":\(crowdedMicroseconds),\"record_us\":\(recordMicroseconds),\"record_linked_us\":\(linkMicroseconds),\"journal_us\":\(journalMicroseconds),\"chain_us\":\(chainMicroseconds)}"
 )
