@@ -343,3 +343,15 @@ def test_a_redacted_value_reaches_neither_the_store_nor_holds_nor_logs(
             assert secret.encode() not in path.read_bytes(), path
     records = audit(warden_bin, "--server", "mailbox")
     assert secret not in json.dumps(records) and len(records) >= 2
+
+
+def test_without_a_journal_no_call_goes_on(warden, warden_bin, mailbox_bin, grant, warden_home, tmp_path):
+    grant("--server", "mailbox", "--agent", "auditor", "--allow", "mail.list", purpose="read")
+    # Where the session's journal would go is a file: no record can be journaled, so nothing is allowed.
+    (warden_home / "audit-journal").write_text("in the way\n")
+    proc, inbox = mailbox_session(warden, mailbox_bin, tmp_path)
+    send_call(proc, 1, "list_messages", {})
+    denied = inbox.wait([1])[1]
+    assert is_denial(denied, {"store-unavailable"}), denied
+    assert "audit" in json.dumps(denied)
+    finish(proc)
