@@ -14,10 +14,10 @@ import WardenStore
 
 /// Writes the call machine's audit notes to the store's chain. A call's intent goes to the session's
 /// journal at once, on the caller's thread (the call goes on only once it is there); every other
-/// record is queued and journaled with the next intent, or by the writer thread. The writer thread
-/// moves journaled records into the chain in batches (one transaction, one commit, for all that came
-/// meanwhile), so no call waits on a database commit. See `AuditJournal` for what this keeps through
-/// a crash.
+/// note (denials, outcomes) is queued as it is, and the writer thread builds its record, journals
+/// it, and moves journaled records into the chain in batches (one transaction, one commit, for all
+/// that came meanwhile), so neither a call nor its answer waits on a database commit or on a record
+/// that need not come first. See `AuditJournal` for what this keeps through a crash.
 final class AuditTrail: Sendable {
   /// One record, with everything the edge adds.
   struct Entry: Sendable {
@@ -36,6 +36,9 @@ final class AuditTrail: Sendable {
   }
 
   private struct State {
+    /// Queued notes whose records the writing thread builds: nothing needs them before it runs,
+    /// so building them is kept off the path of the call and its answer.
+    var deferred: [Entry] = []
     /// Queued, not yet in the journal.
     var unjournaled: [AuditRecord] = []
     /// In the journal, not yet in the chain.
@@ -45,6 +48,8 @@ final class AuditTrail: Sendable {
     /// Why the last attempt to write the chain failed; calls are denied until one succeeds.
     var failing: String?
     var writerWoken = false
+
+    var behind: Int { deferred.count + unjournaled.count + journaled.count }
   }
 
   let store: any DelegationStore
@@ -92,10 +97,30 @@ final class AuditTrail: Sendable {
       return wokeWriter(&state)
     }
     if wakeWriter { wake.signal() }
+    waitWhileFarBehind()
   }
 
-  /// Queues `entry` for the journal and the chain.
-  func enqueue(_ entry: Entry) { enqueue(record: record(entry)) }
+  /// Records the chain has yet to take beyond which a call waits for the writing thread (under a
+  /// flood of calls it could otherwise fall behind, and the queue grow, without bound).
+  static let farBehind = 20_000
+  static let caughtUp = 5_000
+
+  /// Backpressure: holds the caller while the chain is far behind the journal, until it has caught
+  /// up (or cannot be written, which the next call reports).
+  private func waitWhileFarBehind() {
+    guard state.withLock({ $0.behind > Self.farBehind }) else { return }
+    wake.signal()
+    while state.withLock({ $0.behind > Self.caughtUp && $0.failing == nil }) { usleep(1000) }
+  }
+
+  /// Queues `entry` for the journal and the chain; its record is built by the writing thread.
+  func enqueue(_ entry: Entry) {
+    let wakeWriter = state.withLock { state in
+      state.deferred.append(entry)
+      return wokeWriter(&state)
+    }
+    if wakeWriter { wake.signal() }
+  }
 
   private func enqueue(record: AuditRecord) {
     let wakeWriter = state.withLock { state in
@@ -148,7 +173,7 @@ final class AuditTrail: Sendable {
   func drain() {
     writeChain()
     guard case .success(let journal) = journal else { return }
-    let done = state.withLock { $0.unjournaled.isEmpty && $0.journaled.isEmpty }
+    let done = state.withLock { $0.behind == 0 }
     guard done else {
       logger.error(
         "the audit journal \(journal.path) keeps records the store did not take; the next warden run, warden audit or warden status folds them in"
@@ -165,7 +190,14 @@ final class AuditTrail: Sendable {
 
   private func writeChain() {
     writing.withLock { _ in
+      let deferred = state.withLock { state in
+        let taken = state.deferred
+        state.deferred.removeAll()
+        return taken
+      }
+      let built = deferred.map(record)
       let (batch, through) = state.withLock { state -> ([AuditRecord], Int64) in
+        state.unjournaled += built
         if !state.unjournaled.isEmpty, case .success(let journal) = journal {
           // Best effort: if the journal cannot take them, the chain still may.
           if let through = try? journal.append(state.unjournaled) {
