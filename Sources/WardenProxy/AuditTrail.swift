@@ -114,17 +114,14 @@ final class AuditTrail: Sendable {
   }
 
   /// Queues `entry` for the journal and the chain; its record is built by the writing thread.
-  func enqueue(_ entry: Entry) {
-    let wakeWriter = state.withLock { state in
-      state.deferred.append(entry)
-      return wokeWriter(&state)
-    }
-    if wakeWriter { wake.signal() }
-  }
+  func enqueue(_ entry: Entry) { queue { $0.deferred.append(entry) } }
 
-  private func enqueue(record: AuditRecord) {
+  private func enqueue(record: AuditRecord) { queue { $0.unjournaled.append(record) } }
+
+  /// Adds to the queue, and wakes the writing thread if it sleeps.
+  private func queue(_ add: (inout State) -> Void) {
     let wakeWriter = state.withLock { state in
-      state.unjournaled.append(record)
+      add(&state)
       return wokeWriter(&state)
     }
     if wakeWriter { wake.signal() }
