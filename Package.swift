@@ -35,7 +35,7 @@ let package = Package(
     // Manifest files (YAML or JSON) to WardenCore's model, with file:line:column errors.
     .target(
       name: "WardenManifest",
-      dependencies: ["WardenCore", .product(name: "Yams", package: "Yams")],
+      dependencies: ["WardenCore", "WardenJSON", .product(name: "Yams", package: "Yams")],
       swiftSettings: strictSettings),
     // The delegation store: SQLite through GRDB, schema migrations, grants and forbids.
     .target(

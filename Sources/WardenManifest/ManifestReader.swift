@@ -5,7 +5,12 @@ import Yams
 /// at the first.
 struct ManifestReader {
   static let topLevelKeys = ["server", "aliases", "undeclared", "base", "tools", "warden_env"]
-  static let toolKeys = ["action", "resource", "destructive", "redact", "base", "literal_paths"]
+  static let toolKeys = [
+    "action", "resource", "destructive", "redact", "base", "literal_paths", "rules", "sql",
+  ]
+  static let ruleKeys = ["when", "action", "resource", "destructive"]
+  static let conditionKeys = ["present", "absent", "equals", "in"]
+  static let sqlKeys = ["dialect", "schema"]
 
   let file: String
   let lines: [Substring]

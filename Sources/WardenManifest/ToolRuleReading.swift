@@ -1,4 +1,5 @@
 import WardenCore
+import WardenJSON
 import Yams
 
 extension ManifestReader {
@@ -31,34 +32,247 @@ extension ManifestReader {
     var action: String?
     var resources: [ResourceTemplate] = []
     var destructive = false
+    var destructiveKinds: [String] = []
     var redact: [String] = []
     var base: String?
     var literalPaths = false
     var sawAction = false
-    for entry in entries(of: mapping, known: Self.toolKeys, place: "in tool '\(tool.key)'") {
+    var rules: [(rule: ConditionalRule, node: Node)] = []
+    var sawRules = false
+    var sql: SQLSettings?
+    let entries = entries(of: mapping, known: Self.toolKeys, place: "in tool '\(tool.key)'")
+    // `sql` first: the actions and templates read below depend on it; `rules` last, since they
+    // inherit the tool's resources.
+    for entry in entries where entry.key == "sql" { sql = sqlSettings(entry) }
+    for entry in entries where entry.key == "resource" { resources = templates(entry) }
+    for entry in entries {
       switch entry.key {
       case "action":
         sawAction = true
-        action = actionName(entry)
-      case "resource": resources = templates(entry)
-      case "destructive": destructive = bool(entry) ?? false
+        action = actionTemplate(entry, sql: sql != nil)
+      case "destructive": (destructive, destructiveKinds) = destructiveness(entry, sql: sql != nil)
       case "redact": redact = argumentNames(entry)
       case "base": base = absolutePath(entry)
       case "literal_paths": literalPaths = bool(entry) ?? false
+      case "rules":
+        sawRules = true
+        rules = conditionalRules(entry, tool: tool.key, sql: sql != nil, inherited: resources)
       default: break
       }
     }
-    if !sawAction {
+    if !sawAction && !sawRules {
       report("tool '\(tool.key)' has no 'action'", at: tool.keyNode)
     }
-    guard let action else { return nil }
+    if sawAction && action == nil { return nil }
+    if sql == nil, resources.contains(where: { !$0.sqlArguments.isEmpty }) {
+      report(
+        "tool '\(tool.key)' reads SQL (sql-kind, sql-table) and declares no 'sql:' dialect (sqlite or postgres)",
+        at: tool.keyNode)
+    }
+    reportUnreachable(rules, tool: tool.key)
     return ToolRule(
-      action: action, resources: resources, destructive: destructive, redact: redact, base: base,
-      literalPaths: literalPaths)
+      action: action ?? "", resources: resources, destructive: destructive, redact: redact, base: base,
+      literalPaths: literalPaths, rules: rules.map(\.rule), hasFallback: sawAction, sql: sql,
+      destructiveKinds: destructiveKinds)
   }
 
-  /// A dotted action name such as `git.write`: no globs, no empty segments.
-  private mutating func actionName(_ entry: Entry) -> String? {
+  /// `rules:` a list of conditional rules, each `when` plus the action, resources and
+  /// destructiveness that apply then (resources default to the tool's own).
+  private mutating func conditionalRules(
+    _ entry: Entry, tool: String, sql: Bool, inherited: [ResourceTemplate]
+  ) -> [(rule: ConditionalRule, node: Node)] {
+    guard case .sequence(let sequence) = entry.value else {
+      report(
+        "'rules' of tool '\(tool)' must be a list of rules, not \(Self.describe(entry.value))",
+        at: entry.value)
+      return []
+    }
+    var rules: [(ConditionalRule, Node)] = []
+    for (index, node) in sequence.enumerated() {
+      let place = "in rule \(index + 1) of tool '\(tool)'"
+      guard case .mapping(let mapping) = node else {
+        report("rule \(index + 1) of tool '\(tool)' must be a mapping with 'when' and 'action'", at: node)
+        continue
+      }
+      var condition: RuleCondition?
+      var action: String?
+      var resources: [ResourceTemplate]?
+      var destructive = false
+      var destructiveKinds: [String] = []
+      for field in entries(of: mapping, known: Self.ruleKeys, place: place) {
+        switch field.key {
+        case "when": condition = ruleCondition(field, place: place)
+        case "action": action = actionTemplate(field, sql: sql)
+        case "resource": resources = templates(field)
+        case "destructive": (destructive, destructiveKinds) = destructiveness(field, sql: sql)
+        default: break
+        }
+      }
+      guard let condition else {
+        report(
+          "rule \(index + 1) of tool '\(tool)' has no 'when': the tool's own action is the rule for every call no rule matches",
+          at: node)
+        continue
+      }
+      guard let action else {
+        report("rule \(index + 1) of tool '\(tool)' has no 'action'", at: node)
+        continue
+      }
+      let variant = ToolRule.Variant(
+        action: action, resources: resources ?? inherited, destructive: destructive,
+        destructiveKinds: destructiveKinds)
+      if !sql, variant.resources.contains(where: { !$0.sqlArguments.isEmpty }) {
+        report(
+          "rule \(index + 1) of tool '\(tool)' reads SQL and the tool declares no 'sql:' dialect", at: node)
+      }
+      rules.append((ConditionalRule(when: condition, variant: variant), node))
+    }
+    return rules
+  }
+
+  /// Rules that can never apply: contradictory conditions, or a rule before that matches every
+  /// call this one matches. First match wins, so such a rule is a mistake, not a harmless extra.
+  private mutating func reportUnreachable(_ rules: [(rule: ConditionalRule, node: Node)], tool: String) {
+    for (index, current) in rules.enumerated() {
+      if !current.rule.when.isSatisfiable {
+        report(
+          "rule \(index + 1) of tool '\(tool)' can never apply: its conditions contradict each other",
+          at: current.node)
+        continue
+      }
+      if let earlier = rules[..<index].firstIndex(where: { current.rule.when.implies($0.rule.when) }) {
+        report(
+          "rule \(index + 1) of tool '\(tool)' can never apply: rule \(earlier + 1) before it matches every call it matches (the first rule that matches decides)",
+          at: current.node)
+      }
+    }
+  }
+
+  /// `when:` a mapping of tests, all of which must hold: `present` and `absent` (argument names),
+  /// `equals` (argument: scalar) and `in` (argument: list of scalars).
+  private mutating func ruleCondition(_ entry: Entry, place: String) -> RuleCondition? {
+    guard case .mapping(let mapping) = entry.value else {
+      report("'when' \(place) must be a mapping of tests (present, absent, equals, in)", at: entry.value)
+      return nil
+    }
+    var tests: [RuleCondition.Test] = []
+    for field in entries(of: mapping, known: Self.conditionKeys, place: "in 'when' \(place)") {
+      switch field.key {
+      case "present", "absent":
+        for (name, node) in strings(field) ?? [] {
+          guard !name.isEmpty else {
+            report("argument names in '\(field.key)' must not be empty", at: node)
+            continue
+          }
+          tests.append(field.key == "present" ? .present(name) : .absent(name))
+        }
+      case "equals", "in":
+        guard case .mapping(let values) = field.value else {
+          report("'\(field.key)' \(place) must be a mapping of argument names to values", at: field.value)
+          continue
+        }
+        for argument in entries(of: values, known: nil, place: "in '\(field.key)' \(place)") {
+          var nodes = [argument.value]
+          if field.key == "in" {
+            guard case .sequence(let sequence) = argument.value, !sequence.isEmpty else {
+              report("'in' values of '\(argument.key)' must be a non-empty list", at: argument.value)
+              continue
+            }
+            nodes = Array(sequence)
+          }
+          var scalars: [JSON] = []
+          for node in nodes {
+            guard let scalar = Self.scalarJSON(node) else {
+              report(
+                "a value to compare '\(argument.key)' with must be a string, number or boolean", at: node)
+              continue
+            }
+            scalars.append(scalar)
+          }
+          if !scalars.isEmpty { tests.append(.oneOf(argument.key, scalars)) }
+        }
+      default: break
+      }
+    }
+    guard !tests.isEmpty else {
+      report("'when' \(place) has no test", at: entry.value)
+      return nil
+    }
+    return RuleCondition(tests)
+  }
+
+  /// A YAML scalar as the JSON value a call would carry: strings, numbers (as written), booleans.
+  private static func scalarJSON(_ node: Node) -> JSON? {
+    guard case .scalar(let scalar) = node else { return nil }
+    switch tagName(of: node) {
+    case .str, .nonSpecific: return .string(scalar.string)
+    case .int, .float: return .number(scalar.string)
+    case .bool: return node.bool.map { .bool($0) }
+    default: return nil
+    }
+  }
+
+  /// `destructive:` true or false; with `sql:`, also a list of the operation kinds that are.
+  private mutating func destructiveness(_ entry: Entry, sql: Bool) -> (Bool, [String]) {
+    if case .sequence = entry.value {
+      guard sql else {
+        report(
+          "'destructive' is a list of SQL operation kinds only for a tool that declares 'sql:'",
+          at: entry.value)
+        return (false, [])
+      }
+      var kinds: [String] = []
+      for (kind, node) in strings(entry) ?? [] {
+        guard !kind.isEmpty, kind.unicodeScalars.allSatisfy(Self.isNameCharacter) else {
+          report("invalid SQL operation kind '\(kind)'", at: node)
+          continue
+        }
+        kinds.append(kind)
+      }
+      return (false, kinds)
+    }
+    return (bool(entry) ?? false, [])
+  }
+
+  /// `sql: sqlite` or `sql: {dialect: sqlite, schema: "{ctx.database}"}`.
+  private mutating func sqlSettings(_ entry: Entry) -> SQLSettings? {
+    var dialectEntry: Entry? = entry
+    var schemaEntry: Entry?
+    if case .mapping(let mapping) = entry.value {
+      dialectEntry = nil
+      for field in entries(of: mapping, known: Self.sqlKeys, place: "in 'sql'") {
+        if field.key == "dialect" { dialectEntry = field } else { schemaEntry = field }
+      }
+      guard dialectEntry != nil else {
+        report("'sql' needs a 'dialect' (sqlite or postgres)", at: entry.value)
+        return nil
+      }
+    }
+    guard let dialectEntry, let name = string(dialectEntry) else { return nil }
+    guard let dialect = SQLDialect(rawValue: name) else {
+      report("unknown SQL dialect '\(name)' (sqlite or postgres)", at: dialectEntry.value)
+      return nil
+    }
+    var schema: ResourceTemplate?
+    if let schemaEntry, let text = string(schemaEntry) {
+      guard dialect == .sqlite else {
+        report("'schema' applies to the sqlite dialect only", at: schemaEntry.value)
+        return nil
+      }
+      schema = templates(schemaEntry).first
+      // The schema steers the classifier: the agent's arguments must not choose it.
+      if let template = schema, template.readsArguments || !template.sqlArguments.isEmpty {
+        report("the SQL schema '\(text)' may read only the launch context ({ctx.KEY})", at: schemaEntry.value)
+        return nil
+      }
+    }
+    return SQLSettings(dialect: dialect, schema: schema)
+  }
+
+  /// An action: a dotted name such as `git.write`, or a template of one that reads only the launch
+  /// context (`{ctx.KEY}`) and, with `sql:`, the kind of each SQL operation (`{query|sql-kind}`):
+  /// the agent's arguments never choose an action by themselves. No globs, no empty segments.
+  private mutating func actionTemplate(_ entry: Entry, sql: Bool) -> String? {
     guard let action = string(entry) else { return nil }
     if action.isEmpty {
       report("'action' must not be empty", at: entry.value)
@@ -70,8 +284,30 @@ extension ManifestReader {
         at: entry.value)
       return nil
     }
-    let segments = action.split(separator: ".", omittingEmptySubsequences: false)
-    guard segments.allSatisfy({ !$0.isEmpty && $0.unicodeScalars.allSatisfy(Self.isNameCharacter) }) else {
+    guard action.contains("{") else { return actionName(entry, action) }
+    let template: ResourceTemplate
+    do throws(TemplateSyntaxError) {
+      template = try ResourceTemplate(action)
+    } catch {
+      report("invalid action template '\(action)': \(error.message)", at: entry.value)
+      return nil
+    }
+    if template.readsArguments || template.readsSQLTable {
+      report(
+        "action '\(action)' reads the call's arguments: an action may read only the launch context ({ctx.KEY}) and the kind of a SQL operation ({ARG|sql-kind}), so that the agent cannot choose it",
+        at: entry.value)
+      return nil
+    }
+    if !sql, !template.sqlArguments.isEmpty {
+      report("action '\(action)' reads SQL and the tool declares no 'sql:' dialect", at: entry.value)
+      return nil
+    }
+    return action
+  }
+
+  /// A dotted action name such as `git.write`.
+  private mutating func actionName(_ entry: Entry, _ action: String) -> String? {
+    guard Manifest.isActionName(action) else {
       report(
         "invalid action '\(action)': use dot-separated names of letters, digits, '_' and '-', such as 'git.write'",
         at: entry.value)

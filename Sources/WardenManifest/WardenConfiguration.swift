@@ -8,6 +8,9 @@ import Yams
 ///   channels: [elicitation, terminal]   # who may decide held calls
 /// scripted: allow                       # grants and approvals without a terminal (default: deny)
 /// breaker: {calls: 100/10s, denials: 5/1m, then: deny, agents: [claude-code]}
+/// servers:
+///   db-prod:
+///     context: {env: production}       # the launch context of this server; wins over --context
 /// ```
 ///
 /// `breaker` (optional; none applies without it) trips per agent, see `BreakerRule`.
@@ -31,6 +34,18 @@ public struct WardenConfiguration: Sendable, Equatable {
   public var allowsScripted: Bool
   /// The circuit breaker, when one is configured.
   public var breaker: BreakerRule?
+  /// Settings of each server by the name it runs under (`--server`).
+  public var servers: [String: ServerSettings] = [:]
+
+  /// What `config.yaml` pins for one server: the agent cannot change it from its MCP configuration.
+  public struct ServerSettings: Sendable, Equatable {
+    /// Launch context values (`{ctx.KEY}` in manifests); each wins over `--context` for its key.
+    public var context: [String: String] = [:]
+
+    public init(context: [String: String] = [:]) {
+      self.context = context
+    }
+  }
 
   public init(
     confirmChannels: Set<Channel> = Set(Channel.allCases), trustsClientAnswers: Bool = false,
@@ -64,9 +79,13 @@ public struct WardenConfiguration: Sendable, Equatable {
         configuration.breaker = try breaker(value, file: file)
         continue
       }
+      if key.string == "servers" {
+        configuration.servers = try servers(value, file: file)
+        continue
+      }
       guard key.string == "confirm" else {
         throw ConfigurationError(
-          message: "\(file): unknown key '\(key.string ?? "?")' (known: breaker, confirm, scripted)")
+          message: "\(file): unknown key '\(key.string ?? "?")' (known: breaker, confirm, scripted, servers)")
       }
       guard let confirm = value.mapping else {
         throw ConfigurationError(message: "\(file): 'confirm' must be a mapping")
@@ -95,6 +114,49 @@ public struct WardenConfiguration: Sendable, Equatable {
 }
 
 extension WardenConfiguration {
+  /// `servers: {NAME: {context: {KEY: VALUE, ...}}, ...}`.
+  static func servers(_ node: Node, file: String) throws(ConfigurationError) -> [String: ServerSettings] {
+    guard let mapping = node.mapping else {
+      throw ConfigurationError(message: "\(file): 'servers' must map server names to their settings")
+    }
+    var servers: [String: ServerSettings] = [:]
+    for (nameNode, settingsNode) in mapping {
+      guard let name = nameNode.string, !name.isEmpty else {
+        throw ConfigurationError(message: "\(file): a key of 'servers' must be a server name")
+      }
+      guard servers[name] == nil else {
+        throw ConfigurationError(message: "\(file): server '\(name)' is listed twice in 'servers'")
+      }
+      guard let settingsMapping = settingsNode.mapping else {
+        throw ConfigurationError(message: "\(file): 'servers.\(name)' must be a mapping (known: context)")
+      }
+      var settings = ServerSettings()
+      for (key, value) in settingsMapping {
+        guard key.string == "context" else {
+          throw ConfigurationError(
+            message: "\(file): unknown key 'servers.\(name).\(key.string ?? "?")' (known: context)")
+        }
+        guard let pairs = value.mapping else {
+          throw ConfigurationError(
+            message: "\(file): 'servers.\(name).context' must map keys to values, e.g. {env: production}")
+        }
+        for (contextKey, contextValue) in pairs {
+          guard let contextName = contextKey.string, LaunchContext.isKey(contextName),
+            let text = contextValue.string
+          else {
+            throw ConfigurationError(
+              message:
+                "\(file): 'servers.\(name).context' needs keys of letters, digits, '_' and '-' and text values"
+            )
+          }
+          settings.context[contextName] = text
+        }
+      }
+      servers[name] = settings
+    }
+    return servers
+  }
+
   /// `breaker: {calls: N/PERIOD, denials: N/PERIOD, then: deny|hold, agents: [PATTERN, ...]}`.
   static func breaker(_ node: Node, file: String) throws(ConfigurationError) -> BreakerRule {
     guard let mapping = node.mapping else {

@@ -174,8 +174,12 @@ final class CallExecutor: Sendable {
   /// A note as a record: the time, whether the tool is destructive, and each grant's chain.
   func auditEntry(_ note: AuditNote) -> AuditTrail.Entry {
     let engine = gate.engine
+    // A decision knows its call's destructiveness; an outcome says whether the tool can be.
     let destructive =
-      engine.policy.rule(forTool: note.call.tool)?.destructive ?? (note.reason == "destructive")
+      note.destructive
+      ?? engine.policy.rule(forTool: note.call.tool).map { rule in
+        rule.variants.contains { $0.destructive || !$0.destructiveKinds.isEmpty }
+      } ?? (note.reason == "destructive")
     let grants = note.grants.map { id -> AuditTrail.GrantLink in
       let grant = engine.grant(id: id)
       var chain: [String] = []

@@ -43,6 +43,10 @@ public struct PolicyConfiguration: Sendable {
   public var breaker: BreakerRule?
   /// This session, named in the trips it records.
   public var session = ""
+  /// The launch context manifests read as `{ctx.KEY}`.
+  public var context: [String: String] = [:]
+  /// Classifies the SQL of rules that declare `sql:`.
+  public var sql: (any SQLClassifying)?
 
   public init(
     manifest: Manifest?, serverName: String, store: Result<any DelegationStore, StoreError>,
@@ -92,7 +96,8 @@ final class PolicyEngine: Sendable {
     self.configuration = configuration
     cachedPolicy = CallPolicy(
       manifest: configuration.manifest, serverName: configuration.serverName,
-      protectedPaths: configuration.protectedPaths, ungrantedConfirm: configuration.ungrantedConfirm)
+      protectedPaths: configuration.protectedPaths, ungrantedConfirm: configuration.ungrantedConfirm,
+      context: configuration.context, sql: configuration.sql)
     self.logger = logger
     state = Mutex(State(counter: configuration.breaker.map(BreakerCounter.init(rule:))))
     if let manifest = configuration.manifest {
@@ -102,6 +107,12 @@ final class PolicyEngine: Sendable {
       if manifest.server != configuration.serverName {
         logger.warning(
           "the manifest is for server '\(manifest.server)' but --server is '\(configuration.serverName)'; grants are matched against '\(configuration.serverName)'"
+        )
+      }
+      let missing = LaunchContext.keys(readBy: manifest).filter { configuration.context[$0] == nil }
+      if !missing.isEmpty {
+        logger.error(
+          "the manifest reads the launch context \(missing.map { "'\($0)'" }.joined(separator: ", ")), which this warden was not given: calls that need it are denied (warden run --context KEY=VALUE, or servers.\(configuration.serverName).context in config.yaml)"
         )
       }
     } else {

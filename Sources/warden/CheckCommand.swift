@@ -1,6 +1,7 @@
 import ArgumentParser
 import WardenCore
 import WardenJSON
+import WardenManifest
 import WardenProxy
 import WardenStore
 
@@ -40,6 +41,13 @@ extension Warden {
     @Option(name: .long, help: "What a call no grant covers gets, as with `warden run --ungranted`.")
     var ungranted: UngrantedPolicy = .deny
 
+    @Option(
+      name: .long,
+      help: ArgumentHelp(
+        "A launch context value, as with `warden run --context` (config.yaml's servers.NAME.context wins).",
+        valueName: "key=value"))
+    var context: [String] = []
+
     func run() throws {
       var status: Int32 = 1
       try reportingFailures {
@@ -74,10 +82,14 @@ extension Warden {
         }
         // The same decision as `warden run`'s, through the same pure policy.
         let home = try CommandEnvironment.home()
+        let launch = LaunchContext.merge(
+          commandLine: try CommandEnvironment.contextPairs(context),
+          pinned: try CommandEnvironment.configuration().servers[serverName]?.context ?? [:])
         let policy = CallPolicy(
           manifest: found?.0, serverName: serverName,
           protectedPaths: CommandEnvironment.protectedPaths(home: home),
-          ungrantedConfirm: ungranted == .confirm)
+          ungrantedConfirm: ungranted == .confirm, context: launch.context,
+          sql: CommandEnvironment.sqlClassifier)
         let (_, decision) = policy.decide(
           tool: tool, arguments: call.arguments, agent: agent, grants: GrantSet(grants), now: now,
           usage: usage,
@@ -108,6 +120,12 @@ extension Warden {
         lines.append(
           "on:       \(scopes.resources.isEmpty ? "(no resources)" : scopes.resources.map(\.text).joined(separator: ", "))"
         )
+        for operation in scopes.operations {
+          let on =
+            operation.resources.isEmpty
+            ? "" : " on \(operation.resources.map(\.text).joined(separator: ", "))"
+          lines.append("  does:   \(operation.action)\(on)\(operation.destructive ? " (destructive)" : "")")
+        }
       }
       if !decision.considered.isEmpty {
         lines.append("considered:")
@@ -139,6 +157,20 @@ extension Warden {
         members.append(("action", .string(scopes.action)))
         members.append(("resources", .array(scopes.resources.map { .string($0.text) })))
         members.append(("destructive", .bool(scopes.destructive)))
+        if !scopes.operations.isEmpty {
+          members.append(
+            (
+              "operations",
+              .array(
+                scopes.operations.map { operation in
+                  .object([
+                    ("action", .string(operation.action)),
+                    ("resources", .array(operation.resources.map { .string($0.text) })),
+                    ("destructive", .bool(operation.destructive)),
+                  ])
+                })
+            ))
+        }
       }
       members.append(("grants", .array(decision.grants.map { .string($0.id) })))
       if let forbid = decision.forbid { members.append(("forbid", .string(forbid.id))) }

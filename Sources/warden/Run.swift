@@ -69,6 +69,13 @@ extension Warden {
 
     @Option(
       name: .long,
+      help: ArgumentHelp(
+        "A launch context value the manifest reads as {ctx.KEY}, such as env=production (repeatable). A value that $WARDEN_HOME/config.yaml sets for this server (servers.NAME.context) wins.",
+        valueName: "key=value"))
+    var context: [String] = []
+
+    @Option(
+      name: .long,
       help: ArgumentHelp("Longest accepted message in bytes; K, M, G suffixes.", valueName: "bytes"))
     var maxMessage: ByteCount = ByteCount(67_108_864)
 
@@ -101,6 +108,7 @@ extension Warden {
       guard confirmTimeout > 0, confirmTimeout.isFinite else {
         throw ValidationError("--confirm-timeout must be a positive number of seconds")
       }
+      _ = try CommandEnvironment.contextPairs(context)
     }
 
     func run() throws {
@@ -138,7 +146,15 @@ extension Warden {
         store = .failure(error)
       }
       let settings = try CommandEnvironment.configuration()
-      return PolicyConfiguration(
+      let launch = LaunchContext.merge(
+        commandLine: try CommandEnvironment.contextPairs(context),
+        pinned: settings.servers[serverName]?.context ?? [:])
+      for key in launch.overridden {
+        logger.warning(
+          "--context \(key)=... is ignored: $WARDEN_HOME/config.yaml pins servers.\(serverName).context.\(key)"
+        )
+      }
+      var configuration = PolicyConfiguration(
         manifest: found?.0, serverName: serverName, store: store, protectedPaths: protectedPaths,
         hideUndelegated: hideUndelegated, manifestSource: found?.1 ?? lookupName,
         ungrantedConfirm: ungranted == .confirm, confirmTimeout: confirmTimeout,
@@ -146,6 +162,9 @@ extension Warden {
         acceptTerminalDecisions: settings.confirmChannels.contains(.terminal),
         clientAnswersNeedCode: !settings.trustsClientAnswers, reportOnly: mode == .report,
         breaker: settings.breaker)
+      configuration.context = launch.context
+      configuration.sql = CommandEnvironment.sqlClassifier
+      return configuration
     }
   }
 }

@@ -177,7 +177,7 @@ import WardenManifest
       """
     #expect(
       problems(text) == [
-        "5:22: invalid resource template 'repo:{repo_path|pth}': unknown filter 'pth' (known: path, path:ARG, host, domain, lower)",
+        "5:22: invalid resource template 'repo:{repo_path|pth}': unknown filter 'pth' (known: path, path:ARG, host, domain, lower, sql-kind, sql-table)",
         "8:32: invalid resource template 'q:{y}}': unmatched '}' (write '}}' for a literal brace)",
         "8:42: invalid resource template 'file:{files[]': unclosed '{'",
         "11:15: a resource template must not be empty",
@@ -273,7 +273,7 @@ import WardenManifest
       problems(text) == [
         "2:13: unknown 'undeclared' policy 'allow' (one of: deny, confirm, annotations)",
         "5:13: action 'git.*' contains a glob: a manifest names exactly one action, globs belong in grants",
-        "6:22: invalid resource template 'repo:{repo_path|paht}': unknown filter 'paht' (known: path, path:ARG, host, domain, lower)",
+        "6:22: invalid resource template 'repo:{repo_path|paht}': unknown filter 'paht' (known: path, path:ARG, host, domain, lower, sql-kind, sql-table)",
         "9:18: 'destructive' must be true or false, not a string",
         "10:5: unknown key 'redcat' in tool 'git_reset' (did you mean 'redact'?)",
       ])

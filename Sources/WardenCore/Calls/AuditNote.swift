@@ -20,6 +20,8 @@ public struct AuditNote: Sendable, Equatable {
   public var explanation: String
   public var action: String?
   public var resources: [String]
+  /// Whether the call is destructive, when its scopes are known (decisions).
+  public var destructive: Bool?
   /// The grants (or forbids) behind the decision.
   public var grants: [String]
   /// The call's arguments as the record keeps them (decisions only).
@@ -63,11 +65,13 @@ public struct AuditNote: Sendable, Equatable {
   public static func decision(
     _ decision: Authorization, verdict: String, callID: String, call: ToolCall, arguments: AuditArguments?
   ) -> AuditNote {
-    AuditNote(
+    var note = AuditNote(
       kind: .decision, callID: callID, call: call, verdict: verdict, reason: decision.reason.rawValue,
       explanation: decision.explanation, action: decision.scopes?.action,
       resources: decision.scopes?.resources.map(\.text) ?? [], grants: decision.grants.map(\.id),
       arguments: arguments)
+    note.destructive = decision.scopes?.destructive
+    return note
   }
 }
 

@@ -47,6 +47,8 @@ public struct Authorization: Sendable, Equatable {
   public var uncovered: [Resource]
   /// Every grant and forbid that was looked at, and what came of it (for `warden check`).
   public var considered: [Consideration]
+  /// For a call of several operations denied or held: the operation that decided it.
+  public var operation: CallScopes.Operation?
 
   public init(
     verdict: Verdict, reason: Reason, explanation: String, scopes: CallScopes? = nil, grants: [Grant] = [],
@@ -60,6 +62,42 @@ public struct Authorization: Sendable, Equatable {
     self.forbid = forbid
     self.uncovered = uncovered
     self.considered = considered
+  }
+}
+
+extension Authorizer {
+  /// A call of several operations: each is decided as a call of its own, and the call is allowed
+  /// only when every one is. The first denial decides (with its operation named); else the first
+  /// operation needing a human's confirmation holds the whole call; the grants behind it are those
+  /// of every operation.
+  static func authorizeEach(
+    call: ToolCall, scopes: CallScopes, grants: GrantSet, now: Int64, protectedPaths: [String],
+    usage: [String: Int], explain: Bool
+  ) -> Authorization {
+    var decisions: [Authorization] = []
+    for operation in scopes.operations {
+      let single = CallScopes(
+        action: operation.action, resources: operation.resources, destructive: operation.destructive,
+        source: scopes.source)
+      decisions.append(
+        authorize(
+          call: call, scopes: .success(single), grants: grants, now: now, protectedPaths: protectedPaths,
+          usage: usage, explain: explain))
+    }
+    let deciding =
+      decisions.firstIndex { $0.verdict == .deny } ?? decisions.firstIndex { $0.verdict == .confirm }
+    var result = decisions[deciding ?? 0]
+    result.scopes = scopes
+    if let deciding { result.operation = scopes.operations[deciding] }
+    if result.verdict != .deny {
+      var covering: [Grant] = []
+      for grant in decisions.flatMap(\.grants) where !covering.contains(where: { $0.id == grant.id }) {
+        covering.append(grant)
+      }
+      result.grants = covering
+    }
+    if explain { result.considered = decisions.flatMap(\.considered) }
+    return result
   }
 }
 
@@ -118,6 +156,12 @@ public enum Authorizer {
         verdict: reason == .undeclaredConfirm ? .confirm : .deny, reason: reason, explanation: denial.message,
         scopes: nil, grants: [], forbid: nil, uncovered: [], considered: [])
     case .success(let computed):
+      if !computed.operations.isEmpty {
+        return authorizeEach(
+          call: call, scopes: computed, grants: grants, now: now, protectedPaths: protectedPaths,
+          usage: usage,
+          explain: explain)
+      }
       scopes = computed
     }
 

@@ -14,14 +14,21 @@ public struct CallPolicy: Sendable {
   /// Hold calls no grant covers for a human's decision instead of denying them (`--ungranted
   /// confirm`); forbids still deny.
   public var ungrantedConfirm: Bool
+  /// The launch context templates read as `{ctx.KEY}` (`--context`, `context:` in config.yaml).
+  public var context: [String: String]
+  /// Classifies the SQL of rules that declare `sql:`; without one, their calls are refused.
+  public var sql: (any SQLClassifying)?
 
   public init(
-    manifest: Manifest?, serverName: String, protectedPaths: [String], ungrantedConfirm: Bool = false
+    manifest: Manifest?, serverName: String, protectedPaths: [String], ungrantedConfirm: Bool = false,
+    context: [String: String] = [:], sql: (any SQLClassifying)? = nil
   ) {
     self.manifest = manifest
     self.serverName = serverName
     self.protectedPaths = protectedPaths
     self.ungrantedConfirm = ungrantedConfirm
+    self.context = context
+    self.sql = sql
   }
 
   /// Decides a call of `tool` with `arguments` by `agent` against the grants in force at `now`.
@@ -34,7 +41,9 @@ public struct CallPolicy: Sendable {
   ) -> (ToolCall, Authorization) {
     let call = ToolCall(server: serverName, agent: agent, tool: tool, arguments: arguments)
     let scopes: Result<CallScopes, ScopeDenial> =
-      manifest.map { $0.scopes(for: call, annotations: annotations, resolve: resolve) }
+      manifest.map {
+        $0.scopes(for: call, annotations: annotations, resolve: resolve, context: context, sql: sql)
+      }
       ?? .failure(
         ScopeDenial(
           .noManifest,
@@ -68,7 +77,7 @@ public struct CallPolicy: Sendable {
 
   /// The arguments the manifest reads for `tool`; the others need not be parsed.
   public func argumentNames(forTool tool: String) -> Set<String> {
-    Set(rule(forTool: tool)?.resources.flatMap(\.argumentNames) ?? [])
+    Set(rule(forTool: tool)?.argumentNames ?? [])
   }
 
   /// The arguments of `tool` whose values are never stored, logged or shown (`redact:`).
@@ -100,29 +109,56 @@ public struct CallPolicy: Sendable {
     let relevant = grants.relevant(server: serverName, agent: agent).filter { $0.grant.isLive(at: now) }
     var memo: [String: ToolStanding] = [:]
     return tools.map { tool in
-      guard let (action, destructive) = meaning(ofTool: tool.name, annotations: tool.annotations) else {
+      let meanings = meanings(ofTool: tool.name, annotations: tool.annotations)
+      guard !meanings.isEmpty else {
         guard let manifest, manifest.undeclared == .confirm else { return (.notDelegated, nil) }
         return (.needsConfirmation, nil)
       }
-      let key = action + (destructive ? "\u{0}d" : "")
-      if let known = memo[key] { return (known, action) }
-      let standing = Self.standing(
-        of: action, destructive: destructive, among: relevant, ungrantedConfirm: ungrantedConfirm)
-      memo[key] = standing
-      return (standing, action)
+      // A tool whose calls mean different things stands as its least delegated meaning, unless
+      // none at all is delegated.
+      var standings: [ToolStanding] = []
+      for (action, destructive) in meanings {
+        let key = action + (destructive ? "\u{0}d" : "")
+        if let known = memo[key] {
+          standings.append(known)
+          continue
+        }
+        let standing = Self.standing(
+          of: action, destructive: destructive, among: relevant, ungrantedConfirm: ungrantedConfirm)
+        memo[key] = standing
+        standings.append(standing)
+      }
+      let action = meanings.count == 1 ? meanings[0].action : nil
+      if standings.allSatisfy({ $0 == .delegated }) { return (.delegated, action) }
+      if standings.allSatisfy({ $0 == .notDelegated }) { return (.notDelegated, action) }
+      return (.needsConfirmation, action)
     }
   }
 
-  /// The action a tool performs and whether it is destructive; nil when the manifest says nothing
-  /// about it (no manifest, or an undeclared tool under `deny` or `confirm`).
-  private func meaning(ofTool tool: String, annotations: ToolAnnotations?) -> (String, Bool)? {
-    guard let manifest else { return nil }
-    if let rule = rule(forTool: tool) { return (rule.action, rule.destructive) }
-    guard manifest.undeclared == .annotations else { return nil }
+  /// The actions a tool's calls can perform and whether each is destructive; empty when the
+  /// manifest says nothing about it (no manifest, or an undeclared tool under `deny` or `confirm`).
+  /// An action that depends on the SQL a call holds stands for its reads (`read`); one the launch
+  /// context cannot complete is left out.
+  private func meanings(ofTool tool: String, annotations: ToolAnnotations?) -> [(
+    action: String, destructive: Bool
+  )] {
+    guard let manifest else { return [] }
+    if let rule = rule(forTool: tool) {
+      return rule.variants.compactMap { variant in
+        let input = TemplateInput(
+          arguments: .object([]), context: context,
+          operation: SQLOperation(kind: "read", table: nil, statement: 0))
+        guard let action = try? variant.actionTemplate.resources(for: input, base: nil).first?.text else {
+          return nil
+        }
+        return (action, variant.destructive || variant.destructiveKinds.contains("read"))
+      }
+    }
+    guard manifest.undeclared == .annotations else { return [] }
     let readOnly = annotations?.readOnly ?? false
-    return (
-      "\(manifest.server).\(readOnly ? "read" : "write")", !readOnly && (annotations?.destructive ?? true)
-    )
+    return [
+      ("\(manifest.server).\(readOnly ? "read" : "write")", !readOnly && (annotations?.destructive ?? true))
+    ]
   }
 
   private static func standing(

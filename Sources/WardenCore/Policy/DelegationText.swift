@@ -21,7 +21,8 @@ public enum DelegationText {
   public static func suggestedGrant(for call: ToolCall, authorization: Authorization) -> String? {
     guard authorization.reason == .notDelegated, let scopes = authorization.scopes else { return nil }
     var words = [
-      "warden", "grant", "--server", call.server, "--agent", call.agent, "--allow", scopes.action,
+      "warden", "grant", "--server", call.server, "--agent", call.agent, "--allow",
+      authorization.operation?.action ?? scopes.action,
     ]
     for resource in authorization.uncovered { words += ["--on", resource.text] }
     words += ["--for", "1h", "--purpose", "<why the agent may do this>"]
@@ -49,10 +50,12 @@ public enum DelegationText {
     case .notDelegated:
       // What the human would have to delegate, never a command: an agent with a shell would run it.
       if let scopes = authorization.scopes {
-        let resources = (authorization.uncovered.isEmpty ? scopes.resources : authorization.uncovered)
+        let resources =
+          (authorization.uncovered.isEmpty
+          ? authorization.operation?.resources ?? scopes.resources : authorization.uncovered)
           .map(\.text).joined(separator: ", ")
         lines.append(
-          "Do not retry or work around this. If the human wants it done, they would have to delegate '\(scopes.action)'"
+          "Do not retry or work around this. If the human wants it done, they would have to delegate '\(authorization.operation?.action ?? scopes.action)'"
             + (resources.isEmpty ? "" : " on \(resources)")
             + " to agent '\(call.agent)' on server '\(call.server)' themselves; ask them.")
       }

@@ -1,3 +1,5 @@
+import WardenJSON
+
 /// What each tool call of one MCP server means: the action it performs and the resources it touches.
 ///
 /// Written by hand or by tools as YAML (or JSON) and loaded by `WardenManifest`; this is the checked,
@@ -43,13 +45,33 @@ public enum UndeclaredPolicy: String, Sendable, Equatable, CaseIterable {
 }
 
 /// The meaning of one tool.
+///
+/// `action`, `resources` and `destructive` are the tool's own rule; `rules` are conditional rules
+/// checked before it, in order, the first whose condition holds on the call's arguments deciding
+/// (a tool may have only conditional rules: `hasFallback` false, and a call none matches is refused).
 public struct ToolRule: Sendable, Equatable {
-  /// Dotted action name, such as `git.write` or `mail.delete`.
-  public var action: String
+  /// The tool's own rule.
+  public private(set) var own: Variant
+  /// Dotted action name, such as `git.write` or `mail.delete`; it may read the launch context
+  /// (`{ctx.KEY}`) and, with `sql`, the kind of each SQL operation (`{query|sql-kind}`).
+  public var action: String {
+    get { own.action }
+    set {
+      own = Variant(
+        action: newValue, resources: own.resources, destructive: own.destructive,
+        destructiveKinds: own.destructiveKinds)
+    }
+  }
   /// Resource templates computed from the call's arguments; every computed resource must be covered.
-  public var resources: [ResourceTemplate]
+  public var resources: [ResourceTemplate] {
+    get { own.resources }
+    set { own.resources = newValue }
+  }
   /// A destructive call needs a human's confirmation even when a grant covers it.
-  public var destructive: Bool
+  public var destructive: Bool {
+    get { own.destructive }
+    set { own.destructive = newValue }
+  }
   /// Argument names whose values the audit trail leaves out.
   public var redact: [String]
   /// Overrides the manifest's `base` for this tool's relative paths.
@@ -57,16 +79,102 @@ public struct ToolRule: Sendable, Equatable {
   /// The tool takes paths literally (no `$VAR`, `${VAR}` or `%VAR%` expansion): the `path` filter
   /// then lets such characters through as part of the name (`literal_paths: true`).
   public var literalPaths: Bool
+  /// Conditional rules, checked first, in order.
+  public var rules: [ConditionalRule]
+  /// Whether the tool's own action and resources apply when no conditional rule does.
+  public var hasFallback: Bool
+  /// The SQL the templates read (`sql-kind`, `sql-table`): its dialect and where the schema is.
+  public var sql: SQLSettings?
+  /// With `sql`: the operation kinds that are destructive, whatever `destructive` says.
+  public var destructiveKinds: [String] {
+    get { own.destructiveKinds }
+    set { own.destructiveKinds = newValue }
+  }
 
   public init(
     action: String, resources: [ResourceTemplate] = [], destructive: Bool = false, redact: [String] = [],
-    base: String? = nil, literalPaths: Bool = false
+    base: String? = nil, literalPaths: Bool = false, rules: [ConditionalRule] = [], hasFallback: Bool = true,
+    sql: SQLSettings? = nil, destructiveKinds: [String] = []
   ) {
+    self.own = Variant(
+      action: action, resources: resources, destructive: destructive, destructiveKinds: destructiveKinds)
     self.literalPaths = literalPaths
-    self.action = action
-    self.resources = resources
-    self.destructive = destructive
     self.redact = redact
     self.base = base
+    self.rules = rules
+    self.hasFallback = hasFallback
+    self.sql = sql
+  }
+
+  /// Every variant a call of this tool can be decided by: the conditional rules, then the tool's own.
+  public var variants: [Variant] {
+    rules.map(\.variant) + (hasFallback ? [own] : [])
+  }
+
+  /// The variant that decides a call with `arguments`: the first conditional rule whose condition
+  /// holds, else the tool's own; nil when none applies.
+  public func variant(for arguments: JSON) -> Variant? {
+    if let rule = rules.first(where: { $0.when.matches(arguments) }) { return rule.variant }
+    return hasFallback ? own : nil
+  }
+
+  /// Every argument the rule reads: in templates, conditions and SQL.
+  public var argumentNames: [String] {
+    var names = variants.flatMap { variant in
+      variant.resources.flatMap { $0.argumentNames + $0.sqlArguments } + variant.actionTemplate.sqlArguments
+    }
+    names += rules.flatMap(\.when.argumentNames)
+    return names
+  }
+
+  /// What one rule (conditional or the tool's own) says a call means.
+  public struct Variant: Sendable, Equatable {
+    /// The action as a template (a plain action is a template without placeholders).
+    public var actionTemplate: ResourceTemplate
+    public var resources: [ResourceTemplate]
+    public var destructive: Bool
+    public var destructiveKinds: [String]
+
+    /// `action` is parsed as a template; one that does not parse is taken literally (the manifest
+    /// reader reports it first).
+    public init(
+      action: String, resources: [ResourceTemplate], destructive: Bool, destructiveKinds: [String] = []
+    ) {
+      self.actionTemplate = (try? ResourceTemplate(action)) ?? ResourceTemplate(literal: action)
+      self.resources = resources
+      self.destructive = destructive
+      self.destructiveKinds = destructiveKinds
+    }
+
+    /// The action as written.
+    public var action: String { actionTemplate.source }
+
+    /// Whether deciding it needs the SQL text classified.
+    public var readsSQL: Bool {
+      !actionTemplate.sqlArguments.isEmpty || resources.contains { !$0.sqlArguments.isEmpty }
+    }
+  }
+}
+
+/// A rule that applies when its condition holds on the call's arguments (`rules:` of a tool).
+public struct ConditionalRule: Sendable, Equatable {
+  public var when: RuleCondition
+  public var variant: ToolRule.Variant
+
+  public init(when: RuleCondition, variant: ToolRule.Variant) {
+    self.when = when
+    self.variant = variant
+  }
+}
+
+/// The SQL a tool's argument holds: its dialect, and for SQLite the database file whose schema the
+/// classifier reads (a template over the launch context; none: every name is taken as a table).
+public struct SQLSettings: Sendable, Equatable {
+  public var dialect: SQLDialect
+  public var schema: ResourceTemplate?
+
+  public init(dialect: SQLDialect, schema: ResourceTemplate? = nil) {
+    self.dialect = dialect
+    self.schema = schema
   }
 }

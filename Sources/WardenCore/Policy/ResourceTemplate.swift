@@ -11,7 +11,14 @@ import WardenJSON
 ///   against the declared base, and is an error without one), `path:ARG` (the same, with relative
 ///   paths resolved against the argument ARG, itself a path: `{files[]|path:repo_path}` for files
 ///   named relative to a repository), `host` (a URL's host, lowercased), `domain` (the domain of one
-///   e-mail address, lowercased), `lower`.
+///   e-mail address, lowercased), `lower`; `sql-kind` and `sql-table` (the kind and the table of one
+///   operation of the SQL text in the argument: the rule declaring `sql:` is decided once per
+///   operation, see `Manifest.scopes`).
+/// - `{ctx.KEY}` a value of the launch context (`warden run --context KEY=VALUE`, or `context:` in
+///   the configuration), not of the call.
+/// - `{arg?}` an optional argument: when it is absent the template yields no resource;
+///   `{arg?=TEXT}` yields TEXT instead (what the server acts on when the argument is left out), and
+///   the filters apply to it.
 /// - `{{` and `}}` stand for literal braces.
 /// A missing or wrongly typed argument is an error, never a guessed resource.
 public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
@@ -25,8 +32,29 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
   }
 
   struct Placeholder: Sendable, Equatable {
+    var source: Source
     var steps: [Step]
+    var absence: Absence
     var filters: [Filter]
+
+    var usesSQL: Bool { filters.contains { $0 == .sqlKind || $0 == .sqlTable } }
+  }
+
+  /// Where a placeholder's value comes from.
+  enum Source: Sendable, Equatable {
+    case arguments
+    /// The launch context: `{ctx.KEY}`, the key being the only step.
+    case context
+  }
+
+  /// What an absent argument means.
+  enum Absence: Sendable, Equatable {
+    /// An error: the call is refused.
+    case required
+    /// No resource from this template (`{arg?}`).
+    case nothing
+    /// This text instead (`{arg?=TEXT}`).
+    case text(String)
   }
 
   struct Step: Sendable, Equatable {
@@ -38,11 +66,24 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
     /// With the name of an argument that holds the base directory for relative paths, if any.
     case path(baseArgument: String?)
     case host, domain, lower
+    /// The kind of the SQL operation being decided (`read`, `insert`, `delete`, ...).
+    case sqlKind
+    /// The table of the SQL operation being decided; none for an operation without a table.
+    case sqlTable
 
-    static let names = ["path", "path:ARG", "host", "domain", "lower"]
+    static let names = ["path", "path:ARG", "host", "domain", "lower", "sql-kind", "sql-table"]
   }
 
   public var description: String { source }
+
+  /// A template of literal text only.
+  public init(literal text: String) {
+    source = text
+    parts = text.isEmpty ? [] : [.literal(text)]
+  }
+
+  /// Whether the template has no placeholder.
+  public var isLiteral: Bool { placeholders.isEmpty }
 
   /// Parses a template; the error says what is wrong and at which character (0-based).
   public init(_ source: String) throws(TemplateSyntaxError) {
@@ -90,8 +131,22 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
     let pieces = text.split(separator: "|", omittingEmptySubsequences: false).map {
       $0.trimmingSpaces()
     }
-    guard let pathText = pieces.first, !pathText.isEmpty else {
+    guard var pathText = pieces.first, !pathText.isEmpty else {
       throw TemplateSyntaxError(message: "empty placeholder", offset: offset)
+    }
+    var absence = Absence.required
+    if let mark = pathText.firstIndex(of: "?") {
+      let rest = pathText[pathText.index(after: mark)...]
+      if rest.isEmpty {
+        absence = .nothing
+      } else if rest.first == "=" {
+        absence = .text(String(rest.dropFirst()))
+      } else {
+        throw TemplateSyntaxError(
+          message: "'?' in '{\(text)}' must end the argument ('{arg?}') or start its default ('{arg?=TEXT}')",
+          offset: offset)
+      }
+      pathText = String(pathText[..<mark])
     }
     var steps: [Step] = []
     for segment in pathText.split(separator: ".", omittingEmptySubsequences: false) {
@@ -107,6 +162,19 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
       }
       steps.append(Step(name: name, eachElement: each))
     }
+    var source = Source.arguments
+    if steps.first?.name == "ctx" {
+      guard steps.count == 2, !steps[0].eachElement, !steps[1].eachElement else {
+        throw TemplateSyntaxError(
+          message: "'{\(text)}': a launch context value is written '{ctx.KEY}'", offset: offset)
+      }
+      guard absence == .required else {
+        throw TemplateSyntaxError(
+          message: "'{\(text)}': a launch context value cannot be optional", offset: offset)
+      }
+      source = .context
+      steps.removeFirst()
+    }
     var filters: [Filter] = []
     for name in pieces.dropFirst() {
       switch name {
@@ -114,6 +182,14 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
       case "host": filters.append(.host)
       case "domain": filters.append(.domain)
       case "lower": filters.append(.lower)
+      case "sql-kind", "sql-table":
+        guard filters.isEmpty, source == .arguments, absence == .required else {
+          throw TemplateSyntaxError(
+            message:
+              "'\(name)' must be the first filter, on a required argument holding SQL text ('{query|\(name)}')",
+            offset: offset)
+        }
+        filters.append(name == "sql-kind" ? .sqlKind : .sqlTable)
       case let text where text.hasPrefix("path:") && text.count > 5 && isArgumentName(text.dropFirst(5)):
         filters.append(.path(baseArgument: String(text.dropFirst(5))))
       default:
@@ -121,7 +197,7 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
         throw TemplateSyntaxError(message: "unknown filter '\(name)' (known: \(known))", offset: offset)
       }
     }
-    return Placeholder(steps: steps, filters: filters)
+    return Placeholder(source: source, steps: steps, absence: absence, filters: filters)
   }
 
   private static func isArgumentName(_ name: Substring) -> Bool {
@@ -136,12 +212,38 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
   /// `path:ARG` filters take their base from.
   public var argumentNames: [String] {
     var names: [String] = []
-    for part in parts {
-      guard case .placeholder(let placeholder) = part else { continue }
-      if let first = placeholder.steps.first?.name { names.append(first) }
+    for placeholder in placeholders {
+      if placeholder.source == .arguments, let first = placeholder.steps.first?.name { names.append(first) }
       for case .path(let base?) in placeholder.filters { names.append(base) }
     }
     return names
+  }
+
+  /// The launch context keys the template reads (`{ctx.KEY}`).
+  public var contextKeys: [String] {
+    placeholders.filter { $0.source == .context }.compactMap { $0.steps.first?.name }
+  }
+
+  /// The arguments whose SQL text the template classifies (`sql-kind`, `sql-table`).
+  public var sqlArguments: [String] {
+    placeholders.filter(\.usesSQL).compactMap { $0.steps.first?.name }
+  }
+
+  /// Whether the template reads the table of a SQL operation (`sql-table`).
+  public var readsSQLTable: Bool {
+    placeholders.contains { $0.filters.first == .sqlTable }
+  }
+
+  /// Whether the template reads anything from the call's arguments.
+  public var readsArguments: Bool {
+    placeholders.contains { $0.source == .arguments && !$0.usesSQL }
+  }
+
+  private var placeholders: [Placeholder] {
+    parts.compactMap { part in
+      guard case .placeholder(let placeholder) = part else { return nil }
+      return placeholder
+    }
   }
 
   /// Computes the resources for `arguments`; at most `limit` of them.
@@ -152,6 +254,17 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
     for arguments: JSON, base: String?, limit: Int = 256, literalPaths: Bool = false,
     resolve: PathResolver? = nil
   ) throws(ScopeError) -> [Resource] {
+    try resources(
+      for: TemplateInput(arguments: arguments), base: base, limit: limit, literalPaths: literalPaths,
+      resolve: resolve)
+  }
+
+  /// Computes the resources for a call's arguments, the launch context and the SQL operation being
+  /// decided; at most `limit` of them.
+  public func resources(
+    for input: TemplateInput, base: String?, limit: Int = 256, literalPaths: Bool = false,
+    resolve: PathResolver? = nil
+  ) throws(ScopeError) -> [Resource] {
     let paths = PathOptions(base: base, literal: literalPaths, resolve: resolve)
     var results: [Resource] = [Resource(text: "", paths: [])]
     for part in parts {
@@ -159,7 +272,7 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
       case .literal(let text):
         for index in results.indices { results[index].text += text }
       case .placeholder(let placeholder):
-        let values = try Self.values(of: placeholder, in: arguments, template: source, paths: paths)
+        let values = try Self.values(of: placeholder, in: input, template: source, paths: paths)
         var next: [Resource] = []
         for result in results {
           for value in values {
@@ -191,30 +304,49 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
   }
 
   private static func values(
-    of placeholder: Placeholder, in arguments: JSON, template: String, paths options: PathOptions
+    of placeholder: Placeholder, in input: TemplateInput, template: String, paths options: PathOptions
   ) throws(ScopeError) -> [Resource] {
-    var current: [(value: JSON, name: String)] = [(arguments, "")]
-    for step in placeholder.steps {
-      var next: [(value: JSON, name: String)] = []
-      for (value, name) in current {
-        let path = name.isEmpty ? step.name : "\(name).\(step.name)"
-        guard case .object = value else {
-          throw ScopeError("argument '\(name)' must be an object (template '\(template)')")
-        }
-        guard let member = value[step.name], member != .null else {
-          throw ScopeError("missing argument '\(path)' (template '\(template)')")
-        }
-        if step.eachElement {
-          guard case .array(let elements) = member else {
-            throw ScopeError(
-              "argument '\(path)' must be an array, not \(member.typeName) (template '\(template)')")
-          }
-          next += elements.enumerated().map { ($0.element, "\(path)[\($0.offset)]") }
-        } else {
-          next.append((member, path))
-        }
+    let arguments = input.arguments
+    var current: [(value: JSON, name: String)]
+    switch placeholder.source {
+    case .context:
+      let key = placeholder.steps[0].name
+      guard let value = input.context[key] else {
+        throw ScopeError(
+          "the manifest reads the launch context '\(key)', which this warden was not given (warden run --context \(key)=VALUE, or context: in config.yaml) (template '\(template)')"
+        )
       }
-      current = next
+      current = [(.string(value), "ctx.\(key)")]
+    case .arguments:
+      current = [(arguments, "")]
+      for step in placeholder.steps {
+        var next: [(value: JSON, name: String)] = []
+        for (value, name) in current {
+          let path = name.isEmpty ? step.name : "\(name).\(step.name)"
+          guard case .object = value else {
+            throw ScopeError("argument '\(name)' must be an object (template '\(template)')")
+          }
+          guard let member = value[step.name], member != .null else {
+            switch placeholder.absence {
+            case .required: throw ScopeError("missing argument '\(path)' (template '\(template)')")
+            case .nothing: continue
+            case .text(let text):
+              next.append((.string(text), path))
+              continue
+            }
+          }
+          if step.eachElement {
+            guard case .array(let elements) = member else {
+              throw ScopeError(
+                "argument '\(path)' must be an array, not \(member.typeName) (template '\(template)')")
+            }
+            next += elements.enumerated().map { ($0.element, "\(path)[\($0.offset)]") }
+          } else {
+            next.append((member, path))
+          }
+        }
+        current = next
+      }
     }
     var results: [Resource] = []
     for (value, name) in current {
@@ -226,6 +358,20 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
       default:
         throw ScopeError(
           "argument '\(name)' must be a string, not \(value.typeName) (template '\(template)')")
+      }
+      if placeholder.usesSQL {
+        // The SQL text was classified before: the value is the operation being decided.
+        guard let operation = input.operation else {
+          throw ScopeError(
+            "template '\(template)' reads SQL operations, and the tool's rule declares no 'sql:' dialect")
+        }
+        if placeholder.filters.first == .sqlKind {
+          text = operation.kind
+        } else if let table = operation.table {
+          text = table
+        } else {
+          continue  // an operation without a table: no resource from this template
+        }
       }
       // A scope is shown to the human who decides: a value that could move the cursor, erase a
       // line or reorder text on their screen is no name of a resource.
@@ -253,6 +399,7 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
           case .host: text = try ScopeFilters.host(ofURL: text)
           case .domain: text = try ScopeFilters.domain(ofAddress: text)
           case .lower: text = ScopeFilters.asciiLowercased(text)
+          case .sqlKind, .sqlTable: break  // applied above
           }
         } catch {
           throw ScopeError("argument '\(name)': \(error.message) (template '\(template)')")
@@ -261,6 +408,20 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
       results.append(Resource(text: text, paths: paths))
     }
     return results
+  }
+}
+
+/// What a template is computed from: the call's arguments, the launch context, and, for a rule
+/// that reads SQL, the operation being decided.
+public struct TemplateInput: Sendable {
+  public var arguments: JSON
+  public var context: [String: String]
+  public var operation: SQLOperation?
+
+  public init(arguments: JSON, context: [String: String] = [:], operation: SQLOperation? = nil) {
+    self.arguments = arguments
+    self.context = context
+    self.operation = operation
   }
 }
 
