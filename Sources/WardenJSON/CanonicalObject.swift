@@ -215,3 +215,35 @@ extension CanonicalObject {
     }
   }
 }
+
+extension JSON {
+  /// The value as canonical JSON text: object keys sorted by their bytes, compact, strings escaped
+  /// as jansson does, numbers as written.
+  public var canonicalText: String { String(decoding: canonicalBytes, as: UTF8.self) }
+
+  public var canonicalBytes: [UInt8] {
+    var out: [UInt8] = []
+    write(to: &out)
+    return out
+  }
+
+  private func write(to out: inout [UInt8]) {
+    switch self {
+    case .null: out += "null".utf8
+    case .bool(let flag): out += (flag ? "true" : "false").utf8
+    case .number(let literal): out += literal.utf8
+    case .string(let text): CanonicalObject.appendString(text, to: &out)
+    case .array(let elements):
+      out.append(0x5B)
+      for (index, element) in elements.enumerated() {
+        if index > 0 { out.append(0x2C) }
+        element.write(to: &out)
+      }
+      out.append(0x5D)
+    case .object(let members):
+      var object = CanonicalObject()
+      for member in members { object.set(member.key, encoded: member.value.canonicalBytes) }
+      out += object.bytes
+    }
+  }
+}

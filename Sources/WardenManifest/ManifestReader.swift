@@ -6,8 +6,9 @@ import Yams
 struct ManifestReader {
   static let topLevelKeys = ["server", "aliases", "undeclared", "base", "tools", "warden_env"]
   static let toolKeys = [
-    "action", "resource", "destructive", "redact", "base", "literal_paths", "rules", "sql",
+    "action", "resource", "destructive", "redact", "base", "literal_paths", "rules", "sql", "lookup",
   ]
+  static let lookupKeys = ["tool", "arguments"]
   static let ruleKeys = ["when", "action", "resource", "destructive"]
   static let conditionKeys = ["present", "absent", "equals", "in"]
   static let sqlKeys = ["dialect", "schema"]

@@ -12,14 +12,44 @@ extension ManifestReader {
       return nil
     }
     var rules: [String: ToolRule] = [:]
+    var positions: [String: Node] = [:]
     for tool in entries(of: mapping, known: nil, place: "in 'tools'") {
       guard !tool.key.isEmpty else {
         report("a tool name must not be empty", at: tool.keyNode)
         continue
       }
-      if let rule = toolRule(tool) { rules[tool.key] = rule }
+      if let rule = toolRule(tool) {
+        rules[tool.key] = rule
+        positions[tool.key] = tool.keyNode
+      }
     }
+    checkLookups(rules, positions: positions)
     return rules
+  }
+
+  /// Each lookup calls a tool the manifest declares, that is not destructive and looks nothing up
+  /// itself; each `{lookup.NAME...}` names a lookup of its tool.
+  private mutating func checkLookups(_ rules: [String: ToolRule], positions: [String: Node]) {
+    for (tool, rule) in rules.sorted(by: { $0.key < $1.key }) {
+      let node = positions[tool]
+      for lookup in rule.lookups {
+        guard let target = rules[lookup.tool] else {
+          report("lookup '\(lookup.name)' of tool '\(tool)' calls '\(lookup.tool)', which the manifest does not declare", at: node?.mark)
+          continue
+        }
+        if target.variants.contains(where: { $0.destructive || !$0.destructiveKinds.isEmpty }) {
+          report("lookup '\(lookup.name)' of tool '\(tool)' calls '\(lookup.tool)', which is destructive: a lookup must only read", at: node?.mark)
+        }
+        if !target.lookups.isEmpty {
+          report("lookup '\(lookup.name)' of tool '\(tool)' calls '\(lookup.tool)', which looks things up itself", at: node?.mark)
+        }
+      }
+      let declared = Set(rule.lookups.map(\.name))
+      let read = rule.variants.flatMap { $0.resources.flatMap(\.lookupNames) }
+      for name in Set(read).subtracting(declared).sorted() {
+        report("tool '\(tool)' reads '{lookup.\(name)...}' and declares no lookup '\(name)'", at: node?.mark)
+      }
+    }
   }
 
   private mutating func toolRule(_ tool: Entry) -> ToolRule? {
@@ -40,6 +70,7 @@ extension ManifestReader {
     var rules: [(rule: ConditionalRule, node: Node)] = []
     var sawRules = false
     var sql: SQLSettings?
+    var lookups: [Lookup] = []
     let entries = entries(of: mapping, known: Self.toolKeys, place: "in tool '\(tool.key)'")
     // `sql` first: the actions and templates read below depend on it; `rules` last, since they
     // inherit the tool's resources.
@@ -54,6 +85,7 @@ extension ManifestReader {
       case "redact": redact = argumentNames(entry)
       case "base": base = absolutePath(entry)
       case "literal_paths": literalPaths = bool(entry) ?? false
+      case "lookup": lookups = lookupList(entry, tool: tool.key)
       case "rules":
         sawRules = true
         rules = conditionalRules(entry, tool: tool.key, sql: sql != nil, inherited: resources)
@@ -73,7 +105,54 @@ extension ManifestReader {
     return ToolRule(
       action: action ?? "", resources: resources, destructive: destructive, redact: redact, base: base,
       literalPaths: literalPaths, rules: rules.map(\.rule), hasFallback: sawAction, sql: sql,
-      destructiveKinds: destructiveKinds)
+      destructiveKinds: destructiveKinds, lookups: lookups)
+  }
+
+  /// `lookup: {NAME: {tool: TOOL, arguments: {ARG: TEMPLATE, ...}}, ...}`.
+  private mutating func lookupList(_ entry: Entry, tool: String) -> [Lookup] {
+    guard case .mapping(let mapping) = entry.value else {
+      report("'lookup' of tool '\(tool)' must map names to lookups ({tool: ..., arguments: {...}})", at: entry.value)
+      return []
+    }
+    var lookups: [Lookup] = []
+    for named in entries(of: mapping, known: nil, place: "in 'lookup' of tool '\(tool)'") {
+      let place = "in lookup '\(named.key)' of tool '\(tool)'"
+      guard !named.key.isEmpty, named.key.unicodeScalars.allSatisfy(Self.isNameCharacter) else {
+        report("invalid lookup name '\(named.key)': use letters, digits, '_' and '-'", at: named.keyNode)
+        continue
+      }
+      guard case .mapping(let fields) = named.value else {
+        report("lookup '\(named.key)' of tool '\(tool)' must be a mapping with 'tool' and 'arguments'", at: named.value)
+        continue
+      }
+      var target: String?
+      var arguments: [(name: String, template: ResourceTemplate)] = []
+      for field in entries(of: fields, known: Self.lookupKeys, place: place) {
+        switch field.key {
+        case "tool": target = string(field)
+        case "arguments":
+          guard case .mapping(let values) = field.value else {
+            report("'arguments' \(place) must map argument names to templates", at: field.value)
+            continue
+          }
+          for argument in entries(of: values, known: nil, place: "in 'arguments' \(place)") {
+            guard let template = templates(argument).first else { continue }
+            if !template.lookupNames.isEmpty {
+              report("a lookup's arguments cannot read another lookup", at: argument.value)
+              continue
+            }
+            arguments.append((argument.key, template))
+          }
+        default: break
+        }
+      }
+      guard let target, !target.isEmpty else {
+        report("lookup '\(named.key)' of tool '\(tool)' has no 'tool'", at: named.keyNode)
+        continue
+      }
+      lookups.append(Lookup(name: named.key, tool: target, arguments: arguments))
+    }
+    return lookups
   }
 
   /// `rules:` a list of conditional rules, each `when` plus the action, resources and

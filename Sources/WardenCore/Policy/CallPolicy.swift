@@ -37,12 +37,13 @@ public struct CallPolicy: Sendable {
   public func decide(
     tool: String, arguments: JSON, agent: String, grants: GrantSet, now: Int64, usage: [String: Int] = [:],
     annotations: ToolAnnotations? = nil, resolve: PathResolver? = nil, explain: Bool = false,
-    trip: BreakerTrip? = nil
+    trip: BreakerTrip? = nil, lookups: [String: JSON] = [:]
   ) -> (ToolCall, Authorization) {
     let call = ToolCall(server: serverName, agent: agent, tool: tool, arguments: arguments)
     let scopes: Result<CallScopes, ScopeDenial> =
       manifest.map {
-        $0.scopes(for: call, annotations: annotations, resolve: resolve, context: context, sql: sql)
+        $0.scopes(
+          for: call, annotations: annotations, resolve: resolve, context: context, sql: sql, lookups: lookups)
       }
       ?? .failure(
         ScopeDenial(

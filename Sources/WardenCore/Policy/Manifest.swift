@@ -85,6 +85,8 @@ public struct ToolRule: Sendable, Equatable {
   public var hasFallback: Bool
   /// The SQL the templates read (`sql-kind`, `sql-table`): its dialect and where the schema is.
   public var sql: SQLSettings?
+  /// Values looked up from the server before deciding (`{lookup.NAME.FIELD}`).
+  public var lookups: [Lookup]
   /// With `sql`: the operation kinds that are destructive, whatever `destructive` says.
   public var destructiveKinds: [String] {
     get { own.destructiveKinds }
@@ -94,8 +96,9 @@ public struct ToolRule: Sendable, Equatable {
   public init(
     action: String, resources: [ResourceTemplate] = [], destructive: Bool = false, redact: [String] = [],
     base: String? = nil, literalPaths: Bool = false, rules: [ConditionalRule] = [], hasFallback: Bool = true,
-    sql: SQLSettings? = nil, destructiveKinds: [String] = []
+    sql: SQLSettings? = nil, destructiveKinds: [String] = [], lookups: [Lookup] = []
   ) {
+    self.lookups = lookups
     self.own = Variant(
       action: action, resources: resources, destructive: destructive, destructiveKinds: destructiveKinds)
     self.literalPaths = literalPaths
@@ -124,6 +127,7 @@ public struct ToolRule: Sendable, Equatable {
       variant.resources.flatMap { $0.argumentNames + $0.sqlArguments } + variant.actionTemplate.sqlArguments
     }
     names += rules.flatMap(\.when.argumentNames)
+    names += lookups.flatMap { $0.arguments.flatMap { $0.template.argumentNames } }
     return names
   }
 

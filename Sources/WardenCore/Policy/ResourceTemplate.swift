@@ -14,6 +14,7 @@ import WardenJSON
 ///   e-mail address, lowercased), `lower`; `sql-kind` and `sql-table` (the kind and the table of one
 ///   operation of the SQL text in the argument: the rule declaring `sql:` is decided once per
 ///   operation, see `Manifest.scopes`).
+/// - `{lookup.NAME.FIELD}` a value from the answer of the tool's lookup NAME (see `Lookup`).
 /// - `{ctx.KEY}` a value of the launch context (`warden run --context KEY=VALUE`, or `context:` in
 ///   the configuration), not of the call.
 /// - `{arg?}` an optional argument: when it is absent the template yields no resource;
@@ -45,6 +46,8 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
     case arguments
     /// The launch context: `{ctx.KEY}`, the key being the only step.
     case context
+    /// The answer of a lookup: `{lookup.NAME.FIELD...}`, the steps the path into the answer.
+    case lookup(String)
   }
 
   /// What an absent argument means.
@@ -174,6 +177,13 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
       }
       source = .context
       steps.removeFirst()
+    } else if steps.first?.name == "lookup" {
+      guard steps.count >= 3, !steps.contains(where: \.eachElement) else {
+        throw TemplateSyntaxError(
+          message: "'{\(text)}': a looked-up value is written '{lookup.NAME.FIELD}'", offset: offset)
+      }
+      source = .lookup(steps[1].name)
+      steps.removeFirst(2)
     }
     var filters: [Filter] = []
     for name in pieces.dropFirst() {
@@ -234,9 +244,27 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
     placeholders.contains { $0.filters.first == .sqlTable }
   }
 
-  /// Whether the template reads anything from the call's arguments.
+  /// Whether the template reads anything from the call's arguments, or from what the server says
+  /// (a lookup).
   public var readsArguments: Bool {
-    placeholders.contains { $0.source == .arguments && !$0.usesSQL }
+    placeholders.contains { $0.source != .context && !$0.usesSQL }
+  }
+
+  /// The lookups the template reads (`{lookup.NAME...}`).
+  public var lookupNames: [String] {
+    placeholders.compactMap { placeholder in
+      if case .lookup(let name) = placeholder.source { return name }
+      return nil
+    }
+  }
+
+  /// The argument, when the template is that one placeholder alone, without filters (`{id}`).
+  public var soleArgument: String? {
+    guard parts.count == 1, case .placeholder(let placeholder) = parts[0], placeholder.source == .arguments,
+      placeholder.steps.count == 1, !placeholder.steps[0].eachElement, placeholder.filters.isEmpty,
+      placeholder.absence == .required
+    else { return nil }
+    return placeholder.steps[0].name
   }
 
   private var placeholders: [Placeholder] {
@@ -317,6 +345,20 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
         )
       }
       current = [(.string(value), "ctx.\(key)")]
+    case .lookup(let name):
+      guard let answer = input.lookups[name] else {
+        throw ScopeError("the lookup '\(name)' has no answer (template '\(template)')")
+      }
+      var value = answer
+      var path = "lookup.\(name)"
+      for step in placeholder.steps {
+        path += ".\(step.name)"
+        guard case .object = value, let member = value[step.name], member != .null else {
+          throw ScopeError("the server's answer to the lookup '\(name)' has no '\(path)' (template '\(template)')")
+        }
+        value = member
+      }
+      current = [(value, path)]
     case .arguments:
       current = [(arguments, "")]
       for step in placeholder.steps {
@@ -417,11 +459,16 @@ public struct TemplateInput: Sendable {
   public var arguments: JSON
   public var context: [String: String]
   public var operation: SQLOperation?
+  /// The answers of the tool's lookups, by name.
+  public var lookups: [String: JSON]
 
-  public init(arguments: JSON, context: [String: String] = [:], operation: SQLOperation? = nil) {
+  public init(
+    arguments: JSON, context: [String: String] = [:], operation: SQLOperation? = nil, lookups: [String: JSON] = [:]
+  ) {
     self.arguments = arguments
     self.context = context
     self.operation = operation
+    self.lookups = lookups
   }
 }
 

@@ -131,7 +131,7 @@ extension Manifest {
   /// be covered and a forbid on either denies.
   public func scopes(
     for call: ToolCall, annotations: ToolAnnotations?, resolve: PathResolver? = nil,
-    context: [String: String] = [:], sql: (any SQLClassifying)? = nil
+    context: [String: String] = [:], sql: (any SQLClassifying)? = nil, lookups: [String: JSON] = [:]
   ) -> Result<CallScopes, ScopeDenial> {
     // Tool names are compared as bytes: a canonically equivalent name is another tool to the server.
     guard let index = tools.index(forKey: call.tool), tools[index].key.hasSameBytes(as: call.tool) else {
@@ -169,7 +169,8 @@ extension Manifest {
     do throws(ScopeError) {
       return .success(
         try scopes(
-          of: variant, rule: rule, input: TemplateInput(arguments: call.arguments, context: context),
+          of: variant, rule: rule,
+          input: TemplateInput(arguments: call.arguments, context: context, lookups: lookups),
           resolve: resolve, sql: sql))
     } catch {
       return .failure(ScopeDenial(.badArguments, error.message))
