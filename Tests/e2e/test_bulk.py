@@ -248,7 +248,7 @@ def test_ids_with_one_already_decided_decide_the_others_and_exit_1(warden_bin, m
             held = [h["id"] for h in await in_thread(wait_for_holds, warden_bin, 3)]
             first = await in_thread(without_terminal, warden_bin, "reject", held[0], "--why", "no")
             outcome = await in_thread(
-                at_terminal, warden_bin, "approve", *held, "h_nosuchholdatall0", held[1], "--json", answer="y")
+                lambda: at_terminal(warden_bin, "approve", *held, "h_nosuchholdatall0", held[1], "--json", answer="y"))
             results = [await p.wait() for p in pending]
             return before, held, first, outcome, results
 
@@ -283,11 +283,11 @@ def test_yes_skips_the_question_not_the_terminal(warden_bin, mailbox, warden_hom
             pending = [Pending(group, client, "delete_message", {"id": m}) for m in before[:2]]
             held = await in_thread(wait_for_holds, warden_bin, 2)
             scripted = await in_thread(without_terminal, warden_bin, "approve", "--server", "mailbox", "--yes")
-            declined = await in_thread(at_terminal, warden_bin, "approve", "--tool", "delete_message", answer="n")
+            declined = await in_thread(lambda: at_terminal(warden_bin, "approve", "--tool", "delete_message", answer="n"))
             nothing = await in_thread(at_terminal, warden_bin, "approve", "--agent", "someone-else", "--yes")
             states = await in_thread(by_state, warden_bin)
             approved = await in_thread(
-                at_terminal, warden_bin, "approve", "--server", "mailbox", "--agent", "warden-e2e", answer="yes")
+                lambda: at_terminal(warden_bin, "approve", "--server", "mailbox", "--agent", "warden-e2e", answer="yes"))
             results = [await p.wait() for p in pending]
             return held, scripted, declined, nothing, states, approved, results
 
