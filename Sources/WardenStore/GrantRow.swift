@@ -63,9 +63,9 @@ enum GrantRow {
     }
     return Grant(
       id: id, effect: effect, actions: actions, resources: resources, agent: agent, server: server,
-      confirm: confirm, reviewed: reviewed, purpose: purpose, issuedBy: issuedBy, issuedAt: issuedAt, expiresAt: expiresAt,
-      rateLimit: rateLimit, parentID: parentID, revokedAt: revokedAt, revokedBy: revokedBy,
-      attestation: attestation)
+      confirm: confirm, reviewed: reviewed, purpose: purpose, issuedBy: issuedBy, issuedAt: issuedAt,
+      expiresAt: expiresAt, rateLimit: rateLimit, parentID: parentID, revokedAt: revokedAt,
+      revokedBy: revokedBy, attestation: attestation)
   }
 
   /// Reads a row's columns in order, checking each value's type instead of trapping on a mismatch.

@@ -15,13 +15,15 @@ struct BulkSelection: ParsableArguments {
   @Option(name: .long, help: "Every pending hold of this tool (its exact name).")
   var tool: String?
 
-  @Option(name: .long, help: ArgumentHelp("Every pending hold of this agent (its exact name).", valueName: "id"))
+  @Option(
+    name: .long, help: ArgumentHelp("Every pending hold of this agent (its exact name).", valueName: "id"))
   var agent: String?
 
   @Flag(name: .long, help: "Decide the holds listed without asking (a terminal is still needed to approve).")
   var yes = false
 
-  @Flag(name: .long, help: "Print the outcome for each hold as JSON (the list and the question go to stderr).")
+  @Flag(
+    name: .long, help: "Print the outcome for each hold as JSON (the list and the question go to stderr).")
   var json = false
 
   @Option(
@@ -33,11 +35,13 @@ struct BulkSelection: ParsableArguments {
 
   func validate() throws {
     if ids.isEmpty, filter.isEmpty {
-      throw ValidationError("give the id of a held call, several ids, or a filter (--server, --tool, --agent)")
+      throw ValidationError(
+        "give the id of a held call, several ids, or a filter (--server, --tool, --agent)")
     }
     if !ids.isEmpty, !filter.isEmpty {
       throw ValidationError(
-        "give hold ids or a filter (--server, --tool, --agent), not both: the ids name exactly what is decided")
+        "give hold ids or a filter (--server, --tool, --agent), not both: the ids name exactly what is decided"
+      )
     }
   }
 
@@ -104,7 +108,8 @@ extension HoldDecision {
             "warden: no terminal to ask on: nothing decided; pass --yes to \(verb.lowercased()) the \(chosen.count) held call\(chosen.count == 1 ? "" : "s") listed",
             status: 77)
         }
-        let question = "\(verb) \(chosen.count == 1 ? "this held call" : "these \(chosen.count) held calls")? [y/N] "
+        let question =
+          "\(verb) \(chosen.count == 1 ? "this held call" : "these \(chosen.count) held calls")? [y/N] "
         printRaw(question, to: selection.json ? 2 : 1)
         let answer = readLine() ?? ""
         guard ["y", "yes"].contains(answer.trimmingCharacters().lowercased()) else {
@@ -142,7 +147,8 @@ extension HoldDecision {
       guard selection.isBulk else { throw ExitCode.failure }
       let decided = outcomes.filter { $0.1.succeeded }.count
       throw CommandFailure(
-        "warden: \(decided) of \(outcomes.count) held call\(outcomes.count == 1 ? "" : "s") \(state.rawValue); the others could not be")
+        "warden: \(decided) of \(outcomes.count) held call\(outcomes.count == 1 ? "" : "s") \(state.rawValue); the others could not be"
+      )
     }
   }
 
@@ -167,7 +173,8 @@ extension HoldFormatting {
   static func line(_ hold: Hold, now: Int64) -> String {
     let show = HumanText.escaped
     let means =
-      show(hold.action) + (hold.resources.isEmpty ? "" : " on " + hold.resources.map(show).joined(separator: ", "))
+      show(hold.action)
+      + (hold.resources.isEmpty ? "" : " on " + hold.resources.map(show).joined(separator: ", "))
     return
       "\(hold.id)  \(show(hold.server))  agent \(show(hold.agent))  \(show(hold.tool))  \(means)  arguments \(arguments(hold, limit: 160))  (\(show(hold.reason)), \(max(0, (hold.deadline - now) / 1000))s left)"
   }

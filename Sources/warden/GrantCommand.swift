@@ -88,7 +88,8 @@ extension Warden {
           issuedAt: now, expiresAt: expiresAt,
           rateLimit: try maxCalls.map(GrantInput.rateLimit) ?? parentGrant?.rateLimit, parentID: parent,
           attestation: attestation.rawValue)
-        let reviewedProblems = ReviewedResources.problems(reviewed: grant.reviewed, resources: grant.resources)
+        let reviewedProblems = ReviewedResources.problems(
+          reviewed: grant.reviewed, resources: grant.resources)
         if !reviewedProblems.isEmpty {
           throw CommandFailure(reviewedProblems.map { "warden: refused: \($0)" }.joined(separator: "\n"))
         }

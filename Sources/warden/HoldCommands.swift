@@ -15,7 +15,8 @@ extension Warden {
     static let configuration = CommandConfiguration(
       abstract: "List tool calls held for a human's decision.",
       discussion:
-        "Decide them with `warden confirm` (a prompt for each), `warden approve ID` or `warden reject ID`.")
+        "Decide them with `warden confirm` (a prompt for each), `warden approve ID...` or `warden reject ID...` (or a filter: --server, --tool, --agent)."
+    )
 
     @Flag(name: .long, help: "Also list decided holds (the 50 most recent).")
     var all = false

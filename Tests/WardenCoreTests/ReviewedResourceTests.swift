@@ -11,7 +11,8 @@ struct ReviewedResourceTests {
       "delete_message": ToolRule(
         action: "mail.delete", resources: [try! ResourceTemplate("message:{id}")], destructive: true),
       "move_message": ToolRule(
-        action: "mail.move", resources: [try! ResourceTemplate("message:{id}"), try! ResourceTemplate("folder:{folder}")],
+        action: "mail.move",
+        resources: [try! ResourceTemplate("message:{id}"), try! ResourceTemplate("folder:{folder}")],
         destructive: true),
       "archive_message": ToolRule(action: "mail.archive", resources: [try! ResourceTemplate("message:{id}")]),
       "purge": ToolRule(action: "mail.delete", destructive: true),
@@ -19,17 +20,19 @@ struct ReviewedResourceTests {
   static let policy = CallPolicy(manifest: manifest, serverName: "mailbox", protectedPaths: [])
 
   static func grant(
-    _ id: String = "g_reviewed", actions: [String] = ["mail.**"], resources: [String] = [], reviewed: [String],
+    _ id: String = "g_reviewed", actions: [String] = ["mail.**"], resources: [String] = [],
+    reviewed: [String],
     confirm: [String] = [], expiresAt: Int64 = 10_000, revokedAt: Int64? = nil, rateLimit: RateLimit? = nil
   ) -> Grant {
     Grant(
       id: id, effect: .allow, actions: actions, resources: resources, server: "mailbox", confirm: confirm,
-      reviewed: reviewed, purpose: "clear out what I read", issuedBy: "ann", issuedAt: 0, expiresAt: expiresAt,
+      reviewed: reviewed, purpose: "clear out what I read", issuedBy: "ann", issuedAt: 0,
+      expiresAt: expiresAt,
       rateLimit: rateLimit, revokedAt: revokedAt)
   }
 
   static func decide(
-    _ tool: String = "delete_message", _ arguments: [(String, String)], grants: [Grant], now: Int64 = 1,
+    _ arguments: [(String, String)], tool: String = "delete_message", grants: [Grant], now: Int64 = 1,
     usage: [String: Int] = [:], trip: BreakerTrip? = nil, annotations: ToolAnnotations? = nil
   ) -> Authorization {
     policy.decide(
@@ -77,14 +80,16 @@ struct ReviewedResourceTests {
 
   @Test func everyResourceOfTheCallMustBeReviewed() {
     let grant = Self.grant(reviewed: ["message:m1"])
-    let partly = Self.decide("move_message", [("id", "m1"), ("folder", "trash")], grants: [grant])
+    let partly = Self.decide([("id", "m1"), ("folder", "trash")], tool: "move_message", grants: [grant])
     #expect(partly.verdict == .confirm)
     let both = Self.grant(reviewed: ["message:m1", "folder:trash"])
-    #expect(Self.decide("move_message", [("id", "m1"), ("folder", "trash")], grants: [both]).reason == .reviewed)
+    #expect(
+      Self.decide([("id", "m1"), ("folder", "trash")], tool: "move_message", grants: [both]).reason
+        == .reviewed)
   }
 
   @Test func aCallWithoutResourcesIsStillHeld() {
-    let decision = Self.decide("purge", [], grants: [Self.grant(reviewed: ["message:m1"])])
+    let decision = Self.decide([], tool: "purge", grants: [Self.grant(reviewed: ["message:m1"])])
     #expect(decision.verdict == .confirm)
   }
 
@@ -112,7 +117,8 @@ struct ReviewedResourceTests {
     #expect(decision.verdict == .confirm)
     // Nor a confirm-listed action that is not destructive.
     let archive = Self.decide(
-      "archive_message", [("id", "m1")], grants: [Self.grant(reviewed: ["message:m1"], confirm: ["mail.archive"])])
+      [("id", "m1")], tool: "archive_message",
+      grants: [Self.grant(reviewed: ["message:m1"], confirm: ["mail.archive"])])
     #expect(archive.verdict == .confirm)
     #expect(archive.reason == .confirmRequired)
   }
@@ -124,9 +130,12 @@ struct ReviewedResourceTests {
     let expiring = Self.grant(reviewed: ["message:m1"], expiresAt: 100)
     #expect(Self.decide([("id", "m1")], grants: [plain, expiring], now: 99).reason == .reviewed)
     #expect(Self.decide([("id", "m1")], grants: [plain, expiring], now: 100).verdict == .confirm)
-    let limited = Self.grant(reviewed: ["message:m1"], rateLimit: RateLimit(count: 2, periodMilliseconds: 60_000))
-    #expect(Self.decide([("id", "m1")], grants: [plain, limited], usage: ["g_reviewed": 1]).reason == .reviewed)
-    #expect(Self.decide([("id", "m1")], grants: [plain, limited], usage: ["g_reviewed": 2]).verdict == .confirm)
+    let limited = Self.grant(
+      reviewed: ["message:m1"], rateLimit: RateLimit(count: 2, periodMilliseconds: 60_000))
+    #expect(
+      Self.decide([("id", "m1")], grants: [plain, limited], usage: ["g_reviewed": 1]).reason == .reviewed)
+    #expect(
+      Self.decide([("id", "m1")], grants: [plain, limited], usage: ["g_reviewed": 2]).verdict == .confirm)
   }
 
   @Test func theReviewingGrantMustCoverTheCall() {
@@ -151,13 +160,13 @@ struct ReviewedResourceTests {
   @Test func callsJudgedByTheServersAnnotationsAreNeverReviewed() {
     let grant = Self.grant(actions: ["mailbox.*"], reviewed: ["tool:wipe"])
     let decision = Self.decide(
-      "wipe", [], grants: [grant], annotations: ToolAnnotations(readOnly: false, destructive: true))
+      [], tool: "wipe", grants: [grant], annotations: ToolAnnotations(readOnly: false, destructive: true))
     #expect(decision.verdict == .confirm)
   }
 
   @Test func aCallThatIsNotDestructiveIsUnaffected() {
     let decision = Self.decide(
-      "archive_message", [("id", "m1")], grants: [Self.grant(reviewed: ["message:m1"])])
+      [("id", "m1")], tool: "archive_message", grants: [Self.grant(reviewed: ["message:m1"])])
     #expect(decision.verdict == .allow)
     #expect(decision.reason == .allowed)
   }
@@ -212,9 +221,15 @@ struct ReviewedResourceTests {
     var child = Self.grant("g_child", reviewed: [])
     child.parentID = parent.id
     #expect(Narrowing.problems(child: child, parent: parent, now: 1).isEmpty)
-    // Under the child alone, the deletion the parent's human reviewed is held again.
-    let underChild = Self.decide([("id", "m1")], grants: [child])
+    // Where the child alone decides (here the parent is at its rate limit), the deletion the
+    // parent's human reviewed is held again.
+    var limitedParent = parent
+    limitedParent.rateLimit = RateLimit(count: 1, periodMilliseconds: 60_000)
+    child.rateLimit = limitedParent.rateLimit
+    let underChild = Self.decide([("id", "m1")], grants: [limitedParent, child], usage: ["g_parent": 1])
     #expect(underChild.verdict == .confirm)
+    #expect(underChild.grants.map(\.id) == ["g_child"])
+    #expect(Self.decide([("id", "m1")], grants: [limitedParent, child]).reason == .reviewed)
   }
 
   @Test func aChildsReviewDiesWithItsParent() {
@@ -227,7 +242,9 @@ struct ReviewedResourceTests {
 
 @Suite("Bulk hold selection")
 struct HoldSelectionTests {
-  static func hold(_ id: String, server: String = "mailbox", agent: String = "claude", tool: String = "delete_message")
+  static func hold(
+    _ id: String, server: String = "mailbox", agent: String = "claude", tool: String = "delete_message"
+  )
     -> Hold
   {
     Hold(

@@ -42,9 +42,9 @@ public struct Grant: Sendable, Equatable, Hashable, Codable {
 
   public init(
     id: String, effect: Effect, actions: [String], resources: [String] = [], agent: String = "*",
-    server: String = "*", confirm: [String] = [], reviewed: [String] = [], purpose: String, issuedBy: String, issuedAt: Int64,
-    expiresAt: Int64?, rateLimit: RateLimit? = nil, parentID: String? = nil, revokedAt: Int64? = nil,
-    revokedBy: String? = nil, attestation: String? = nil
+    server: String = "*", confirm: [String] = [], reviewed: [String] = [], purpose: String, issuedBy: String,
+    issuedAt: Int64, expiresAt: Int64?, rateLimit: RateLimit? = nil, parentID: String? = nil,
+    revokedAt: Int64? = nil, revokedBy: String? = nil, attestation: String? = nil
   ) {
     self.attestation = attestation
     self.id = id

@@ -25,7 +25,8 @@ public enum ReviewedResources {
         )
       } else if resource.unicodeScalars.contains(where: ResourceTemplate.drawsOnScreen) {
         problems.append(
-          "--reviewed: '\(shown)' holds a control or bidirectional character, which no resource of a call can hold")
+          "--reviewed: '\(shown)' holds a control or bidirectional character, which no resource of a call can hold"
+        )
       } else if !patterns.isEmpty, !patterns.contains(where: { $0.matches(resource) }) {
         problems.append(
           "--reviewed: '\(shown)' is not covered by the grant's resources (\(resources.map(HumanText.escaped).joined(separator: ", ")))"
