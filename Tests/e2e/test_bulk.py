@@ -367,7 +367,7 @@ def test_reviewed_deletions_run_without_a_hold_and_others_are_held(warden_bin, m
     assert [r["verdict"] for r in decisions if r["verdict"] != "allow"] == ["hold", "hold"]
 
 
-def test_reviewed_takes_exact_resources_within_the_grant_and_is_not_inherited(warden_bin, grant):
+def test_reviewed_takes_exact_resources_within_the_grant_and_is_not_inherited(warden_bin, grant, warden_home):
     for pattern in ["message:*", "message:**", "message:msg-?", "message:[ab]", "*"]:
         refused = without_terminal(
             warden_bin, "grant", "--server", "mailbox", "--allow", "mail.delete", "--reviewed", pattern,
@@ -397,3 +397,11 @@ def test_reviewed_takes_exact_resources_within_the_grant_and_is_not_inherited(wa
     assert checked.returncode == 0 and "reviewed" in checked.stdout, checked.stdout
     held = warden_cli(warden_bin, "check", "--server", "mailbox", "delete_message", '{"id": "c"}')
     assert held.returncode == 3, held.stdout
+    # An agent's shell tool cannot review on the human's behalf: like any grant, it needs a terminal.
+    (warden_home / "config.yaml").unlink()
+    scripted = without_terminal(warden_bin, "grant", "--server", "mailbox", "--allow", "mail.delete",
+                                "--reviewed", "message:c", "--purpose", "my own review")
+    assert scripted.returncode == 77, scripted
+    status, screen = at_terminal(warden_bin, "grant", "--server", "mailbox", "--allow", "mail.delete",
+                                 "--reviewed", "message:c", "--purpose", "the human's review")
+    assert status == 0, screen
