@@ -1,7 +1,6 @@
 import ArgumentParser
 import WardenCore
 import WardenJSON
-import WardenManifest
 import WardenStore
 
 /// What `warden approve` and `warden reject` decide: hold ids, or a filter over the pending holds.
@@ -56,11 +55,7 @@ extension HoldDecision {
   static func decideSelected(
     _ selection: BulkSelection, state: Hold.State, note: String?, channel: String, attestation: Attestation
   ) throws {
-    if state == .approved, !(try CommandEnvironment.configuration()).confirmChannels.contains(.terminal) {
-      throw CommandFailure(
-        "warden: confirm.channels in config.yaml does not include terminal: approvals must come from the agent's client"
-      )
-    }
+    if state == .approved { try requireTerminalChannel() }
     let store = try CommandEnvironment.openStore()
     let now = CommandEnvironment.now()
     // The snapshot: what is listed is what is decided, and nothing else.

@@ -158,11 +158,7 @@ enum HoldDecision {
     id: String, state: Hold.State, by: String?, note: String?, channel: String, attestation: Attestation,
     quiet: Bool = false
   ) throws -> Hold {
-    if state == .approved, !(try CommandEnvironment.configuration()).confirmChannels.contains(.terminal) {
-      throw CommandFailure(
-        "warden: confirm.channels in config.yaml does not include terminal: approvals must come from the agent's client"
-      )
-    }
+    if state == .approved { try requireTerminalChannel() }
     let store = try CommandEnvironment.openStore()
     let hold: Hold
     do {
@@ -181,6 +177,15 @@ enum HoldDecision {
       if hold.state == state { printLine(text) } else { throw CommandFailure("warden: \(text)") }
     }
     return hold
+  }
+
+  /// Refuses an approval from the command line when `confirm.channels` leaves the terminal out.
+  static func requireTerminalChannel() throws {
+    guard (try CommandEnvironment.configuration()).confirmChannels.contains(.terminal) else {
+      throw CommandFailure(
+        "warden: confirm.channels in config.yaml does not include terminal: approvals must come from the agent's client"
+      )
+    }
   }
 
   static func describe(_ hold: Hold, asked: Hold.State) -> String {
