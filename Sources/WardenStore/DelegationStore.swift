@@ -42,6 +42,11 @@ public protocol DelegationStore: AnyObject, Sendable {
     holdID: String, state: Hold.State, by: String, channel: String, note: String?, at: Int64,
     attestation: Attestation
   ) throws(StoreError) -> Hold
+  /// Decides several holds at once, in one transaction; only those ids (see `GrantStore`).
+  func decide(
+    holdIDs: [String], state: Hold.State, by: String, channel: String, note: String?, at: Int64,
+    attestation: Attestation
+  ) throws(StoreError) -> [HoldDecisionResult]
 
   // Circuit breakers.
   @discardableResult

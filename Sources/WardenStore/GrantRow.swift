@@ -6,12 +6,12 @@ enum GrantRow {
   /// The columns, in the order `decode` reads them.
   static let columns =
     "id, effect, actions, resources, agent, server, confirm, purpose, issued_by, issued_at, expires_at,"
-    + " rate_count, rate_period_ms, parent_id, revoked_at, revoked_by, attestation"
+    + " rate_count, rate_period_ms, parent_id, revoked_at, revoked_by, attestation, reviewed"
 
   static let columnNames = columns.split(separator: ",").map { $0.trimmingPrefix(" ") }.map(String.init)
 
   static let insertSQL =
-    "INSERT INTO grants (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO grants (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
   static func arguments(_ grant: Grant) -> StatementArguments {
     [
@@ -19,7 +19,7 @@ enum GrantRow {
       StringArrayJSON.encode(grant.resources), grant.agent, grant.server,
       StringArrayJSON.encode(grant.confirm), grant.purpose, grant.issuedBy, grant.issuedAt, grant.expiresAt,
       grant.rateLimit.map { Int64($0.count) }, grant.rateLimit?.periodMilliseconds, grant.parentID,
-      grant.revokedAt, grant.revokedBy, grant.attestation,
+      grant.revokedAt, grant.revokedBy, grant.attestation, StringArrayJSON.encode(grant.reviewed),
     ]
   }
 
@@ -54,6 +54,7 @@ enum GrantRow {
     let revokedAt = try reader.optionalInteger()
     let revokedBy = try reader.optionalText()
     let attestation = try reader.optionalText()
+    let reviewed = try reader.strings()
     var rateLimit: RateLimit?
     if let rateCount, let ratePeriod, let count = Int(exactly: rateCount) {
       rateLimit = RateLimit(count: count, periodMilliseconds: ratePeriod)
@@ -62,9 +63,9 @@ enum GrantRow {
     }
     return Grant(
       id: id, effect: effect, actions: actions, resources: resources, agent: agent, server: server,
-      confirm: confirm, purpose: purpose, issuedBy: issuedBy, issuedAt: issuedAt, expiresAt: expiresAt,
-      rateLimit: rateLimit, parentID: parentID, revokedAt: revokedAt, revokedBy: revokedBy,
-      attestation: attestation)
+      confirm: confirm, reviewed: reviewed, purpose: purpose, issuedBy: issuedBy, issuedAt: issuedAt,
+      expiresAt: expiresAt, rateLimit: rateLimit, parentID: parentID, revokedAt: revokedAt,
+      revokedBy: revokedBy, attestation: attestation)
   }
 
   /// Reads a row's columns in order, checking each value's type instead of trapping on a mismatch.

@@ -97,6 +97,38 @@ extension GrantStore {
   }
 }
 
+extension GrantStore {
+  /// Decides the pending holds among `holdIDs` in one transaction, as `decide(holdID:...)` decides
+  /// one (the first decision wins; a hold past its deadline can only become `expired`). Returns, for
+  /// each id in order, the hold as it stands afterwards (nil when there is none) and whether this
+  /// decision was the one taken: a hold someone else decided first, or one past its deadline, is
+  /// left as it is. Only the ids given are touched: a hold that arrived since they were listed is not.
+  public func decide(
+    holdIDs: [String], state: Hold.State, by: String, channel: String, note: String?, at: Int64,
+    attestation: Attestation
+  ) throws(StoreError) -> [HoldDecisionResult] {
+    precondition(state != .pending && state != .expired, "a human decides: approved or rejected")
+    return try guarded("cannot decide holds in \(databasePath)") {
+      try pool.write { db in
+        var results: [HoldDecisionResult] = []
+        for id in holdIDs {
+          try db.cachedStatement(
+            sql:
+              "UPDATE holds SET state = ?, decided_by = ?, channel = ?, decided_at = ?, note = ?, attestation = ?"
+              + " WHERE id = ? AND state = 'pending' AND deadline > ?"
+          ).execute(arguments: [state.rawValue, by, channel, at, note, attestation.rawValue, id, at])
+          let taken = db.changesCount == 1
+          let hold = try HoldRow.fetchAll(
+            db.cachedStatement(sql: "SELECT \(HoldRow.columns) FROM holds WHERE id = ?"), [id]
+          ).first
+          results.append(HoldDecisionResult(id: id, hold: hold, taken: taken))
+        }
+        return results
+      }
+    }
+  }
+}
+
 private func placeholders(_ count: Int) -> String {
   Array(repeating: "?", count: count).joined(separator: ", ")
 }

@@ -37,6 +37,9 @@ enum Schema {
           """)
       for statement in breakers { try db.execute(sql: statement) }
     }
+    migrator.registerMigration("v7-grant-reviewed") { db in
+      for statement in v7 { try db.execute(sql: statement) }
+    }
     return migrator
   }()
 
@@ -97,6 +100,20 @@ enum Schema {
     """
     CREATE TRIGGER breaker_trips_delete_generation AFTER DELETE ON breaker_trips
     BEGIN UPDATE generation SET value = value + 1 WHERE id = 1; END
+    """,
+  ]
+
+  /// v7: the exact resources a human reviewed when issuing a grant (`warden grant --reviewed`): a
+  /// JSON array of strings, empty for every grant issued before it; immutable like the rest of a
+  /// grant.
+  static let v7 = [
+    """
+    ALTER TABLE grants ADD COLUMN reviewed TEXT NOT NULL DEFAULT '[]' CONSTRAINT reviewed_array
+      CHECK (json_valid(reviewed) AND json_type(reviewed) = 'array')
+    """,
+    """
+    CREATE TRIGGER grants_reviewed_immutable BEFORE UPDATE OF reviewed ON grants
+    BEGIN SELECT RAISE(ABORT, 'grants are immutable except for revocation'); END
     """,
   ]
 

@@ -24,6 +24,8 @@ extension Warden {
             --on 'repo:/home/me/app' --for 30m --purpose 'narrower, for a sub-agent'
 
         A grant with --parent may only narrow its parent (actions, resources, agent, server, expiry, confirmations, rate limit); anything wider is refused with the reason. What it does not set it takes from the parent (resources, agent, server, confirmations, rate limit, and an expiry no later than the parent's). Revoking the parent revokes it.
+
+        --reviewed names a resource exactly as warden computes it (as `warden holds` and `warden check` show it, e.g. message:msg-20261117-0a1f9c42) that the human has already reviewed: a destructive call this grant covers whose every resource is a reviewed one, byte for byte, runs without a hold (recorded with reason `reviewed`). Globs (*, **, ?, [) are refused, and so is a resource outside the grant's --on patterns. An action in the grant's --confirm list is still held. Reviewed resources are not inherited: a grant with --parent may list only resources its parent lists as reviewed. Revoked or expired, the grant and its reviewed resources no longer apply.
         """
     )
 
@@ -39,6 +41,13 @@ extension Warden {
       help: ArgumentHelp("Actions that still need a human's confirmation on each call.", valueName: "actions")
     )
     var confirm: [String] = []
+
+    @Option(
+      name: .long, parsing: .singleValue,
+      help: ArgumentHelp(
+        "An exact resource the human already reviewed (no globs); destructive calls on exactly such resources are not held. Repeat for more.",
+        valueName: "resource"))
+    var reviewed: [String] = []
 
     @Option(
       name: .long, help: ArgumentHelp("At most N calls per period, e.g. 100/1h.", valueName: "N/period"))
@@ -74,10 +83,16 @@ extension Warden {
           agent: try GrantInput.name(scope.agent ?? parentGrant?.agent ?? "*", option: "--agent"),
           server: try GrantInput.name(scope.server ?? parentGrant?.server ?? "*", option: "--server"),
           confirm: confirmed + (parentGrant?.confirm ?? []).filter { !confirmed.contains($0) },
+          reviewed: ReviewedResources.distinct(reviewed),
           purpose: try GrantInput.purpose(scope.purpose), issuedBy: scope.by ?? CommandEnvironment.userName,
           issuedAt: now, expiresAt: expiresAt,
           rateLimit: try maxCalls.map(GrantInput.rateLimit) ?? parentGrant?.rateLimit, parentID: parent,
           attestation: attestation.rawValue)
+        let reviewedProblems = ReviewedResources.problems(
+          reviewed: grant.reviewed, resources: grant.resources)
+        if !reviewedProblems.isEmpty {
+          throw CommandFailure(reviewedProblems.map { "warden: refused: \($0)" }.joined(separator: "\n"))
+        }
         if let parentGrant {
           let problems = Narrowing.problems(child: grant, parent: parentGrant, now: now)
           if !problems.isEmpty {

@@ -13,6 +13,7 @@ enum GrantFormatting {
       ("agent", .string(grant.agent)),
       ("server", .string(grant.server)),
       ("confirm", .array(grant.confirm.map { .string($0) })),
+      ("reviewed", .array(grant.reviewed.map { .string($0) })),
       ("purpose", .string(grant.purpose)),
       ("issuedBy", .string(grant.issuedBy)),
       ("issuedAt", .string(Timestamps.format(grant.issuedAt))),
@@ -53,6 +54,7 @@ enum GrantFormatting {
     for grant in grants {
       var flags = grant.actions.joined(separator: ",")
       if !grant.confirm.isEmpty { flags += " (confirm \(grant.confirm.joined(separator: ",")))" }
+      if !grant.reviewed.isEmpty { flags += " (reviewed \(grant.reviewed.joined(separator: ",")))" }
       if let limit = grant.rateLimit {
         flags += " (max \(limit.count)/\(Durations.describe(limit.periodMilliseconds)))"
       }

@@ -15,7 +15,8 @@ extension Warden {
     static let configuration = CommandConfiguration(
       abstract: "List tool calls held for a human's decision.",
       discussion:
-        "Decide them with `warden confirm` (a prompt for each), `warden approve ID` or `warden reject ID`.")
+        "Decide them with `warden confirm` (a prompt for each), `warden approve ID...` or `warden reject ID...` (or a filter: --server, --tool, --agent)."
+    )
 
     @Flag(name: .long, help: "Also list decided holds (the 50 most recent).")
     var all = false
@@ -51,48 +52,49 @@ extension Warden {
 
   struct Approve: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Approve a held tool call: warden forwards it to the server, once.",
+      abstract: "Approve held tool calls: warden forwards each to its server, once.",
       discussion: """
-        The call is decided again at the moment of approval: if the delegation no longer allows it (a revocation, a forbid), it is denied. Approving needs a terminal (exit status 77 without one) unless $WARDEN_HOME/config.yaml says `scripted: allow`; rejecting never does.
+        Give one hold's id, several, or a filter (--server, --tool, --agent, combined: all must match) that selects pending holds; not ids and a filter together. With several ids or a filter, the held calls to be decided are listed and you are asked "Approve these N held calls? [y/N]" (--yes skips the question, not the terminal). Exactly the holds listed are decided: a call held after the list was made is never approved by it, and one decided meanwhile by someone else is reported and left as it is.
+
+        Each call is decided again at the moment of approval: if the delegation no longer allows it (a revocation, a forbid), it is denied. Approving needs a terminal (exit status 77 without one) unless $WARDEN_HOME/config.yaml says `scripted: allow`; even then the question needs one, so a script passes --yes.
+
+        Exit status: 0 every hold listed was approved; 1 some could not be (already decided, past its deadline, unknown), none matched, or the question was not answered yes; 64 usage (no id and no filter, or both); 77 no terminal.
         """)
 
-    @Argument(help: "The hold's id (see `warden holds`).")
-    var id: String
+    @OptionGroup var selection: BulkSelection
 
-    @Option(
-      name: .long,
-      help: "A name to note with the decision (it is recorded as the OS user's, with this as a note).")
-    var by: String?
+    func validate() throws { try selection.validate() }
 
     func run() throws {
       try reportingFailures {
         let attestation = try CommandEnvironment.requireHuman("approve a held call")
-        try HoldDecision.decide(
-          id: id, state: .approved, by: by, note: nil, channel: "cli", attestation: attestation)
+        try HoldDecision.decideSelected(
+          selection, state: .approved, note: nil, channel: "cli", attestation: attestation)
       }
     }
   }
 
   struct Reject: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Reject a held tool call: the agent is told it was denied, and why.")
+      abstract: "Reject held tool calls: the agent is told each was denied, and why.",
+      discussion: """
+        Give one hold's id, several, or a filter (--server, --tool, --agent, combined: all must match) that selects pending holds; not ids and a filter together. With several ids or a filter, the held calls to be decided are listed and you are asked "Reject these N held calls? [y/N]" (--yes skips it; without a terminal, --yes is needed). Exactly the holds listed are decided; one decided meanwhile by someone else is reported and left as it is. Rejecting never needs a terminal otherwise: it only narrows what the agent may do.
 
-    @Argument(help: "The hold's id (see `warden holds`).")
-    var id: String
+        Exit status: 0 every hold listed was rejected; 1 some could not be (already decided, past its deadline, unknown), none matched, or the question was not answered yes; 64 usage (no id and no filter, or both); 77 a question with no terminal to ask it on.
+        """)
+
+    @OptionGroup var selection: BulkSelection
 
     @Option(name: .long, help: "Why, for the agent.")
     var why: String?
 
-    @Option(
-      name: .long,
-      help: "A name to note with the decision (it is recorded as the OS user's, with this as a note).")
-    var by: String?
+    func validate() throws { try selection.validate() }
 
     func run() throws {
       try reportingFailures {
         // Saying no never needs a terminal: it only narrows what the agent may do.
-        try HoldDecision.decide(
-          id: id, state: .rejected, by: by, note: why, channel: "cli",
+        try HoldDecision.decideSelected(
+          selection, state: .rejected, note: why, channel: "cli",
           attestation: CommandEnvironment.atTerminal ? .cliTerminal : .cliScripted)
       }
     }
@@ -156,11 +158,7 @@ enum HoldDecision {
     id: String, state: Hold.State, by: String?, note: String?, channel: String, attestation: Attestation,
     quiet: Bool = false
   ) throws -> Hold {
-    if state == .approved, !(try CommandEnvironment.configuration()).confirmChannels.contains(.terminal) {
-      throw CommandFailure(
-        "warden: confirm.channels in config.yaml does not include terminal: approvals must come from the agent's client"
-      )
-    }
+    if state == .approved { try requireTerminalChannel() }
     let store = try CommandEnvironment.openStore()
     let hold: Hold
     do {
@@ -179,6 +177,15 @@ enum HoldDecision {
       if hold.state == state { printLine(text) } else { throw CommandFailure("warden: \(text)") }
     }
     return hold
+  }
+
+  /// Refuses an approval from the command line when `confirm.channels` leaves the terminal out.
+  static func requireTerminalChannel() throws {
+    guard (try CommandEnvironment.configuration()).confirmChannels.contains(.terminal) else {
+      throw CommandFailure(
+        "warden: confirm.channels in config.yaml does not include terminal: approvals must come from the agent's client"
+      )
+    }
   }
 
   static func describe(_ hold: Hold, asked: Hold.State) -> String {
@@ -254,10 +261,10 @@ enum HoldFormatting {
   }
 }
 
-/// Writes to stdout without a newline (a prompt).
-func printRaw(_ text: String) {
+/// Writes to stdout (or another descriptor) without a newline (a prompt).
+func printRaw(_ text: String, to descriptor: Int32 = 1) {
   let bytes = Array(text.utf8)
-  _ = bytes.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+  _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
 }
 
 extension String {

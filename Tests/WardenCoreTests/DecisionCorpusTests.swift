@@ -159,7 +159,8 @@ struct DecisionCorpusTests {
     return Grant(
       id: id, effect: effect, actions: strings("actions"), resources: strings("resources"),
       agent: value["agent"]?.stringValue ?? "*", server: value["server"]?.stringValue ?? "*",
-      confirm: strings("confirm"), purpose: value["purpose"]?.stringValue ?? "purpose of \(id)",
+      confirm: strings("confirm"), reviewed: strings("reviewed"),
+      purpose: value["purpose"]?.stringValue ?? "purpose of \(id)",
       issuedBy: "tester", issuedAt: now - 60_000, expiresAt: try instant("expires") ?? defaultExpiry,
       rateLimit: rateLimit, parentID: value["parent"]?.stringValue,
       revokedAt: try instant("revoked"))

@@ -114,3 +114,40 @@ import WardenStore
     }
   }
 }
+
+@Suite("Reviewed resources in the store")
+struct ReviewedStoreTests {
+  @Test func reviewedResourcesRoundTripAsBytesAndNeverChange() throws {
+    try withTemporaryHome { home in
+      let store = try GrantStore.open(home: home)
+      let grant = Grant(
+        id: "g_rev", effect: .allow, actions: ["mail.delete"], server: "mailbox",
+        reviewed: ["message:caf\u{E9}", "message:cafe\u{301}", "message:\"q\""], purpose: "read them",
+        issuedBy: "ann", issuedAt: 1, expiresAt: 100)
+      try store.insert(grant)
+      let read = try #require(try store.grant(id: "g_rev"))
+      #expect(read.reviewed.map { Array($0.utf8) } == grant.reviewed.map { Array($0.utf8) })
+      #expect(read.reviewed.count == 3)
+      // Immutable like the rest of a grant, and a JSON array or nothing.
+      let update = try sqlite3Output(
+        home + "/warden.db", "UPDATE grants SET reviewed = '[\"message:*\"]' WHERE id = 'g_rev'")
+      #expect(update.status != 0 && update.error.contains("immutable"))
+      let bad = try sqlite3Output(
+        home + "/warden.db",
+        "INSERT INTO grants (id, effect, actions, resources, agent, server, confirm, purpose, issued_by, issued_at, expires_at, reviewed) VALUES ('g_bad', 'allow', '[\"a\"]', '[]', '*', '*', '[]', 'p', 'x', 1, 2, 'message:1')"
+      )
+      #expect(bad.status != 0)
+    }
+  }
+
+  @Test func grantsIssuedBeforeTheMigrationHaveNone() throws {
+    try withTemporaryHome { home in
+      let store = try GrantStore.open(home: home)
+      _ = try sqlite3(
+        home + "/warden.db",
+        "INSERT INTO grants (id, effect, actions, resources, agent, server, confirm, purpose, issued_by, issued_at, expires_at) VALUES ('g_old', 'allow', '[\"a\"]', '[]', '*', '*', '[]', 'p', 'x', 1, 2)"
+      )
+      #expect(try store.grant(id: "g_old")?.reviewed == [])
+    }
+  }
+}

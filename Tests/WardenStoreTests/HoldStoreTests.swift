@@ -219,3 +219,30 @@ struct HoldDeletionTests {
     }
   }
 }
+
+@Suite("Bulk decisions in the store")
+struct BulkHoldStoreTests {
+  @Test func exactlyTheIdsGivenAreDecidedAndEachSaysWhetherItWasThisDecision() throws {
+    try withTemporaryHome { home in
+      let store = try GrantStore.open(home: home)
+      try store.createHold(makeHold("h_a"))
+      try store.createHold(makeHold("h_b"))
+      try store.createHold(makeHold("h_c", deadline: 2_500))
+      try store.createHold(makeHold("h_done"))
+      try store.decide(holdID: "h_done", state: .rejected, by: "bob", channel: "terminal", at: 1_500)
+      // Listed: a, b, c, done and an unknown id. Held after the listing: late.
+      try store.createHold(makeHold("h_late", createdAt: 2_900))
+      let results = try store.decide(
+        holdIDs: ["h_a", "h_b", "h_c", "h_done", "h_unknown"], state: .approved, by: "ann", channel: "cli",
+        note: nil, at: 3_000, attestation: .cliTerminal)
+      #expect(results.map(\.id) == ["h_a", "h_b", "h_c", "h_done", "h_unknown"])
+      #expect(results.map(\.taken) == [true, true, false, false, false])
+      #expect(results[0].hold?.state == .approved && results[0].hold?.attestation == "cli-terminal")
+      #expect(results[2].hold?.state == .pending)  // past its deadline: left for its holder to expire
+      #expect(results[3].hold?.decidedBy == "bob")
+      #expect(results[4].hold == nil)
+      #expect(try store.hold(id: "h_late")?.state == .pending)
+      #expect(try store.pendingHolds(now: 3_000).map(\.id) == ["h_late"])
+    }
+  }
+}

@@ -1,3 +1,5 @@
+import WardenJSON
+
 /// The decision on one tool call, with everything needed to explain it.
 public struct Authorization: Sendable, Equatable {
   public enum Verdict: String, Sendable, Equatable {
@@ -10,6 +12,9 @@ public struct Authorization: Sendable, Equatable {
   /// A machine-readable reason, stable for scripts and `_meta`.
   public enum Reason: String, Sendable, Equatable {
     case allowed
+    /// Destructive, but every resource is one a covering grant lists as reviewed (`--reviewed`):
+    /// allowed without a hold.
+    case reviewed
     case destructive
     case confirmRequired = "confirm-required"
     case undeclaredConfirm = "undeclared-confirm"
@@ -121,7 +126,10 @@ public struct Consideration: Sendable, Equatable {
 ///    resource, when it names none) means deny. Forbids beat grants.
 /// 4. Every resource must be covered by a live grant matching the server, the agent and the action
 ///    and not over its rate limit; a call with no resources needs one such grant. Otherwise deny.
-/// 5. Covered and destructive, or the action is in a covering grant's confirm list: confirm.
+/// 5. Covered and destructive, or the action is in a covering grant's confirm list: confirm. Except
+///    that a destructive call is allowed (reason `reviewed`) when one candidate grant covers every
+///    resource, lists every one of them among its reviewed resources (byte for byte), and does not
+///    list the action in its own confirm list; scopes from the server's annotations never qualify.
 /// 6. Otherwise allow.
 /// A grant is live when it is not revoked, its expiry is after `now`, and so is every parent's.
 public enum Authorizer {
@@ -312,7 +320,15 @@ public enum Authorizer {
       explanation: "allowed by \(used.map(\.id).joined(separator: ", ")) (\"\(used[0].purpose)\")",
       scopes: scopes,
       grants: covering.map(\.grant), forbid: nil, uncovered: [], considered: considered)
-    if scopes.destructive {
+    if scopes.destructive, let reviewer = reviewer(among: candidates, for: scopes) {
+      // A human reviewed exactly these resources when issuing the grant: no hold, and the grant
+      // that says so is the first behind the decision (its rate limit counts, the trail names it).
+      result.grants =
+        [reviewer.grant] + covering.filter { $0.order != reviewer.order }.map(\.grant)
+      result.reason = .reviewed
+      result.explanation =
+        "allowed by \(reviewer.grant.id) (\"\(reviewer.grant.purpose)\") without a hold: \(scopes.action) is destructive, but a human reviewed exactly \(scopes.resources.map(\.text).joined(separator: ", ")) when issuing it"
+    } else if scopes.destructive {
       result.verdict = .confirm
       result.reason = .destructive
       result.explanation = "\(scopes.action) is destructive and needs a human's confirmation"
@@ -324,6 +340,25 @@ public enum Authorizer {
       result.explanation = "grant \(strict.grant.id) requires a human's confirmation for \(scopes.action)"
     }
     return result
+  }
+}
+
+extension Authorizer {
+  /// The first candidate grant under which a destructive call needs no hold: it covers every
+  /// resource, lists every one among its reviewed resources (exact bytes: a canonically equivalent
+  /// text names another resource to the server), and does not ask for confirmation of the action
+  /// itself. A call without resources, or whose scopes come from the server's annotations
+  /// (`tool:NAME` names no particular call), has none.
+  static func reviewer(among candidates: [GrantSet.Compiled], for scopes: CallScopes) -> GrantSet.Compiled? {
+    guard !scopes.resources.isEmpty, scopes.source == .manifest else { return nil }
+    return candidates.first { entry in
+      !entry.grant.reviewed.isEmpty
+        && !entry.confirm.contains { $0.matches(scopes.action) }
+        && scopes.resources.allSatisfy { resource in
+          entry.grant.reviewed.contains { $0.hasSameBytes(as: resource.text) }
+            && (entry.resources.isEmpty || entry.resources.contains { $0.matches(resource.text) })
+        }
+    }
   }
 }
 

@@ -83,7 +83,7 @@ public enum DelegationText {
     case .breakerTripped:
       lines.append(
         "Stop and tell the human: your calls tripped a circuit breaker they set, and only they can reset it.")
-    case .protectedPath, .allowed:
+    case .protectedPath, .allowed, .reviewed:
       break
     }
     return lines.joined(separator: "\n")

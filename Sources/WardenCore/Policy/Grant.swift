@@ -20,6 +20,9 @@ public struct Grant: Sendable, Equatable, Hashable, Codable {
   public var server: String
   /// Action globs that need a human's confirmation even though this grant covers them.
   public var confirm: [String]
+  /// Exact resources (no globs) a human reviewed when issuing it: a destructive call this grant
+  /// covers whose every resource is one of these, byte for byte, is not held (`--reviewed`).
+  public var reviewed: [String]
   public var purpose: String
   /// The person who issued it: the OS user, or `--by`.
   public var issuedBy: String
@@ -39,9 +42,9 @@ public struct Grant: Sendable, Equatable, Hashable, Codable {
 
   public init(
     id: String, effect: Effect, actions: [String], resources: [String] = [], agent: String = "*",
-    server: String = "*", confirm: [String] = [], purpose: String, issuedBy: String, issuedAt: Int64,
-    expiresAt: Int64?, rateLimit: RateLimit? = nil, parentID: String? = nil, revokedAt: Int64? = nil,
-    revokedBy: String? = nil, attestation: String? = nil
+    server: String = "*", confirm: [String] = [], reviewed: [String] = [], purpose: String, issuedBy: String,
+    issuedAt: Int64, expiresAt: Int64?, rateLimit: RateLimit? = nil, parentID: String? = nil,
+    revokedAt: Int64? = nil, revokedBy: String? = nil, attestation: String? = nil
   ) {
     self.attestation = attestation
     self.id = id
@@ -51,6 +54,7 @@ public struct Grant: Sendable, Equatable, Hashable, Codable {
     self.agent = agent
     self.server = server
     self.confirm = confirm
+    self.reviewed = reviewed
     self.purpose = purpose
     self.issuedBy = issuedBy
     self.issuedAt = issuedAt

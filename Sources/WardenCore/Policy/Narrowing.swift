@@ -1,3 +1,5 @@
+import WardenJSON
+
 /// Checks that a grant issued with `--parent` only narrows its parent.
 public enum Narrowing {
   /// Every way `child` would be wider than `parent`; empty when it only narrows.
@@ -36,6 +38,12 @@ public enum Narrowing {
     }
     for confirm in parent.confirm where !child.confirm.contains(confirm) {
       problems.append("it drops the parent's confirmation requirement for '\(confirm)'")
+    }
+    // Reviewed resources are never inherited; a child may keep only what its parent's human
+    // reviewed (compared as bytes), since each one lifts a hold the parent would impose.
+    for resource in child.reviewed where !parent.reviewed.contains(where: { $0.hasSameBytes(as: resource) }) {
+      problems.append(
+        "reviewed resource '\(HumanText.escaped(resource))' is not among the parent's reviewed resources")
     }
     if let parentLimit = parent.rateLimit {
       if let childLimit = child.rateLimit {
