@@ -14,10 +14,12 @@ enum FunctionPolicy {
     case refused
   }
 
+  /// `name` as the parser reports it: SQLite's function names compare case-insensitively, PostgreSQL's
+  /// parser has folded unquoted ones (a quoted `"Now"` is not `now`).
   static func effect(of name: String, dialect: SQLDialect) -> Effect {
-    let name = asciiLowercased(name)
     switch dialect {
     case .sqlite:
+      let name = asciiLowercased(name)
       if sqliteHarmless.contains(name) { return .harmless }
       if sqliteRefused.contains(name) { return .refused }
       return .operation("write")

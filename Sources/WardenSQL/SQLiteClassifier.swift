@@ -87,6 +87,31 @@ struct SQLiteClassifier {
     "sqlite_stat1", "sqlite_stat2", "sqlite_stat3", "sqlite_stat4",
   ]
 
+  /// Table-valued functions that only compute.
+  static let eponymousTables: Set<String> = ["json_each", "json_tree"]
+
+  /// Whether `name` is one of SQLite's `pragma_*` table-valued functions rather than a table: a
+  /// table of that name would have been created by the text (or the schema) with its own definition,
+  /// and SQLite resolves a table before a module.
+  static func isEponymous(_ name: String) -> Bool {
+    pragmaFunctions.contains(String(name.dropFirst("pragma_".count)))
+  }
+
+  /// The pragmas SQLite also offers as table-valued functions (those returning rows, without side
+  /// effects).
+  static let pragmaFunctions: Set<String> = [
+    "analysis_limit", "application_id", "auto_vacuum", "automatic_index", "busy_timeout", "cache_size",
+    "cache_spill", "cell_size_check", "checkpoint_fullfsync", "collation_list", "compile_options",
+    "data_version", "database_list", "defer_foreign_keys", "encoding", "foreign_key_check",
+    "foreign_key_list", "foreign_keys", "freelist_count", "fullfsync", "function_list", "hard_heap_limit",
+    "ignore_check_constraints", "index_info", "index_list", "index_xinfo", "integrity_check",
+    "journal_mode", "journal_size_limit", "legacy_alter_table", "locking_mode", "max_page_count",
+    "mmap_size", "module_list", "page_count", "page_size", "pragma_list", "query_only", "quick_check",
+    "read_uncommitted", "recursive_triggers", "reverse_unordered_selects", "secure_delete",
+    "soft_heap_limit", "synchronous", "table_info", "table_list", "table_xinfo", "temp_store", "threads",
+    "trusted_schema", "user_version", "wal_autocheckpoint",
+  ]
+
   /// SQLite's internal functions, which only its own DDL code calls.
   static let internalFunctions: Set<String> = [
     "sqlite_rename_column", "sqlite_rename_table", "sqlite_rename_test", "sqlite_drop_column",
@@ -115,9 +140,28 @@ struct SQLiteClassifier {
     func add(_ kind: String, _ table: String? = nil) {
       operations.append(SQLOperation(kind: kind, table: table, statement: statement))
     }
+    // SQLite writes its schema table itself when it sets up a table-valued function (`json_each`,
+    // `pragma_table_info`): a statement of the text never can, since the private database refuses
+    // it ("table sqlite_master may not be modified").
+    let internalSchemaWrite = events.contains { event in
+      [SQLITE_INSERT, SQLITE_UPDATE, SQLITE_DELETE].contains(event.code)
+        && schemaTables.contains(asciiLowercased(event.first ?? ""))
+        && !["sqlite_sequence", "sqlite_stat1", "sqlite_stat4"].contains(asciiLowercased(event.first ?? ""))
+    }
     for event in events {
       let table = tableName(event.first, database: event.database)
+      let name = asciiLowercased(event.first ?? "")
+      if internalSchemaWrite
+        && ["sqlite_master", "sqlite_schema", "sqlite_temp_master", "sqlite_temp_schema"].contains(name)
+      {
+        continue
+      }
       switch event.code {
+      case SQLITE_READ where eponymousTables.contains(name) && (event.database ?? "main") == "main":
+        break
+      case SQLITE_READ
+      where name.hasPrefix("pragma_") && (event.database ?? "main") == "main" && isEponymous(name):
+        add("pragma")
       case SQLITE_READ: add("read", table)
       case SQLITE_INSERT: add("insert", table)
       case SQLITE_UPDATE: add("update", table)
@@ -165,8 +209,9 @@ struct SQLiteClassifier {
       let dropped = Set(operations.filter { $0.kind == "drop" }.compactMap(\.table))
       let creates = operations.contains { $0.kind == "create" }
       operations.removeAll { operation in
+        // sqlite_schema and its kin, statistics tables, automatic indexes: no user object is sqlite_*.
         let rowLevel = ["read", "insert", "update", "delete", "create"].contains(operation.kind)
-        if rowLevel, let table = operation.table, schemaTables.contains(lastComponent(table)) { return true }
+        if rowLevel, let table = operation.table, lastComponent(table).hasPrefix("sqlite_") { return true }
         if operation.kind == "delete", let table = operation.table, dropped.contains(table) { return true }
         // Building an index reads its table.
         if operation.kind == "read", let table = operation.table, indexed.contains(table) { return true }

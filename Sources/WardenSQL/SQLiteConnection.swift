@@ -269,15 +269,19 @@ extension SQLiteClassifier {
       return sqlite3_exec(handle, sql, nil, nil, nil) == SQLITE_OK
     }
 
-    /// Adds a column to a stub table: the one the name is qualified with when it is a stub's name,
-    /// else the newest stub that lacks it (an alias, or an unqualified name).
+    /// Adds a column to a stub table that lacks it: first one named like the qualifier (`t.c`,
+    /// `s.t.c`, `"a.b".c`), else the newest stub (an alias, or an unqualified name). A stub that does
+    /// not help is followed by the next one on the next round.
     private func addColumn(_ name: String) -> Bool {
       guard let dot = name.lastIndex(of: ".") else { return addColumn(name, toStub: nil) }
-      let qualifier = String(name[..<dot])
+      let qualifier = asciiLowercased(String(name[..<dot]))
       let column = String(name[name.index(after: dot)...])
-      let table = qualifier.split(separator: ".").last.map(String.init) ?? qualifier
-      if stubTables.contains(where: { $0.name == asciiLowercased(table) }) {
-        return addColumn(column, toStub: table)
+      let key = asciiLowercased(column)
+      let last = qualifier.split(separator: ".").last.map(String.init) ?? qualifier
+      for candidate in [qualifier, last] {
+        if let index = stubTables.lastIndex(where: { $0.name == candidate && !$0.columns.contains(key) }) {
+          return addColumn(column, at: index)
+        }
       }
       return addColumn(column, toStub: nil)
     }
@@ -289,6 +293,11 @@ extension SQLiteClassifier {
           && (table.map { stubTables[index].name == asciiLowercased($0) } ?? true)
       }
       guard let index = candidates.first else { return false }
+      return addColumn(column, at: index)
+    }
+
+    private func addColumn(_ column: String, at index: Int) -> Bool {
+      let key = asciiLowercased(column)
       let stub = stubTables[index]
       guard
         sqlite3_exec(
