@@ -95,7 +95,11 @@ extension SQLiteClassifier {
       var source: OpaquePointer?
       let flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX
       defer { sqlite3_close_v2(source) }
-      guard sqlite3_open_v2(Self.readOnlyURI(path), &source, flags, nil) == SQLITE_OK, let source else {
+      guard
+        sqlite3_open_v2(Self.readOnlyURI(path, immutable: Self.isIdleWAL(path)), &source, flags, nil)
+          == SQLITE_OK,
+        let source
+      else {
         throw SQLClassificationError("cannot open '\(path)' read-only")
       }
       sqlite3_busy_timeout(source, 2000)
@@ -133,8 +137,22 @@ extension SQLiteClassifier {
       }
     }
 
-    /// `file:` URI with `mode=ro`: characters with a meaning in URIs percent-encoded.
-    static func readOnlyURI(_ path: String) -> String {
+    /// Whether the file is a database in WAL mode that no connection has open (no `-shm` file). A
+    /// read-only connection would create `-wal` and `-shm` files next to it, and could not remove
+    /// them; opened `immutable`, it creates nothing, and with no other connection there is no change
+    /// it could miss.
+    static func isIdleWAL(_ path: String) -> Bool {
+      guard let file = fopen(path, "rb") else { return false }
+      defer { fclose(file) }
+      var header = [UInt8](repeating: 0, count: 20)
+      guard fread(&header, 1, header.count, file) == header.count, header[18] == 2 else { return false }
+      var status = stat()
+      return stat(path + "-shm", &status) != 0
+    }
+
+    /// `file:` URI with `mode=ro` (and `immutable=1` if asked): characters with a meaning in URIs
+    /// percent-encoded.
+    static func readOnlyURI(_ path: String, immutable: Bool = false) -> String {
       var bytes = Array(path.utf8)
       while bytes.count > 1 && bytes[0] == 0x2F && bytes[1] == 0x2F { bytes.removeFirst() }
       var uri = "file:"
@@ -149,7 +167,7 @@ extension SQLiteClassifier {
           uri += "%" + String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]], as: UTF8.self)
         }
       }
-      return uri + "?mode=ro"
+      return uri + (immutable ? "?mode=ro&immutable=1" : "?mode=ro")
     }
 
     // MARK: - Stubs for names the schema lacks

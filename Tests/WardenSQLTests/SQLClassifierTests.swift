@@ -138,6 +138,21 @@ struct SQLClassifierTests {
     }
   }
 
+  /// A read-only connection to a WAL database that nobody has open would leave `-wal` and `-shm`
+  /// files behind.
+  @Test func anIdleWALDatabaseGetsNoCompanionFiles() throws {
+    try withTemporaryDirectory { (directory: String) throws in
+      let path = directory + "/wal.db"
+      try makeDatabase(path, "PRAGMA journal_mode = WAL; CREATE TABLE t(a); CREATE TABLE log(a);")
+      try makeDatabase(path, "CREATE TRIGGER keep AFTER DELETE ON t BEGIN INSERT INTO log VALUES (1); END;")
+      let before = try Data(contentsOf: URL(fileURLWithPath: path))
+      #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["wal.db"])
+      #expect(try kinds("DELETE FROM t", .sqlite, schema: path) == ["0: delete t", "0: insert log"])
+      #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["wal.db"])
+      #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+    }
+  }
+
   @Test func aPathWithURICharactersIsAFileName() throws {
     try withTemporaryDirectory { (directory: String) throws in
       let path = directory + "/a?mode=rwc#x%20 y.db"
