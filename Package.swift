@@ -29,6 +29,11 @@ let package = Package(
     ),
     // Bytes <-> JSON values on jansson, plus the allocation-light message scanner of the hot path.
     .target(name: "WardenJSON", dependencies: ["CJansson"], swiftSettings: strictSettings),
+    // PostgreSQL's parser (libpg_query); only WardenSQL may import it. No pkg-config file ships with it.
+    .systemLibrary(
+      name: "CPgQuery",
+      providers: [.apt(["libpg-query-dev"])]
+    ),
     // Pure: JSON-RPC session bookkeeping, manifests, scope templates, grants and the decision.
     // No I/O, no C modules.
     .target(name: "WardenCore", dependencies: ["WardenJSON"], swiftSettings: strictSettings),
@@ -36,6 +41,14 @@ let package = Package(
     .target(
       name: "WardenManifest",
       dependencies: ["WardenCore", "WardenJSON", .product(name: "Yams", package: "Yams")],
+      swiftSettings: strictSettings),
+    // SQL text to the operations it performs, through SQLite's and PostgreSQL's own parsers.
+    .target(
+      name: "WardenSQL",
+      dependencies: [
+        "WardenCore", "WardenJSON", "CPgQuery", .product(name: "GRDBSQLite", package: "GRDB.swift"),
+      ],
+      exclude: ["README.md"],
       swiftSettings: strictSettings),
     // The delegation store: SQLite through GRDB, schema migrations, grants and forbids.
     .target(
@@ -89,6 +102,12 @@ let package = Package(
     .testTarget(
       name: "WardenStoreTests", dependencies: ["WardenStore", "WardenCore", "WardenJSON"],
       swiftSettings: strictSettings),
+    .testTarget(
+      name: "WardenSQLTests",
+      dependencies: [
+        "WardenSQL", "WardenCore", "WardenJSON", .product(name: "GRDBSQLite", package: "GRDB.swift"),
+      ],
+      exclude: ["Fixtures"], swiftSettings: strictSettings),
     .testTarget(
       name: "WardenProxyTests",
       dependencies: [

@@ -8,11 +8,13 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-# System packages: jansson and SQLite for the build (sqlite3 for the store's tests); git for
+# System packages: jansson, libpg_query (PostgreSQL's parser) and SQLite for the build (sqlite3 for the
+# store's tests); git for
 # mcp-server-git's test repositories; python3 with venv for the end-to-end suite; tmux for terminal
 # tests.
 need=()
 [[ -f /usr/include/jansson.h ]] || need+=(libjansson-dev)
+[[ -f /usr/include/pg_query.h ]] || need+=(libpg-query-dev)
 [[ -f /usr/include/sqlite3.h ]] || need+=(libsqlite3-dev)
 command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)

@@ -21,7 +21,7 @@ export FUZZ_BUILD_DIR=$out
 seconds=${1:-20}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(framer scanner ambiguity templates)
+[ ${#targets[@]} -gt 0 ] || targets=(framer scanner ambiguity templates sql)
 jobs=${FUZZ_JOBS:-$(nproc)}
 [ "$jobs" -le 4 ] || jobs=4
 
@@ -36,6 +36,7 @@ dictionary_for() {
     framer) echo "$here/dict/framer.dict" ;;
     scanner | ambiguity) echo "$here/dict/json.dict" ;;
     templates) echo "$here/dict/templates.dict" ;;
+    sql) echo "$here/dict/sql.dict" ;;
   esac
 }
 
