@@ -72,7 +72,7 @@ let package = Package(
     .executableTarget(
       name: "warden",
       dependencies: [
-        "WardenProxy", "WardenCore", "WardenManifest", "WardenStore", "WardenJSON",
+        "WardenProxy", "WardenCore", "WardenManifest", "WardenStore", "WardenJSON", "WardenSQL",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],

@@ -1,5 +1,6 @@
 import ArgumentParser
 import WardenCore
+import WardenSQL
 
 extension CommandEnvironment {
   /// `--context KEY=VALUE` options as a dictionary; a malformed or repeated key is a usage error.
@@ -18,5 +19,5 @@ extension CommandEnvironment {
   }
 
   /// What classifies the SQL of manifests that declare `sql:`.
-  static var sqlClassifier: (any SQLClassifying)? { nil }
+  static var sqlClassifier: (any SQLClassifying)? { SQLClassifier() }
 }
