@@ -34,14 +34,20 @@ extension ManifestReader {
       let node = positions[tool]
       for lookup in rule.lookups {
         guard let target = rules[lookup.tool] else {
-          report("lookup '\(lookup.name)' of tool '\(tool)' calls '\(lookup.tool)', which the manifest does not declare", at: node?.mark)
+          report(
+            "lookup '\(lookup.name)' of tool '\(tool)' calls '\(lookup.tool)', which the manifest does not declare",
+            at: node?.mark)
           continue
         }
         if target.variants.contains(where: { $0.destructive || !$0.destructiveKinds.isEmpty }) {
-          report("lookup '\(lookup.name)' of tool '\(tool)' calls '\(lookup.tool)', which is destructive: a lookup must only read", at: node?.mark)
+          report(
+            "lookup '\(lookup.name)' of tool '\(tool)' calls '\(lookup.tool)', which is destructive: a lookup must only read",
+            at: node?.mark)
         }
         if !target.lookups.isEmpty {
-          report("lookup '\(lookup.name)' of tool '\(tool)' calls '\(lookup.tool)', which looks things up itself", at: node?.mark)
+          report(
+            "lookup '\(lookup.name)' of tool '\(tool)' calls '\(lookup.tool)', which looks things up itself",
+            at: node?.mark)
         }
       }
       let declared = Set(rule.lookups.map(\.name))
@@ -111,7 +117,9 @@ extension ManifestReader {
   /// `lookup: {NAME: {tool: TOOL, arguments: {ARG: TEMPLATE, ...}}, ...}`.
   private mutating func lookupList(_ entry: Entry, tool: String) -> [Lookup] {
     guard case .mapping(let mapping) = entry.value else {
-      report("'lookup' of tool '\(tool)' must map names to lookups ({tool: ..., arguments: {...}})", at: entry.value)
+      report(
+        "'lookup' of tool '\(tool)' must map names to lookups ({tool: ..., arguments: {...}})",
+        at: entry.value)
       return []
     }
     var lookups: [Lookup] = []
@@ -122,7 +130,9 @@ extension ManifestReader {
         continue
       }
       guard case .mapping(let fields) = named.value else {
-        report("lookup '\(named.key)' of tool '\(tool)' must be a mapping with 'tool' and 'arguments'", at: named.value)
+        report(
+          "lookup '\(named.key)' of tool '\(tool)' must be a mapping with 'tool' and 'arguments'",
+          at: named.value)
         continue
       }
       var target: String?

@@ -87,6 +87,8 @@ final class PolicyEngine: Sendable {
     var annotations: [String: ToolAnnotations] = [:]
     var counter: BreakerCounter?
   }
+  /// Asks the server for the manifest's lookups; set once the server runs.
+  private let lookups = Mutex<ServerLookups?>(nil)
   /// Told about each breaker this warden trips (the audit trail records it).
   private let tripHook = Mutex<(@Sendable (BreakerTrip) -> Void)?>(nil)
 
@@ -198,7 +200,9 @@ final class PolicyEngine: Sendable {
   func redactedArguments(forTool tool: String) -> [String] { cachedPolicy.redactedArguments(forTool: tool) }
 
   /// Decides one call, against the store as it is now.
-  func decide(tool: String, arguments: JSON, agent: String) -> (ToolCall, Authorization) {
+  func decide(tool: String, arguments: JSON, agent: String, params: UnsafeRawBufferPointer? = nil) -> (
+    ToolCall, Authorization
+  ) {
     refresh()
     let (grants, loadError, annotations, trip) = state.withLock {
       ($0.snapshot.grants, $0.loadError, $0.annotations[tool], $0.snapshot.trips[agent])
@@ -209,11 +213,32 @@ final class PolicyEngine: Sendable {
     }
     if let loadError { return (call, CallPolicy.storeUnavailable("\(loadError)")) }
     let now = Self.now()
+    var answers: [String: JSON] = [:]
+    if let manifest = configuration.manifest {
+      // Lookups first: the server's own answers are part of what the call means.
+      let looked = Result { () throws(ScopeError) -> [LookupRequest] in
+        try manifest.lookupRequests(for: call, context: configuration.context)
+      }.flatMap { requests -> Result<[String: JSON], ScopeError> in
+        guard !requests.isEmpty else { return .success([:]) }
+        guard let lookups = lookups.withLock({ $0 }) else {
+          return .failure(ScopeError("this warden cannot ask the server for the manifest's lookups"))
+        }
+        return lookups.answers(for: requests, params: params, now: now)
+      }
+      switch looked {
+      case .success(let found): answers = found
+      case .failure(let problem):
+        return (call, Authorization(verdict: .deny, reason: .badArguments, explanation: problem.message))
+      }
+    }
     return cachedPolicy.decide(
       tool: tool, arguments: arguments, agent: agent, grants: grants, now: now,
       usage: usage(for: grants, agent: agent, now: now), annotations: annotations,
-      resolve: FileSystemPaths.resolver, trip: trip)
+      resolve: FileSystemPaths.resolver, trip: trip, lookups: answers)
   }
+
+  /// Lets the engine call the server for the manifest's lookups.
+  func useLookups(_ client: ServerLookups) { lookups.withLock { $0 = client } }
 
   /// Calls `hook` with each breaker this warden trips.
   func onTrip(_ hook: @escaping @Sendable (BreakerTrip) -> Void) { tripHook.withLock { $0 = hook } }

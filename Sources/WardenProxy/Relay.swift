@@ -98,10 +98,13 @@ public enum Relay {
     }
     startThread { events.post(.serverExited(child.waitForExit())) }
 
+    let lookups = ServerLookups(server: server, logger: logger)
     let engine = configuration.policy.map { policy in
       var named = policy
       named.session = sessionID
-      return PolicyEngine(configuration: named, logger: logger)
+      let engine = PolicyEngine(configuration: named, logger: logger)
+      engine.useLookups(lookups)
+      return engine
     }
     let agentOverride = configuration.agentID
     let agent: @Sendable () -> String = {
@@ -125,7 +128,7 @@ public enum Relay {
       handler: ServerSide(
         session: session, client: client, server: server, logger: logger, maxLine: configuration.maxMessage,
         serverName: configuration.serverName, amender: engine.map { ResultAmender(engine: $0) }, agent: agent,
-        onToolResult: toolResults(calls)),
+        onToolResult: toolResults(calls), lookups: lookups),
       onDestinationFailure: { events.post(.clientClosed) },
       onUnterminatedLastLine: { length in
         logger.warning("the server's output ended in the middle of a line (\(length) bytes); dropped")

@@ -17,12 +17,15 @@ final class ServerSide: LineHandler {
   private let agent: @Sendable () -> String
   /// Told how each forwarded `tools/call` ended, for the audit trail.
   private let onToolResult: (@Sendable (RequestID, CallOutcome) -> Void)?
+  /// Takes the answers to warden's own lookups.
+  private let lookups: ServerLookups?
 
   init(
     session: SharedSession, client: LockedWriter, server: LockedWriter, logger: Logger, maxLine: Int,
     serverName: String, amender: ResultAmender?, agent: @escaping @Sendable () -> String,
-    onToolResult: (@Sendable (RequestID, CallOutcome) -> Void)? = nil
+    onToolResult: (@Sendable (RequestID, CallOutcome) -> Void)? = nil, lookups: ServerLookups? = nil
   ) {
+    self.lookups = lookups
     self.onToolResult = onToolResult
     self.session = session
     self.client = client
@@ -45,6 +48,12 @@ final class ServerSide: LineHandler {
         reason: defect.kind == .embeddedLineBreak ? defect.reason : "invalid-server-message")
       return .handled
     case .message(let envelope):
+      // An answer to a lookup warden waits for: taken here, never relayed. (Any other response
+      // goes through the session's bookkeeping, which relays only answers to the client's own
+      // requests.)
+      if envelope.kind == .response, let lookups, lookups.deliver(line, id: envelope.id) {
+        return .handled
+      }
       let verdict = session.withLock { $0.admitFromServer(envelope) }
       switch verdict {
       case .forwardResponse(let method) where method == "tools/call":

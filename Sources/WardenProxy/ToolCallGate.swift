@@ -29,7 +29,8 @@ struct ToolCallGate {
       let refusal = Authorization(verdict: .deny, reason: .badArguments, explanation: problem.message)
       return .refuse(unnamed, counting ? engine.countForBreaker(unnamed, refusal) : refusal)
     case .success(let reading):
-      let (call, decided) = engine.decide(tool: reading.tool, arguments: reading.arguments, agent: agent)
+      let (call, decided) = engine.decide(
+        tool: reading.tool, arguments: reading.arguments, agent: agent, params: params)
       let decision = counting ? engine.countForBreaker(call, decided) : decided
       if decision.verdict == .allow {
         engine.recordUse(of: decision)

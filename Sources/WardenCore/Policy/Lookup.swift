@@ -97,7 +97,9 @@ extension Manifest {
   /// The lookups a call of `call.tool` needs before it can be decided (none for most tools). Throws
   /// when their arguments cannot be computed (the call is then refused like one whose arguments do
   /// not fit).
-  public func lookupRequests(for call: ToolCall, context: [String: String]) throws(ScopeError) -> [LookupRequest] {
+  public func lookupRequests(for call: ToolCall, context: [String: String]) throws(ScopeError)
+    -> [LookupRequest]
+  {
     guard let index = tools.index(forKey: call.tool), tools[index].key.hasSameBytes(as: call.tool) else {
       return []
     }

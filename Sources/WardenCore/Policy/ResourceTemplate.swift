@@ -354,7 +354,8 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
       for step in placeholder.steps {
         path += ".\(step.name)"
         guard case .object = value, let member = value[step.name], member != .null else {
-          throw ScopeError("the server's answer to the lookup '\(name)' has no '\(path)' (template '\(template)')")
+          throw ScopeError(
+            "the server's answer to the lookup '\(name)' has no '\(path)' (template '\(template)')")
         }
         value = member
       }
@@ -463,7 +464,8 @@ public struct TemplateInput: Sendable {
   public var lookups: [String: JSON]
 
   public init(
-    arguments: JSON, context: [String: String] = [:], operation: SQLOperation? = nil, lookups: [String: JSON] = [:]
+    arguments: JSON, context: [String: String] = [:], operation: SQLOperation? = nil,
+    lookups: [String: JSON] = [:]
   ) {
     self.arguments = arguments
     self.context = context
