@@ -12,10 +12,13 @@ public enum BuiltinManifests {
     ("time.yaml", time),
   ]
 
-  /// The parsed manifests; a file that does not parse is left out (and fails the tests).
-  private static let manifests: [Manifest] = files.compactMap {
-    try? ManifestLoader.parse($0.text, file: $0.name)
+  /// The parsed manifests with their file names; a file that does not parse is left out (and fails
+  /// the tests).
+  static let all: [(file: String, manifest: Manifest)] = files.compactMap { file in
+    (try? ManifestLoader.parse(file.text, file: file.name)).map { (file.name, $0) }
   }
+
+  private static var manifests: [Manifest] { all.map(\.manifest) }
 
   /// The server names of the built-in manifests, sorted.
   public static var builtinNames: [String] {
