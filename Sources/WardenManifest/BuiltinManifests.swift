@@ -48,7 +48,7 @@ public enum BuiltinManifests {
     # Actions:
     #   web.fetch  fetch: get a page (and the site's robots.txt) from the internet
     server: fetch
-    aliases: [mcp-server-fetch]
+    aliases: [mcp-server-fetch, mcp_server_fetch]
     undeclared: deny
     tools:
       fetch:
@@ -76,7 +76,7 @@ public enum BuiltinManifests {
     # git_add also yields `file:/abs/path` for each entry of `files`; a relative file name is resolved
     # against `repo_path`, as the server does (`path:repo_path`), so `../x` cannot leave a granted tree.
     server: git
-    aliases: [mcp-server-git]
+    aliases: [mcp-server-git, mcp_server_git]
     undeclared: deny
     tools:
       git_status:
@@ -169,7 +169,7 @@ public enum BuiltinManifests {
     #   time.read  get_current_time: the time in a zone
     #              convert_time: a time from one zone to another
     server: time
-    aliases: [mcp-server-time]
+    aliases: [mcp-server-time, mcp_server_time]
     undeclared: deny
     tools:
       get_current_time:
