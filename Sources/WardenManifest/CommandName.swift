@@ -31,7 +31,8 @@ public enum CommandName {
         return launched(Array(arguments.dropFirst()), launcher: .bunx, program: program)
       }
       let rest = arguments.first == "run" ? Array(arguments.dropFirst()) : arguments
-      return script(rest, valueOptions: bunValueOptions, noScript: ["-e", "--eval", "-p", "--print"]) ?? program
+      return script(rest, valueOptions: bunValueOptions, noScript: ["-e", "--eval", "-p", "--print"])
+        ?? program
     case "uv":
       if arguments.first == "run" { return uvRun(Array(arguments.dropFirst())) ?? program }
       if arguments.starts(with: ["tool", "run"]) {
@@ -50,7 +51,10 @@ public enum CommandName {
     var valueOptions: Set<String> {
       switch self {
       case .uvx: return uvValueOptions
-      case .npx: return ["-p", "--package", "-c", "--call", "-w", "--workspace", "--registry", "--cache", "--userconfig"]
+      case .npx:
+        return [
+          "-p", "--package", "-c", "--call", "-w", "--workspace", "--registry", "--cache", "--userconfig",
+        ]
       case .bunx: return ["-p", "--package"]
       case .pipx: return ["--spec", "--python", "-i", "--index-url", "--pip-args", "--backend"]
       case .pnpmDlx: return ["--package", "-C", "--dir"]
@@ -158,7 +162,9 @@ public enum CommandName {
   }
 
   /// An interpreter's script, after its options; nil when code is given inline (`-e`) or there is no script.
-  private static func script(_ arguments: [String], valueOptions: Set<String>, noScript: Set<String>) -> String? {
+  private static func script(_ arguments: [String], valueOptions: Set<String>, noScript: Set<String>)
+    -> String?
+  {
     var index = 0
     while index < arguments.count {
       let argument = arguments[index]

@@ -62,7 +62,9 @@ public struct ManifestCatalog: Sendable {
   }
 
   /// Reads every manifest file of `directory` (a missing directory holds none).
-  public static func load(directory: String, builtins: Bool = true) throws(ManifestLookupError) -> ManifestCatalog {
+  public static func load(directory: String, builtins: Bool = true) throws(ManifestLookupError)
+    -> ManifestCatalog
+  {
     let names: [String]
     do { names = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
       var isDirectory: ObjCBool = false
@@ -73,7 +75,10 @@ public struct ManifestCatalog: Sendable {
     }
     let files = names.filter(isManifestFileName).map { name in
       let path = (directory.hasSuffix("/") ? directory : directory + "/") + name
-      return (path: path, text: Result { () throws(ManifestErrors) -> String in try ManifestLoader.read(path: path) })
+      return (
+        path: path,
+        text: Result { () throws(ManifestErrors) -> String in try ManifestLoader.read(path: path) }
+      )
     }
     return ManifestCatalog(files: files, builtins: builtins)
   }
@@ -137,7 +142,8 @@ public struct ManifestCatalog: Sendable {
         replaced: replacements(of: [commandName]))
     }
     return ManifestSelection(
-      entry: entry, serverName: entry.manifest.server, matched: .command(commandName), lookedUp: [commandName])
+      entry: entry, serverName: entry.manifest.server, matched: .command(commandName), lookedUp: [commandName]
+    )
   }
 
   /// For each name a built-in manifest would have answered, the user file that replaced it.
@@ -175,7 +181,8 @@ public struct ManifestSelection: Sendable, Equatable {
   public var replaced: [String]
 
   public init(
-    entry: ManifestCatalog.Entry?, serverName: String, matched: Match, lookedUp: [String], replaced: [String] = []
+    entry: ManifestCatalog.Entry?, serverName: String, matched: Match, lookedUp: [String],
+    replaced: [String] = []
   ) {
     self.entry = entry
     self.serverName = serverName
@@ -189,7 +196,8 @@ public struct ManifestSelection: Sendable, Equatable {
   public static func file(_ manifest: Manifest, path: String, server: String?) -> ManifestSelection {
     ManifestSelection(
       entry: ManifestCatalog.Entry(manifest: manifest, source: path),
-      serverName: server.map { serverName(explicit: $0, manifest: manifest) } ?? manifest.server, matched: .file,
+      serverName: server.map { serverName(explicit: $0, manifest: manifest) } ?? manifest.server,
+      matched: .file,
       lookedUp: [])
   }
 

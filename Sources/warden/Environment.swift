@@ -158,7 +158,8 @@ enum CommandEnvironment {
   static func describe(_ selection: ManifestSelection) -> String {
     guard let entry = selection.entry else {
       let names = selection.lookedUp.map { "'\($0)'" }.joined(separator: " or ")
-      return (["none in $WARDEN_HOME/manifests or built in is named or aliased \(names)"] + selection.replaced)
+      return
+        (["none in $WARDEN_HOME/manifests or built in is named or aliased \(names)"] + selection.replaced)
         .joined(separator: "; ")
     }
     if case .command(let name) = selection.matched, entry.manifest.server != selection.serverName {

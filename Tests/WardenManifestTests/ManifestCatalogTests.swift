@@ -68,7 +68,9 @@ import WardenManifest
     // Names only one of them claims are found.
     #expect((try? catalog.entry(named: "sqlite"))??.source == "/m/a.yml")
     // So is a name a user manifest and a built-in one share: the user's wins, no error.
-    #expect((try? Self.catalog([("/m/t.yaml", "server: time\ntools: {}\n")]).entry(named: "time"))??.source == "/m/t.yaml")
+    #expect(
+      (try? Self.catalog([("/m/t.yaml", "server: time\ntools: {}\n")]).entry(named: "time"))??.source
+        == "/m/t.yaml")
   }
 
   @Test func anInvalidManifestWhoseNamesAreKnownBreaksOnlyThoseNames() throws {
@@ -106,7 +108,9 @@ import WardenManifest
   }
 
   @Test func anUnreadableFileBreaksEveryLookup() {
-    let unreadable = ManifestErrors([ManifestError(file: "/m/x.yaml", line: 0, column: 0, message: "cannot read")])
+    let unreadable = ManifestErrors([
+      ManifestError(file: "/m/x.yaml", line: 0, column: 0, message: "cannot read")
+    ])
     let catalog = ManifestCatalog(files: [(path: "/m/x.yaml", text: .failure(unreadable))])
     #expect(Self.lookupError { _ = try catalog.entry(named: "git") } != nil)
   }
@@ -153,7 +157,8 @@ import WardenManifest
   @Test func anExplicitFileKeepsTheOldNamingRule() throws {
     let manifest = try ManifestLoader.parse(Self.sqlite, file: "s.yaml")
     #expect(ManifestSelection.file(manifest, path: "s.yaml", server: nil).serverName == "sqlite")
-    #expect(ManifestSelection.file(manifest, path: "s.yaml", server: "mcp-server-sqlite").serverName == "sqlite")
+    #expect(
+      ManifestSelection.file(manifest, path: "s.yaml", server: "mcp-server-sqlite").serverName == "sqlite")
     #expect(ManifestSelection.file(manifest, path: "s.yaml", server: "db-dev").serverName == "db-dev")
   }
 
@@ -172,6 +177,7 @@ import WardenManifest
     #expect(try catalog.entry(named: "weather-mcp")?.source == directory + "/w.json")
     try "server: [".write(toFile: directory + "/new.yaml", atomically: true, encoding: .utf8)
     let broken = try ManifestCatalog.load(directory: directory)
-    #expect(Self.lookupError { _ = try broken.entry(named: "weather") }?.description.contains("new.yaml") == true)
+    #expect(
+      Self.lookupError { _ = try broken.entry(named: "weather") }?.description.contains("new.yaml") == true)
   }
 }

@@ -118,8 +118,11 @@ import WardenStore
       // A link inside the home, named like warden's own file, is not warden's file.
       try FileManager.default.removeItem(atPath: home)
       try Self.makeDirectory(home, mode: 0o755)
-      try FileManager.default.createSymbolicLink(atPath: home + "/config.yaml", withDestinationPath: "/etc/passwd")
-      #expect(storeError { _ = try GrantStore.repairHomePermissions(home) }?.message.contains("'config.yaml'") == true)
+      try FileManager.default.createSymbolicLink(
+        atPath: home + "/config.yaml", withDestinationPath: "/etc/passwd")
+      #expect(
+        storeError { _ = try GrantStore.repairHomePermissions(home) }?.message.contains("'config.yaml'")
+          == true)
     }
   }
 
@@ -129,7 +132,8 @@ import WardenStore
       try Self.makeDirectory(odd, mode: 0o755)
       try Self.write(odd + "/notes.txt")
       let error = storeError { _ = try GrantStore.repairHomePermissions(odd) }
-      #expect(error?.message.hasSuffix("chmod 700 '\(home)/it'\\''s here'") == true, "\(String(describing: error))")
+      #expect(
+        error?.message.hasSuffix("chmod 700 '\(home)/it'\\''s here'") == true, "\(String(describing: error))")
     }
   }
 }
