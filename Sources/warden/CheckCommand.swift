@@ -19,7 +19,8 @@ extension Warden {
             git_commit '{"repo_path": "/home/me/app", "message": "wip"}'
 
         For an instance named apart from its manifest, give the command as `warden run` gets it:
-          warden check --server git-work git_status '{"repo_path": "/home/me/app"}' -- uvx mcp-server-git
+          warden check --server git-work git_status '{"repo_path": "/home/me/app"}' \\
+            -- uvx mcp-server-git
         """
     )
 
