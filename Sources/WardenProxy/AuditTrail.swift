@@ -148,6 +148,35 @@ final class AuditTrail: Sendable {
         fields: fields, at: trip.at, kind: "breaker-tripped", agent: trip.agent, server: "", call: ""))
   }
 
+  /// Queues the records of tools whose pin state changed: `tool-drift` for a tool that changed or
+  /// appeared, `tool-pinned` for one seen as accepted again.
+  func recordDrift(
+    _ changes: [(tool: String, state: ToolPin.State)], server: String, command: String, at: Int64
+  ) {
+    for (tool, state) in changes {
+      let kind = state == .pinned ? "tool-pinned" : "tool-drift"
+      var fields = CanonicalObject()
+      fields.set("agent", "")
+      fields.set("at", at)
+      fields.set("call", "")
+      fields.set("change", state.rawValue)
+      fields.set("command", command)
+      fields.set(
+        "explanation",
+        state == .pinned
+          ? "tool '\(tool)' is as accepted again"
+          : "tool '\(tool)' \(state == .added ? "appeared after the tools were pinned" : "changed since it was accepted"); its calls are denied until a human accepts it"
+      )
+      fields.set("kind", kind)
+      fields.set("server", server)
+      fields.set("session", session)
+      fields.set("tool", tool)
+      fields.set("v", Int64(1))
+      enqueue(
+        record: AuditRecord(fields: fields, at: at, kind: kind, agent: "", server: server, call: ""))
+    }
+  }
+
   private func wokeWriter(_ state: inout State) -> Bool {
     guard !state.writerWoken else { return false }
     state.writerWoken = true

@@ -47,6 +47,9 @@ public struct PolicyConfiguration: Sendable {
   public var context: [String: String] = [:]
   /// Classifies the SQL of rules that declare `sql:`.
   public var sql: (any SQLClassifying)?
+  /// The server's command line, which its tool pins belong to (`ToolPinning.commandKey`); empty:
+  /// no pins are kept.
+  public var pinCommand = ""
 
   public init(
     manifest: Manifest?, serverName: String, store: Result<any DelegationStore, StoreError>,
@@ -86,7 +89,13 @@ final class PolicyEngine: Sendable {
     var loadError: StoreError?
     var annotations: [String: ToolAnnotations] = [:]
     var counter: BreakerCounter?
+    /// This server's tools that drifted from their pins, as of the last refresh.
+    var drifted: [String: ToolPin.State] = [:]
+    /// Whether this session made the server's first pins (its later pages are pinned too).
+    var pinnedFirst = false
   }
+  /// Told about tools that drifted from their pins (the audit trail records it).
+  private let driftHook = Mutex<(@Sendable ([(tool: String, state: ToolPin.State)]) -> Void)?>(nil)
   /// Asks the server for the manifest's lookups; set once the server runs.
   private let lookups = Mutex<ServerLookups?>(nil)
   /// Told about each breaker this warden trips (the audit trail records it).
@@ -156,6 +165,9 @@ final class PolicyEngine: Sendable {
     do {
       let live = try store.liveGrants(now: Self.now(), server: configuration.serverName)
       let trips = try store.breakerTrips()
+      let drifted =
+        configuration.pinCommand.isEmpty
+        ? [:] : try store.driftedTools(server: configuration.serverName, command: configuration.pinCommand)
       let set = GrantSet(live)
       // Refreshes run on several threads (each pump, the watcher, the hold keeper): a slower one
       // must never put back a snapshot older than one already in place, or a revocation could come
@@ -165,6 +177,7 @@ final class PolicyEngine: Sendable {
         guard current.snapshot.offer(token: token, live: live, grants: set, trips: trips) else {
           return false
         }
+        current.drifted = drifted
         current.loadError = nil
         return true
       }
@@ -202,14 +215,15 @@ final class PolicyEngine: Sendable {
     ToolCall, Authorization
   ) {
     refresh()
-    let (grants, loadError, annotations, trip) = state.withLock {
-      ($0.snapshot.grants, $0.loadError, $0.annotations[tool], $0.snapshot.trips[agent])
+    let (grants, loadError, annotations, trip, drift) = state.withLock {
+      ($0.snapshot.grants, $0.loadError, $0.annotations[tool], $0.snapshot.trips[agent], $0.drifted[tool])
     }
     let call = ToolCall(server: configuration.serverName, agent: agent, tool: tool, arguments: arguments)
     if case .failure(let error) = configuration.store {
       return (call, CallPolicy.storeUnavailable("\(error)"))
     }
     if let loadError { return (call, CallPolicy.storeUnavailable("\(loadError)")) }
+    if let drift { return (call, Self.driftDenial(tool: tool, server: configuration.serverName, drift)) }
     let now = Self.now()
     var answers: [String: JSON] = [:]
     if let manifest = configuration.manifest {
@@ -233,6 +247,57 @@ final class PolicyEngine: Sendable {
       tool: tool, arguments: arguments, agent: agent, grants: grants, now: now,
       usage: usage(for: grants, agent: agent, now: now), annotations: annotations,
       resolve: FileSystemPaths.resolver, trip: trip, lookups: answers)
+  }
+
+  /// The denial of a call of a tool that drifted from its pin.
+  static func driftDenial(tool: String, server: String, _ drift: ToolPin.State) -> Authorization {
+    let what =
+      drift == .added
+      ? "appeared after the tools of server '\(server)' were pinned"
+      : "changed (its description, schema or hints) since a human accepted it"
+    return Authorization(
+      verdict: .deny, reason: .toolDrift,
+      explanation: "tool '\(tool)' \(what); its calls are denied until a human reviews and accepts the change"
+    )
+  }
+
+  /// Compares the tools a `tools/list` result showed with their pins (see `GrantStore.observeTools`)
+  /// and returns the drifted ones. Every new drift is logged, with the commands for the human, and
+  /// told to `onDrift` (the audit trail records it). A store that cannot be read or written treats
+  /// every tool of the list as drifted: nothing is known to be as accepted.
+  func observeTools(_ definitions: [(tool: String, definition: String)]) -> [String: ToolPin.State] {
+    guard case .success(let store) = configuration.store, !configuration.pinCommand.isEmpty else {
+      return [:]
+    }
+    let pinNew = state.withLock { $0.pinnedFirst }
+    let observed: (changes: [(tool: String, state: ToolPin.State)], pinnedFirst: Bool)
+    do {
+      observed = try store.observeTools(
+        server: configuration.serverName, command: configuration.pinCommand, definitions: definitions,
+        pinNew: pinNew, at: Self.now())
+    } catch {
+      logger.error("could not compare the server's tools with their pins: \(error); their calls are denied")
+      return Dictionary(definitions.map { ($0.tool, .changed) }) { first, _ in first }
+    }
+    if observed.pinnedFirst {
+      state.withLock { $0.pinnedFirst = true }
+      logger.info(
+        "pinned the definitions of \(definitions.count) tool(s) of server '\(configuration.serverName)'; a later change is caught"
+      )
+    }
+    for (tool, drift) in observed.changes where drift != .pinned {
+      logger.warning(
+        "tool '\(HumanText.escaped(tool))' of server '\(HumanText.escaped(configuration.serverName))' \(drift == .added ? "appeared after its tools were pinned" : "changed since it was accepted"); its calls are denied until a human reviews it: warden tools diff \(configuration.serverName), then warden tools accept \(configuration.serverName) \(tool)"
+      )
+    }
+    if !observed.changes.isEmpty { driftHook.withLock { $0 }?(observed.changes) }
+    refresh()
+    return state.withLock { $0.drifted }
+  }
+
+  /// Calls `hook` with the tools whose pin state an observation changed.
+  func onDrift(_ hook: @escaping @Sendable ([(tool: String, state: ToolPin.State)]) -> Void) {
+    driftHook.withLock { $0 = hook }
   }
 
   /// Lets the engine call the server for the manifest's lookups.

@@ -139,6 +139,13 @@ public enum Relay {
     if let audit = calls?.audit {
       startThread { audit.run() }
       engine?.onTrip { trip in audit.recordTrip(trip) }
+      if let engine {
+        let server = engine.configuration.serverName
+        let command = engine.configuration.pinCommand
+        engine.onDrift { changes in
+          audit.recordDrift(changes, server: server, command: command, at: PolicyEngine.now())
+        }
+      }
     }
     if let engine {
       engine.refresh()

@@ -69,6 +69,10 @@ struct ResultAmender {
       entries.append((tool, name, hints))
     }
     let named = entries.compactMap { $0 }
+    // Each tool against its pin: a tool that changed or appeared is not delegated, whatever the
+    // grants say, until a human accepts it.
+    let drifted = engine.observeTools(
+      named.compactMap { entry in ToolPinning.definition(of: entry.tool).map { (entry.name, $0) } })
     var standings = engine.standings(ofTools: named.map { ($0.name, $0.hints) }, agent: agent).makeIterator()
     var annotations: [String: ToolAnnotations] = [:]
     var kept: [JSONValue] = []
@@ -79,13 +83,19 @@ struct ResultAmender {
         continue
       }
       annotations[entry.name] = entry.hints
-      guard let (standing, action) = standings.next() else { break }
+      guard let (listed, action) = standings.next() else { break }
+      let drift = drifted[entry.name]
+      let standing = drift == nil ? listed : .notDelegated
       if standing == .notDelegated && engine.configuration.hideUndelegated { continue }
       let note: String
       switch standing {
       case .delegated: note = "[warden: delegated]"
       case .needsConfirmation: note = "[warden: needs a human's confirmation for each call]"
-      case .notDelegated: note = "[warden: not delegated; calls will be denied]"
+      case .notDelegated:
+        note =
+          drift == nil
+          ? "[warden: not delegated; calls will be denied]"
+          : "[warden: this tool changed since a human accepted it; calls will be denied until they review it]"
       }
       let tool = entry.tool
       let description = tool["description"]?.stringValue.map { Self.defused($0) + "\n\n" + note } ?? note

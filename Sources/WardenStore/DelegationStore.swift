@@ -54,6 +54,15 @@ public protocol DelegationStore: AnyObject, Sendable {
   func breakerTrips() throws(StoreError) -> [BreakerTrip]
   func resetBreaker(agent: String) throws(StoreError) -> BreakerTrip?
 
+  // Pinned tool definitions.
+  func observeTools(
+    server: String, command: String, definitions: [(tool: String, definition: String)], pinNew: Bool,
+    at: Int64
+  ) throws(StoreError) -> (changes: [(tool: String, state: ToolPin.State)], pinnedFirst: Bool)
+  func toolPins(server: String?) throws(StoreError) -> [ToolPin]
+  func driftedTools(server: String, command: String) throws(StoreError) -> [String: ToolPin.State]
+  func acceptTools(server: String, tool: String?, by: String, at: Int64) throws(StoreError) -> [ToolPin]
+
   // The audit chain, its anchor and its journals.
   @discardableResult
   func appendAudit(_ records: [AuditRecord], journal: (session: String, through: Int64)?) throws(StoreError)

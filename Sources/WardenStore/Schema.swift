@@ -40,6 +40,9 @@ enum Schema {
     migrator.registerMigration("v7-grant-reviewed") { db in
       for statement in v7 { try db.execute(sql: statement) }
     }
+    migrator.registerMigration("v8-tool-pins") { db in
+      for statement in v8 { try db.execute(sql: statement) }
+    }
     return migrator
   }()
 
@@ -114,6 +117,47 @@ enum Schema {
     """
     CREATE TRIGGER grants_reviewed_immutable BEFORE UPDATE OF reviewed ON grants
     BEGIN SELECT RAISE(ABORT, 'grants are immutable except for revocation'); END
+    """,
+  ]
+
+  /// v8: pinned tool definitions (see `ToolPin`), one row per server, command line and tool; a
+  /// change moves the change generation, so every warden on the store sees a drift or an acceptance
+  /// before its next call.
+  ///
+  /// ```
+  /// tool_pins         server, command, tool   the primary key
+  ///   pinned          the accepted definition (canonical JSON); NULL for a tool added since
+  ///   observed        the definition seen that differs from it; NULL when none does
+  ///   state           'pinned' | 'changed' | 'added'
+  ///   since           when the state began (ms); accepted_by: who accepted it, if a human did
+  /// ```
+  static let v8 = [
+    """
+    CREATE TABLE tool_pins (
+      server TEXT NOT NULL,
+      command TEXT NOT NULL,
+      tool TEXT NOT NULL,
+      pinned TEXT,
+      observed TEXT,
+      state TEXT NOT NULL CHECK (state IN ('pinned', 'changed', 'added')),
+      since INTEGER NOT NULL,
+      accepted_by TEXT,
+      PRIMARY KEY (server, command, tool),
+      CHECK ((state = 'pinned') = (observed IS NULL)),
+      CHECK ((state = 'added') = (pinned IS NULL))
+    ) STRICT
+    """,
+    """
+    CREATE TRIGGER tool_pins_insert_generation AFTER INSERT ON tool_pins
+    BEGIN UPDATE generation SET value = value + 1 WHERE id = 1; END
+    """,
+    """
+    CREATE TRIGGER tool_pins_update_generation AFTER UPDATE ON tool_pins
+    BEGIN UPDATE generation SET value = value + 1 WHERE id = 1; END
+    """,
+    """
+    CREATE TRIGGER tool_pins_delete_generation AFTER DELETE ON tool_pins
+    BEGIN UPDATE generation SET value = value + 1 WHERE id = 1; END
     """,
   ]
 

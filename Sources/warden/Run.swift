@@ -168,6 +168,7 @@ extension Warden {
         clientAnswersNeedCode: !settings.trustsClientAnswers, reportOnly: mode == .report,
         breaker: settings.breaker)
       configuration.context = launch.context
+      configuration.pinCommand = ToolPinning.commandKey(command)
       configuration.sql = CommandEnvironment.sqlClassifier
       return configuration
     }

@@ -36,6 +36,9 @@ public struct Authorization: Sendable, Equatable {
     case shutdown
     /// The agent's circuit breaker tripped (`breaker:` in config.yaml); a human resets it.
     case breakerTripped = "breaker-tripped"
+    /// The tool's definition changed since a human accepted it, or it appeared since (`warden tools
+    /// accept` ends it).
+    case toolDrift = "tool-drift"
   }
 
   public var verdict: Verdict

@@ -80,6 +80,10 @@ public enum DelegationText {
       lines.append("Warden stopped before a human decided; the call did not run.")
     case .storeUnavailable:
       lines.append("Nothing is allowed until warden can read its delegation store; tell the human.")
+    case .toolDrift:
+      lines.append(
+        "The server changed this tool since a human accepted it (or added it since): its calls are denied until the human reviews the change. Tell them; do not retry."
+      )
     case .breakerTripped:
       lines.append(
         "Stop and tell the human: your calls tripped a circuit breaker they set, and only they can reset it.")
