@@ -35,6 +35,17 @@ public struct ManifestCatalog: Sendable {
   private var broken: [Broken] = []
   private var builtins: [String: Entry] = [:]
 
+  /// Every manifest that loaded: the user's, then the built-in ones they did not replace.
+  public var entries: [Entry] {
+    var seen: Set<String> = []
+    var all: [Entry] = []
+    for entry in user.values.flatMap({ $0 }) + builtins.values
+    where seen.insert(entry.source).inserted {
+      all.append(entry)
+    }
+    return all.sorted { $0.source < $1.source }
+  }
+
   /// A catalog of the user files given (path and text, or the reason they could not be read), over
   /// the built-in manifests unless `builtins` is false.
   public init(files: [(path: String, text: Result<String, ManifestErrors>)], builtins: Bool = true) {

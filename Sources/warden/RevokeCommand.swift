@@ -1,12 +1,16 @@
 import ArgumentParser
 import WardenCore
 import WardenJSON
+import WardenManifest
 import WardenStore
 
 extension Warden {
   struct Grants: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "List the grants and forbids in force (--all: also revoked and expired ones).")
+      abstract: "List the grants and forbids in force (--all: also revoked and expired ones).",
+      discussion: """
+        With --check, checks the grants in force against the installed manifests (built in, and those in $WARDEN_HOME/manifests) instead of listing them: actions no manifest of the grant's server declares, resource patterns no template of the tools those actions reach can produce, grants narrowed from a grant that is revoked or expired (they allow nothing), and forbids that deny everything a grant allows. Exit status: 0 when nothing was found, 1 when something was.
+        """)
 
     @Flag(name: .long, help: "Include revoked and expired grants and forbids.")
     var all = false
@@ -14,7 +18,12 @@ extension Warden {
     @Flag(name: .long, help: "Print a JSON array.")
     var json = false
 
+    @Flag(
+      name: .long, help: "Check the grants in force against the installed manifests (exit 1 on findings).")
+    var check = false
+
     func run() throws {
+      if check { return try runCheck() }
       try reportingFailures {
         let now = CommandEnvironment.now()
         let store = try CommandEnvironment.openStore()
@@ -33,6 +42,50 @@ extension Warden {
     }
   }
 
+}
+
+extension Warden.Grants {
+  fileprivate func runCheck() throws {
+    var found = false
+    try reportingFailures {
+      let now = CommandEnvironment.now()
+      let store = try CommandEnvironment.openStore()
+      let grants: [Grant]
+      do { grants = try store.allGrants() } catch {
+        throw CommandFailure("warden: cannot read the delegation store: \(error)")
+      }
+      let directory = try CommandEnvironment.home() + "/manifests"
+      var catalog = ManifestCatalog(files: [])
+      do throws(ManifestLookupError) {
+        catalog = try ManifestCatalog.load(directory: directory)
+      } catch {
+        throw CommandFailure("warden: \(error)", status: 78)
+      }
+      let findings = GrantCheck.findings(grants: grants, manifests: catalog.entries.map(\.manifest), now: now)
+      found = !findings.isEmpty
+      if json {
+        printLine(
+          JSONValue.array(
+            findings.map { finding in
+              .object([
+                ("grant", .string(finding.grant)), ("kind", .string(finding.kind.rawValue)),
+                ("message", .string(finding.message)),
+              ])
+            }
+          ).text(pretty: true))
+      } else if findings.isEmpty {
+        printLine("no problems found in the grants in force")
+      } else {
+        for finding in findings {
+          printLine("\(finding.kind.rawValue): \(HumanText.escaped(finding.message))")
+        }
+      }
+    }
+    if found { throw ExitCode(1) }
+  }
+}
+
+extension Warden {
   struct Revoke: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Revoke grants and forbids; running wardens enforce it on their next call.",
