@@ -121,6 +121,9 @@ final class CallExecutor: Sendable {
         gate.refusal(id: id, call: call, decision: decision, perRequestEra: perRequestEra), to: client,
         mayBlock: mayBlock)
       return []
+    case .reply(let line):
+      _ = write(line, to: client, mayBlock: mayBlock)
+      return []
     case .record(let request):
       return [record(request)]
     case .ask(let question, let hold):

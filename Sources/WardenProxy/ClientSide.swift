@@ -121,6 +121,19 @@ final class ClientSide: LineHandler {
       calls.handle(calls.retry(requestID: id, params: params, tokenText: token, agent: agent))
       return .handled
     }
+    if calls.gate.engine.configuration.delegationTool, let params, Self.contains(params, "warden_delegation"),
+      let value = try? JSONValue.parse(params), value["name"]?.stringValue == DelegationTool.name
+    {
+      let engine = calls.gate.engine
+      let call = ToolCall(server: engine.configuration.serverName, agent: agent, tool: DelegationTool.name, arguments: .object([]))
+      engine.refresh()
+      var result = DelegationTool.result(
+        server: call.server, agent: agent, liveGrants: engine.liveGrants, manifest: engine.configuration.manifest,
+        now: PolicyEngine.now())
+      if perRequestEra { result = result.setting("resultType", to: .string("complete")) }
+      calls.handle(.wardenTool(id, call, response: ProtocolLines.result(id: id, result)))
+      return .handled
+    }
     let (call, decision) = calls.gate.judge(params: params, agent: agent).callAndDecision
     // Only a call that may be held needs its bytes kept (an approval forwards them); copying every
     // allowed line would cost the hot path.

@@ -47,6 +47,8 @@ public struct PolicyConfiguration: Sendable {
   public var context: [String: String] = [:]
   /// Classifies the SQL of rules that declare `sql:`.
   public var sql: (any SQLClassifying)?
+  /// Add warden's own read-only tool `warden_delegation` to `tools/list` (`--delegation-tool`).
+  public var delegationTool = false
   /// The server's command line, which its tool pins belong to (`ToolPinning.commandKey`); empty:
   /// no pins are kept.
   public var pinCommand = ""

@@ -77,9 +77,15 @@ struct ResultAmender {
     var annotations: [String: ToolAnnotations] = [:]
     var kept: [JSONValue] = []
     kept.reserveCapacity(entries.count)
+    let ownTool = engine.configuration.delegationTool
     for (index, entry) in entries.enumerated() {
       guard let entry else {
         if let tool = tools[index] { kept.append(tool) }
+        continue
+      }
+      if ownTool, entry.name == DelegationTool.name {
+        // Warden answers this name itself: the server's tool of the same name is never reachable.
+        _ = standings.next()
         continue
       }
       annotations[entry.name] = entry.hints
@@ -107,6 +113,7 @@ struct ResultAmender {
           .setting("_meta", to: existingMeta.setting(Self.metaKey, to: .object(meta))))
     }
     engine.noteAnnotations(annotations)
+    if ownTool { kept.append(DelegationTool.listEntry) }
     return result.setting("tools", to: .array(kept))
   }
 

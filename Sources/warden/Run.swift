@@ -47,6 +47,13 @@ extension Warden {
     @Flag(name: .long, help: "Leave tools the agent may not call out of tools/list instead of marking them.")
     var hideUndelegated = false
 
+    @Flag(
+      name: .long,
+      help:
+        "Add warden's own read-only tool warden_delegation to tools/list: it tells the agent the delegation in force for it on this server (never other agents'), so a model whose instructions were compacted away can ask instead of guessing."
+    )
+    var delegationTool = false
+
     @Option(
       name: .long,
       help: ArgumentHelp(
@@ -169,6 +176,7 @@ extension Warden {
         breaker: settings.breaker)
       configuration.context = launch.context
       configuration.pinCommand = ToolPinning.commandKey(command)
+      configuration.delegationTool = delegationTool
       configuration.sql = CommandEnvironment.sqlClassifier
       return configuration
     }

@@ -146,6 +146,8 @@ public struct CallMachine: Sendable {
   public enum Event: Sendable, Equatable {
     /// The client sent a `tools/call`, decided as `DecidedCall.decision`.
     case call(DecidedCall)
+    /// The client called warden's own tool (`warden_delegation`); `response` is warden's answer.
+    case wardenTool(RequestID, ToolCall, response: [UInt8])
     /// The hold asked for by `record` is in the store.
     case holdRecorded(RequestID, Hold)
     /// The hold asked for by `record` could not be stored.
@@ -235,6 +237,8 @@ public struct CallMachine: Sendable {
     case forward([UInt8])
     /// Answer the client's request with this denial; the server never sees the call.
     case refuse(RequestID, ToolCall, Authorization, perRequestEra: Bool)
+    /// Write this response (with its terminator) to the client: warden answers the request itself.
+    case reply([UInt8])
     /// Record a hold; report `holdRecorded` or `holdNotRecorded`.
     case record(HoldRequest)
     /// Ask the client's user with warden's own `elicitation/create` request `question`.
@@ -319,6 +323,12 @@ public struct CallMachine: Sendable {
   public mutating func handle(_ event: Event) -> [Action] {
     switch event {
     case .call(let call): return decided(call)
+    case .wardenTool(let requestID, let call, let response):
+      session.answeredByWarden(requestID)
+      let note = AuditNote(
+        kind: .decision, callID: newCallID(), call: call, verdict: "allow", reason: "warden-tool",
+        explanation: "warden answered its own tool \(call.tool) with the delegation in force")
+      return [.audit(note), .reply(response)]
     case .holdRecorded(let requestID, let hold): return holdRecorded(requestID, hold)
     case .holdNotRecorded(let requestID, let problem): return holdNotRecorded(requestID, problem: problem)
     case .cancelled(let requestID): return cancelled(requestID)
