@@ -272,7 +272,8 @@ extension ManifestReader {
           var nodes = [argument.value]
           if field.key != "equals" {
             guard case .sequence(let sequence) = argument.value, !sequence.isEmpty else {
-              report("'\(field.key)' values of '\(argument.key)' must be a non-empty list", at: argument.value)
+              report(
+                "'\(field.key)' values of '\(argument.key)' must be a non-empty list", at: argument.value)
               continue
             }
             nodes = Array(sequence)
