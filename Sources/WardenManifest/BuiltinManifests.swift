@@ -215,10 +215,11 @@ public enum BuiltinManifests {
     #
     # Read-only programs are for the human to list, never the agent: copy this file to
     # $WARDEN_HOME/manifests/shell.yaml (`warden manifest show shell`) and add a rule before the tool's
-    # own action, as in the example below. A manifest there is chosen by the server's name; the agent
-    # reaches it only through warden's own home, which it is denied. The launch context is no place for
-    # the list: `--context` comes from the agent's MCP configuration unless config.yaml pins it, and a
-    # list the human forgot to pin would be the agent's.
+    # own action, as in the example below. A manifest there is chosen by the server's name, and warden
+    # denies every tool a path inside its home, so the agent cannot edit the list (a shell command that
+    # names such a path is held, the human sees it). The launch context is no place for the list:
+    # `--context` comes from the agent's MCP configuration unless config.yaml pins it, and a list the
+    # human forgot to pin would be the agent's.
     #
     #   shell_execute:
     #     rules:
