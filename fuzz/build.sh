@@ -46,7 +46,7 @@ done
 cp "$root"/Sources/WardenProxy/LineFramer.swift "$src/"
 # Only the policy files the template target needs, so that unrelated edits elsewhere in WardenCore
 # cannot break this build.
-for file in ResourceTemplate ScopeFilters Glob Durations SQLOperation; do
+for file in ResourceTemplate RuleCondition ScopeFilters Glob Durations SQLOperation; do
   sed '/^import WardenJSON$/d' "$root/Sources/WardenCore/Policy/$file.swift" >"$src/Policy/$file.swift"
 done
 

@@ -7,8 +7,10 @@ public enum BuiltinManifests {
   /// The file name and text of each built-in manifest, in file name order.
   public static let files: [(name: String, text: String)] = [
     ("fetch.yaml", fetch),
+    ("filesystem.yaml", filesystem),
     ("git.yaml", git),
     ("mailbox.yaml", mailbox),
+    ("shell.yaml", shell),
     ("time.yaml", time),
   ]
 
@@ -54,6 +56,44 @@ public enum BuiltinManifests {
       fetch:
         action: web.fetch
         resource: "host:{url|host}"
+
+    """#
+
+  static let filesystem = #"""
+    # Warden manifest for filesystem-mcp, a filesystem MCP server (`uvx filesystem-mcp DIR...`, PyPI
+    # 1.0.2) that reads and writes text files inside the directories it is started with.
+    #
+    # Every path is a resource, absolute and normalized, as written and as the file system resolves it
+    # (symbolic links followed): `file:/srv/docs/a.txt`. Grant a tree with `--on 'file:/srv/docs/**'`;
+    # a forbid on a tree covers its root. The server resolves a relative path against its own working
+    # directory, which warden does not know, so a relative path is denied; so is a `~` path.
+    #
+    # Actions:
+    #   fs.list    list_allowed_directories: the directories the server was started with (no resource)
+    #              list_directory: the names and sizes in a directory
+    #   fs.read    read_file: a text file
+    #   fs.append  write_file with `append: true`: text added at the end of a file
+    #   fs.write   write_file otherwise: the file replaced by the text (created when missing);
+    #              destructive, so always confirmed by a human
+    server: filesystem
+    aliases: [filesystem-mcp]
+    undeclared: deny
+    tools:
+      list_allowed_directories:
+        action: fs.list
+      list_directory:
+        action: fs.list
+        resource: "file:{path|path}"
+      read_file:
+        action: fs.read
+        resource: "file:{path|path}"
+      write_file:
+        rules:
+          - when: {equals: {append: true}}
+            action: fs.append
+        action: fs.write
+        resource: "file:{path|path}"
+        destructive: true
 
     """#
 
@@ -156,6 +196,67 @@ public enum BuiltinManifests {
         action: mail.send
         resource: "domain:{to|domain}"
         redact: [body]
+
+    """#
+
+  static let shell = #"""
+    # Warden manifest for mcp-shell-server, a shell MCP server (`uvx mcp-shell-server`, PyPI 1.1.14).
+    #
+    # Its one tool, shell_execute, runs `command`, an argv array, in `directory`. Inside the array the
+    # server treats a lone `|` as a pipe to another program and `>`, `>>`, `<` as redirections to files
+    # of `directory`, and refuses `;`, `&&`, `||` and backquotes; it runs each program without a shell.
+    # Its own ALLOW_COMMANDS variable names the programs it runs at all; this manifest decides which
+    # calls need a human.
+    #
+    # Every call is destructive: `shell.run`, held for a human's confirmation, who sees the whole
+    # command. The resources are the directory, absolute and normalized (`dir:/srv/app`), and each
+    # word of the command (`word:ls`, `word:-la`): grant with `--on 'dir:/srv/app/**' --on 'word:**'`.
+    # A call without `directory` is denied: the server would run it in its own working directory, which
+    # warden does not know; a relative directory is denied for the same reason. Reviewed resources
+    # (`warden grant --reviewed`) name words, not their order: review only commands whose words cannot
+    # be rearranged into another one.
+    #
+    # Read-only programs are for the human to list, never the agent: copy this file to
+    # $WARDEN_HOME/manifests/shell.yaml (`warden manifest show shell`) and add a rule before the tool's
+    # own action, as in the example below. A manifest there is chosen by the server's name, and warden
+    # denies every tool a path inside its home, so the agent cannot edit the list (a shell command that
+    # names such a path is held, the human sees it). The launch context is no place for the list:
+    # `--context` comes from the agent's MCP configuration unless config.yaml pins it, and a list the
+    # human forgot to pin would be the agent's.
+    #
+    #   shell_execute:
+    #     rules:
+    #       - when:
+    #           in: {"command[0]": [ls, cat, head, tail, wc, grep, pwd]}
+    #           contains_none: {"command[]": [";", "&", "|", "<", ">", "`", "$", "\n", "\r"]}
+    #         action: shell.read
+    #         resource: ["dir:{directory|path}", "program:{command[0]}"]
+    #       - when:                       # one exact command: `git log --oneline` and nothing more
+    #           equals: {"command[0]": git, "command[1]": log, "command[2]": --oneline}
+    #           absent: ["command[3]"]
+    #         action: shell.read
+    #         resource: ["dir:{directory|path}", "program:git"]
+    #     action: shell.run
+    #     ...
+    #
+    # The first word is compared as bytes with the list: `/bin/rm`, `./ls`, ` ls`, `env ls` are other
+    # programs and stay held. No word may hold an operator, so nothing is piped, chained or
+    # redirected. List only programs that write nothing whatever their arguments: not find (-delete,
+    # -exec), sed (-i), sort (-o), tee, uniq, tree (-o), awk, git, tar, xargs, env, a shell or an
+    # interpreter; name exact commands for those. A read-only program reads whatever the server's user
+    # can read, inside `directory` or not.
+    #
+    # Actions:
+    #   shell.run   shell_execute: run a command; destructive, so always confirmed by a human
+    #   shell.read  shell_execute of a program the human listed as read-only (user manifest only)
+    server: shell
+    aliases: [mcp-shell-server]
+    undeclared: deny
+    tools:
+      shell_execute:
+        action: shell.run
+        resource: ["dir:{directory|path}", "word:{command[]}"]
+        destructive: true
 
     """#
 

@@ -10,7 +10,7 @@ struct ManifestReader {
   ]
   static let lookupKeys = ["tool", "arguments"]
   static let ruleKeys = ["when", "action", "resource", "destructive"]
-  static let conditionKeys = ["present", "absent", "equals", "in"]
+  static let conditionKeys = ["present", "absent", "equals", "in", "none", "contains_none"]
   static let sqlKeys = ["dialect", "schema"]
 
   let file: String

@@ -237,11 +237,15 @@ extension ManifestReader {
     }
   }
 
-  /// `when:` a mapping of tests, all of which must hold: `present` and `absent` (argument names),
-  /// `equals` (argument: scalar) and `in` (argument: list of scalars).
+  /// `when:` a mapping of tests, all of which must hold: `present` and `absent` (argument paths),
+  /// `equals` (path: scalar), `in` and `none` (path: list of scalars), `contains_none` (path: list of
+  /// texts). A path is an argument name, `ARG[N]` (one element of an array argument) or `ARG[]`
+  /// (every element; not for `present` and `absent`).
   private mutating func ruleCondition(_ entry: Entry, place: String) -> RuleCondition? {
     guard case .mapping(let mapping) = entry.value else {
-      report("'when' \(place) must be a mapping of tests (present, absent, equals, in)", at: entry.value)
+      report(
+        "'when' \(place) must be a mapping of tests (present, absent, equals, in, none, contains_none)",
+        at: entry.value)
       return nil
     }
     var tests: [RuleCondition.Test] = []
@@ -249,25 +253,44 @@ extension ManifestReader {
       switch field.key {
       case "present", "absent":
         for (name, node) in strings(field) ?? [] {
-          guard !name.isEmpty else {
-            report("argument names in '\(field.key)' must not be empty", at: node)
+          guard let path = argumentPath(name, at: node, test: field.key) else { continue }
+          guard path.selector != .everyElement else {
+            report(
+              "'\(field.key)' reads one value: '\(name)' names every element (write the array '\(path.argument)', or one element '\(path.argument)[0]')",
+              at: node)
             continue
           }
-          tests.append(field.key == "present" ? .present(name) : .absent(name))
+          tests.append(field.key == "present" ? .present(path) : .absent(path))
         }
-      case "equals", "in":
+      case "equals", "in", "none", "contains_none":
         guard case .mapping(let values) = field.value else {
           report("'\(field.key)' \(place) must be a mapping of argument names to values", at: field.value)
           continue
         }
         for argument in entries(of: values, known: nil, place: "in '\(field.key)' \(place)") {
+          guard let path = argumentPath(argument.key, at: argument.keyNode, test: field.key) else { continue }
           var nodes = [argument.value]
-          if field.key == "in" {
+          if field.key != "equals" {
             guard case .sequence(let sequence) = argument.value, !sequence.isEmpty else {
-              report("'in' values of '\(argument.key)' must be a non-empty list", at: argument.value)
+              report(
+                "'\(field.key)' values of '\(argument.key)' must be a non-empty list", at: argument.value)
               continue
             }
             nodes = Array(sequence)
+          }
+          if field.key == "contains_none" {
+            var texts: [String] = []
+            for node in nodes {
+              guard case .scalar(let scalar) = node, !scalar.string.isEmpty else {
+                report(
+                  "a text to look for in '\(argument.key)' must be a non-empty string (every value holds the empty text)",
+                  at: node)
+                continue
+              }
+              texts.append(scalar.string)
+            }
+            if texts.count == nodes.count { tests.append(.containsNone(path, texts)) }
+            continue
           }
           var scalars: [JSON] = []
           for node in nodes {
@@ -278,7 +301,10 @@ extension ManifestReader {
             }
             scalars.append(scalar)
           }
-          if !scalars.isEmpty { tests.append(.oneOf(argument.key, scalars)) }
+          // A list with a bad value is reported and left out whole: a `none` that silently lost a
+          // value would let that value through.
+          guard scalars.count == nodes.count else { continue }
+          tests.append(field.key == "none" ? .noneOf(path, scalars) : .oneOf(path, scalars))
         }
       default: break
       }
@@ -288,6 +314,21 @@ extension ManifestReader {
       return nil
     }
     return RuleCondition(tests)
+  }
+
+  /// An argument path in a condition: `ARG`, `ARG[N]` or `ARG[]`.
+  private mutating func argumentPath(_ text: String, at node: Node, test: String) -> ArgumentPath? {
+    guard !text.isEmpty else {
+      report("argument names in '\(test)' must not be empty", at: node)
+      return nil
+    }
+    guard let path = ArgumentPath(parsing: text) else {
+      report(
+        "invalid argument path '\(text)' in '\(test)': write an argument name, 'ARG[N]' for one element of an array (N from 0 to \(ArgumentPath.maximumIndex), no leading zeros) or 'ARG[]' for every element",
+        at: node)
+      return nil
+    }
+    return path
   }
 
   /// A YAML scalar as the JSON value a call would carry: strings, numbers (as written), booleans.

@@ -6,6 +6,8 @@ import WardenJSON
 /// The language, kept small on purpose:
 /// - `{arg}` an argument; `{arg.field}` a member of an object argument; `{arg[]}` one resource per
 ///   element of an array argument (`{messages[].id}` per element's member). Several `[]` multiply.
+///   `{arg[N]}` the element at index N (0-based) of an array argument (`{command[0]}`); an array
+///   without it counts as a missing argument.
 /// - Filters after `|`, applied left to right: `path` (absolute and lexically normalized: `.`, `..`,
 ///   `//` and a trailing slash resolved, so `/repo/../etc` is `/etc`; a relative path is resolved
 ///   against the declared base, and is an error without one), `path:ARG` (the same, with relative
@@ -63,6 +65,10 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
   struct Step: Sendable, Equatable {
     var name: String
     var eachElement: Bool
+    /// `name[N]`: the element at this index.
+    var index: Int? = nil
+
+    var readsElements: Bool { eachElement || index != nil }
   }
 
   public enum Filter: Sendable, Equatable {
@@ -155,19 +161,29 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
     for segment in pathText.split(separator: ".", omittingEmptySubsequences: false) {
       var name = String(segment)
       var each = false
+      var index: Int?
       if name.hasSuffix("[]") {
         each = true
         name.removeLast(2)
+      } else if name.hasSuffix("]"), let open = name.lastIndex(of: "[") {
+        guard let path = ArgumentPath(parsing: name), case .element(let element) = path.selector else {
+          throw TemplateSyntaxError(
+            message:
+              "invalid element '\(segment)' in '{\(text)}': write 'ARG[N]' with N from 0 to \(ArgumentPath.maximumIndex), no leading zeros",
+            offset: offset)
+        }
+        index = element
+        name = String(name[..<open])
       }
       guard !name.isEmpty, isArgumentName(Substring(name)) else {
         throw TemplateSyntaxError(
           message: "invalid argument name '\(segment)' in '{\(text)}'", offset: offset)
       }
-      steps.append(Step(name: name, eachElement: each))
+      steps.append(Step(name: name, eachElement: each, index: index))
     }
     var source = Source.arguments
     if steps.first?.name == "ctx" {
-      guard steps.count == 2, !steps[0].eachElement, !steps[1].eachElement else {
+      guard steps.count == 2, !steps[0].readsElements, !steps[1].readsElements else {
         throw TemplateSyntaxError(
           message: "'{\(text)}': a launch context value is written '{ctx.KEY}'", offset: offset)
       }
@@ -178,7 +194,7 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
       source = .context
       steps.removeFirst()
     } else if steps.first?.name == "lookup" {
-      guard steps.count >= 3, !steps.contains(where: \.eachElement) else {
+      guard steps.count >= 3, !steps.contains(where: \.readsElements) else {
         throw TemplateSyntaxError(
           message: "'{\(text)}': a looked-up value is written '{lookup.NAME.FIELD}'", offset: offset)
       }
@@ -261,7 +277,7 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
   /// The argument, when the template is that one placeholder alone, without filters (`{id}`).
   public var soleArgument: String? {
     guard parts.count == 1, case .placeholder(let placeholder) = parts[0], placeholder.source == .arguments,
-      placeholder.steps.count == 1, !placeholder.steps[0].eachElement, placeholder.filters.isEmpty,
+      placeholder.steps.count == 1, !placeholder.steps[0].readsElements, placeholder.filters.isEmpty,
       placeholder.absence == .required
     else { return nil }
     return placeholder.steps[0].name
@@ -384,6 +400,22 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
                 "argument '\(path)' must be an array, not \(member.typeName) (template '\(template)')")
             }
             next += elements.enumerated().map { ($0.element, "\(path)[\($0.offset)]") }
+          } else if let index = step.index {
+            guard case .array(let elements) = member else {
+              throw ScopeError(
+                "argument '\(path)' must be an array, not \(member.typeName) (template '\(template)')")
+            }
+            let element = "\(path)[\(index)]"
+            guard index < elements.count, elements[index] != .null else {
+              switch placeholder.absence {
+              case .required: throw ScopeError("missing argument '\(element)' (template '\(template)')")
+              case .nothing: continue
+              case .text(let text):
+                next.append((.string(text), element))
+                continue
+              }
+            }
+            next.append((elements[index], element))
           } else {
             next.append((member, path))
           }
