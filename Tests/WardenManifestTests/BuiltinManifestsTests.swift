@@ -34,10 +34,10 @@ import WardenManifest
   }
 
   @Test func namesAndAliases() throws {
-    #expect(BuiltinManifests.builtinNames == ["fetch", "git", "mailbox", "time"])
+    #expect(BuiltinManifests.builtinNames == ["fetch", "git", "mailbox", "postgres", "sqlite", "time"])
     for (alias, server) in [
       ("mcp-server-git", "git"), ("mcp-server-time", "time"), ("mcp-server-fetch", "fetch"),
-      ("warden-example-mailbox", "mailbox"),
+      ("warden-example-mailbox", "mailbox"), ("mcp-server-sqlite", "sqlite"), ("postgres-mcp", "postgres"),
     ] {
       #expect(BuiltinManifests.builtin(named: alias)?.server == server)
       #expect(BuiltinManifests.text(named: alias) == BuiltinManifests.text(named: server))
