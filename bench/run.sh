@@ -13,6 +13,9 @@
 #   SEQ_CALLS [20000] WARMUP [2000] PIPE_CALLS [200000] INFLIGHT [64]
 #   ARG_BYTES [1048576] ARG_N [30] RESULT_BYTES [10485760] RESULT_N [20] SPAWNS [20]
 #   TIMEOUT [120]          per-phase timeout of the driver, seconds
+#   DROP_CACHES [1]        drop the page cache before each run when allowed (root), so resident
+#                          memory counts the binary's pages as read from disk, not however a
+#                          recent copy or build left them cached (a difference of 2-3 MB)
 #
 # Writes the raw JSON lines to bench/out/<stamp>.jsonl (stderr of the runs: <stamp>.stderr.log) and
 # prints a Markdown table on stdout; progress goes to stderr.
@@ -148,6 +151,10 @@ for ((r = 0; r < REPS; r++)); do
   for ((p = 0; p < n; p++)); do
     c="${ACTIVE[$(((r + p) % n))]}"   # rotate the order every repetition
     log "rep $((r + 1))/$REPS: $c"
+    if [[ "${DROP_CACHES:-1}" != "0" && -w /proc/sys/vm/drop_caches ]]; then
+      sync
+      echo 3 >/proc/sys/vm/drop_caches
+    fi
     config_cmd "$c"
     line="$(${PREFIX[@]+"${PREFIX[@]}"} "$BIN/driver" --label "$c" "${DRIVER_OPTS[@]}" -- "${CMD[@]}" \
       2>>"$ERRLOG" || true)"

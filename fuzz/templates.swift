@@ -41,10 +41,18 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let base =
       baseBytes.first == UInt8(ascii: "/") && !baseBytes.contains(0)
         && ScopeFilters.expansionSyntax(in: baseBytes) == nil ? baseLine : nil
-    if let resources = try? template.resources(for: arguments, base: base, literalPaths: literal) {
-      for resource in resources {
-        texts.append(resource.text)
-        for path in resource.paths { checkPath(path, literal: literal, input) }
+    // The same arguments also as a launch context value, a lookup's answer and a SQL operation, so
+    // `{ctx.KEY}`, `{lookup.NAME.FIELD}`, `?` and the sql filters are reached too.
+    let richer = TemplateInput(
+      arguments: arguments, context: ["env": baseLine, "ctx": baseLine],
+      operation: SQLOperation(kind: "read", table: baseLine.isEmpty ? nil : baseLine, statement: 0),
+      lookups: ["v": arguments, "lookup": arguments])
+    for values in [TemplateInput(arguments: arguments), richer] {
+      if let resources = try? template.resources(for: values, base: base, literalPaths: literal) {
+        for resource in resources {
+          texts.append(resource.text)
+          for path in resource.paths { checkPath(path, literal: literal, input) }
+        }
       }
     }
   }

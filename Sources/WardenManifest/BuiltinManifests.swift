@@ -14,10 +14,13 @@ public enum BuiltinManifests {
     ("time.yaml", time),
   ]
 
-  /// The parsed manifests; a file that does not parse is left out (and fails the tests).
-  private static let manifests: [Manifest] = files.compactMap {
-    try? ManifestLoader.parse($0.text, file: $0.name)
+  /// The parsed manifests with their file names; a file that does not parse is left out (and fails
+  /// the tests).
+  static let all: [(file: String, manifest: Manifest)] = files.compactMap { file in
+    (try? ManifestLoader.parse(file.text, file: file.name)).map { (file.name, $0) }
   }
+
+  private static var manifests: [Manifest] { all.map(\.manifest) }
 
   /// The server names of the built-in manifests, sorted.
   public static var builtinNames: [String] {
@@ -47,7 +50,7 @@ public enum BuiltinManifests {
     # Actions:
     #   web.fetch  fetch: get a page (and the site's robots.txt) from the internet
     server: fetch
-    aliases: [mcp-server-fetch]
+    aliases: [mcp-server-fetch, mcp_server_fetch]
     undeclared: deny
     tools:
       fetch:
@@ -75,7 +78,7 @@ public enum BuiltinManifests {
     # git_add also yields `file:/abs/path` for each entry of `files`; a relative file name is resolved
     # against `repo_path`, as the server does (`path:repo_path`), so `../x` cannot leave a granted tree.
     server: git
-    aliases: [mcp-server-git]
+    aliases: [mcp-server-git, mcp_server_git]
     undeclared: deny
     tools:
       git_status:
@@ -335,7 +338,7 @@ public enum BuiltinManifests {
     #   time.read  get_current_time: the time in a zone
     #              convert_time: a time from one zone to another
     server: time
-    aliases: [mcp-server-time]
+    aliases: [mcp-server-time, mcp_server_time]
     undeclared: deny
     tools:
       get_current_time:

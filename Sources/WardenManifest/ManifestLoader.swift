@@ -32,6 +32,15 @@ public enum ManifestLoader {
     return manifest
   }
 
+  /// The names (`server`, then `aliases`) a manifest's text claims, read on their own so that they
+  /// are known even when the rest of the manifest is invalid; nil when they cannot be read without
+  /// doubt (the text is not YAML, or `server` or `aliases` is missing, repeated or invalid).
+  public static func claimedNames(_ text: String, file: String) -> [String]? {
+    guard let root = try? Yams.compose(yaml: text, .default, .default, .utf8) else { return nil }
+    var reader = ManifestReader(file: file, text: text)
+    return reader.claimedNames(from: root)
+  }
+
   /// Reads and parses the manifest at `path`.
   public static func load(path: String) throws(ManifestErrors) -> Manifest {
     try parse(try read(path: path), file: path)

@@ -78,6 +78,26 @@ struct ManifestReader {
       wardenEnvironment: wardenEnvironment)
   }
 
+  /// The names a manifest claims (`server`, then `aliases`) when they can be read without doubt
+  /// (each key once, every name valid, no merge key), even if the rest of the manifest is invalid;
+  /// nil otherwise.
+  mutating func claimedNames(from root: Node) -> [String]? {
+    guard case .mapping(let mapping) = root else { return nil }
+    let before = errors.count
+    var server: String?
+    var aliases: [String] = []
+    for entry in entries(of: mapping, known: nil, place: "") {
+      switch entry.key {
+      case "server": server = serverName(entry)
+      case "aliases": aliases = aliasNames(entry, server: server)
+      case "<<": return nil
+      default: break
+      }
+    }
+    guard errors.count == before, let server else { return nil }
+    return [server] + aliases
+  }
+
   /// `warden_env`: names of warden's own variables (`WARDEN_...`) the server may keep.
   private mutating func wardenVariables(_ entry: Entry) -> [String] {
     var names: [String] = []

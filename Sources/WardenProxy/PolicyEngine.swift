@@ -14,7 +14,7 @@ import WardenStore
 public struct PolicyConfiguration: Sendable {
   /// The loaded manifest; nil means every tool call is undeclared and denied.
   public var manifest: Manifest?
-  /// The canonical server name grants are matched against.
+  /// The server's instance name grants, forbids, holds and audit records are matched against.
   public var serverName: String
   /// The store, or why it could not be opened (then every call is denied).
   public var store: Result<any DelegationStore, StoreError>
@@ -22,7 +22,7 @@ public struct PolicyConfiguration: Sendable {
   public var protectedPaths: [String]
   /// Remove tools the agent may not call from `tools/list` results, instead of marking them.
   public var hideUndelegated: Bool
-  /// Where the manifest came from, or, when there is none, the name it was looked up by.
+  /// Where the manifest came from, or, when there is none, what was looked for.
   public var manifestSource: String
   /// Hold calls no grant covers for a human's decision instead of denying them (`--ungranted confirm`).
   public var ungrantedConfirm: Bool
@@ -106,11 +106,8 @@ final class PolicyEngine: Sendable {
       logger.info(
         "server '\(configuration.serverName)': manifest \(configuration.manifestSource) (\(manifest.tools.count) tools, undeclared: \(manifest.undeclared.rawValue))"
       )
-      if manifest.server != configuration.serverName {
-        logger.warning(
-          "the manifest is for server '\(manifest.server)' but --server is '\(configuration.serverName)'; grants are matched against '\(configuration.serverName)'"
-        )
-      }
+      // One manifest serving several instances (`--server db-dev`, `--server db-prod`) is normal:
+      // the instance's name is the one grants are matched against, said here and in `warden check`.
       let missing = LaunchContext.keys(readBy: manifest).filter { configuration.context[$0] == nil }
       if !missing.isEmpty {
         logger.error(
@@ -118,8 +115,9 @@ final class PolicyEngine: Sendable {
         )
       }
     } else {
+      let name = configuration.serverName
       logger.warning(
-        "no manifest for server '\(configuration.manifestSource)': every tools/call will be denied. Write one (see `warden manifest show git` for an example) as $WARDEN_HOME/manifests/\(configuration.manifestSource).yaml, or pass --manifest FILE."
+        "no manifest for server '\(name)' (\(configuration.manifestSource)): every tools/call will be denied. Write one (see `warden manifest show git` for an example) as $WARDEN_HOME/manifests/\(name).yaml with `server: \(name)` (or add '\(name)' to the `aliases` of one), or pass --manifest FILE."
       )
     }
     if case .failure(let error) = configuration.store {

@@ -80,10 +80,10 @@ public enum Relay {
       child.send(SIGKILL)
       throw RelayStartError(command: configuration.command[0], underlying: error)
     }
-    let sessionID = String(randomNonce().prefix(12))
+    let sessionID = String(randomHex128().prefix(12))
     let session = SharedSession(
       CallMachine(
-        session: RelaySession(nonce: randomNonce()),
+        session: RelaySession(nonce: randomHex128()),
         rules: configuration.policy.map(CallExecutor.rules(for:)) ?? .noHolds, sessionID: sessionID))
     let client = LockedWriter(descriptor: clientOutput)
     let server = LockedWriter(descriptor: child.input)
@@ -228,13 +228,13 @@ public enum Relay {
     guard let calls else { return nil }
     return { id, outcome in calls.handle(.answered(id, outcome, at: PolicyEngine.now())) }
   }
+}
 
-  /// Random text for warden's own request ids (the system generator draws from getrandom).
-  private static func randomNonce() -> String {
-    var generator = SystemRandomNumberGenerator()
-    return (0..<2).map { _ in
-      let text = String(generator.next() as UInt64, radix: 16)
-      return String(repeating: "0", count: 16 - text.count) + text
-    }.joined()
-  }
+/// 128 random bits as 32 hexadecimal digits (the system generator draws from getrandom).
+func randomHex128() -> String {
+  var generator = SystemRandomNumberGenerator()
+  return (0..<2).map { _ in
+    let text = String(generator.next() as UInt64, radix: 16)
+    return String(repeating: "0", count: 16 - text.count) + text
+  }.joined()
 }

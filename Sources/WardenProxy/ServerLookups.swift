@@ -65,7 +65,7 @@ final class ServerLookups: Sendable {
     if let cached = state.withLock({ $0.cache[key] }), now - cached.at < Self.cacheLifetime {
       return .success(cached.answer)
     }
-    let id = Self.idPrefix + Self.randomHex()
+    let id = Self.idPrefix + randomHex128()
     let waiter = Waiter()
     state.withLock { $0.waiting[id] = waiter }
     defer { _ = state.withLock { $0.waiting.removeValue(forKey: id) } }
@@ -130,13 +130,5 @@ final class ServerLookups: Sendable {
       case .object(let members) = meta.json
     else { return [] }
     return members.filter { $0.key.hasPrefix("io.modelcontextprotocol/") }
-  }
-
-  private static func randomHex() -> String {
-    var generator = SystemRandomNumberGenerator()
-    return (0..<2).map { _ in
-      let text = String(generator.next() as UInt64, radix: 16)
-      return String(repeating: "0", count: 16 - text.count) + text
-    }.joined()
   }
 }

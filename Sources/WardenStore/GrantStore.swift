@@ -45,6 +45,16 @@ public final class GrantStore: Sendable {
     try StoreHome.resolve(environment: environment)
   }
 
+  /// Sets `home` to mode 0700 when other users can read or enter it but not write it, it is this
+  /// user's, and it holds only warden's own files (`manifests/`, `config.yaml`, the store and audit
+  /// files), as `mkdir -p $WARDEN_HOME/manifests` leaves it. Returns a line saying what it did, for
+  /// the user; nil when there was nothing to do or nothing it may do (then `open` says why it refuses
+  /// the home). Throws `.invalid`, with the `chmod` to run, when the home is reachable but holds
+  /// something else or other users could write it. Never follows a symbolic link.
+  public static func repairHomePermissions(_ home: String) throws(StoreError) -> String? {
+    try StoreHome.repairPermissions(StoreHome.trimmed(home))
+  }
+
   /// Opens the store in `home` (an absolute path), creating on first use the directory (mode 0700) and
   /// `warden.db` (mode 0600), and bringing the schema up to date.
   ///

@@ -57,8 +57,124 @@ enum StoreHome {
       throw StoreError(
         .invalid,
         "warden's home \(home) has mode \(octal(mode)), so other users can reach the delegations;"
-          + " run: chmod 700 '\(home)'")
+          + " run: chmod 700 \(shellQuoted(home))")
     }
+  }
+
+  /// What warden itself puts in its home, and whether each is a directory.
+  static let ownEntries: [String: Bool] = [
+    "warden.db": false, "warden.db-wal": false, "warden.db-shm": false, "warden.db-journal": false,
+    "audit.head": false, "config.yaml": false, "manifests": true, "audit-journal": true,
+  ]
+
+  /// Sets an existing home that other users can read or enter, but not write, to mode 0700 when it
+  /// is this user's and holds nothing but warden's own files (`ownEntries`, each this user's and
+  /// writable by no one else, and so are the entries of `manifests/` and `audit-journal/`): the
+  /// state `mkdir -p $WARDEN_HOME/manifests` leaves it in. Returns what it did, nil when it had
+  /// nothing to do (no home, already private, or not this user's: `prepare` refuses those).
+  ///
+  /// Throws, with the `chmod` to run, when the home is reachable but cannot be fixed safely: other
+  /// users could write it, or it holds something else. Never follows a symbolic link: a home that
+  /// is one is left to `prepare`.
+  static func repairPermissions(_ home: String) throws(StoreError) -> String? {
+    var info = stat()
+    guard lstat(home, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == geteuid(),
+      info.st_mode & 0o077 != 0
+    else { return nil }
+    let descriptor = open(home, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+    guard descriptor >= 0 else { return nil }
+    defer { close(descriptor) }
+    var opened = stat()
+    guard fstat(descriptor, &opened) == 0, opened.st_dev == info.st_dev, opened.st_ino == info.st_ino,
+      opened.st_uid == geteuid()
+    else { return nil }
+    let mode = opened.st_mode & 0o777
+    let refusal =
+      "warden's home \(home) has mode \(octal(mode)), so other users can reach the delegations, and warden"
+    guard mode & 0o022 == 0 else {
+      throw StoreError(
+        .invalid,
+        "\(refusal) does not fix it itself because other users could have written to it; check what it"
+          + " holds, then run: chmod 700 \(shellQuoted(home))")
+    }
+    let problems = foreignEntries(in: descriptor)
+    guard problems.isEmpty else {
+      throw StoreError(
+        .invalid,
+        "\(refusal) fixes it itself only when it holds nothing but warden's files; it also holds "
+          + problems.prefix(5).joined(separator: ", ") + (problems.count > 5 ? ", ..." : "")
+          + "; move those elsewhere or run: chmod 700 \(shellQuoted(home))")
+    }
+    guard fchmod(descriptor, 0o700) == 0 else {
+      throw systemError(.cannotOpen, "cannot set the mode of \(home) to 0700")
+    }
+    return "set warden's home \(home) to mode 0700 (it was \(octal(mode)), which let other users read the"
+      + " delegations; it held only warden's files)"
+  }
+
+  /// What in the directory open as `descriptor` keeps warden from fixing its home's mode, each
+  /// described for the message: an entry warden does not make, or one another user owns or could
+  /// write; the same one level down in `manifests/` and `audit-journal/`.
+  private static func foreignEntries(in descriptor: Int32, below: String? = nil) -> [String] {
+    guard let names = entryNames(of: descriptor) else { return ["'\(below ?? ".")' (cannot list it)"] }
+    var problems: [String] = []
+    for name in names {
+      let shown = below.map { "\($0)/\(name)" } ?? name
+      var info = stat()
+      guard fstatat(descriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
+        problems.append("'\(shown)' (cannot inspect it)")
+        continue
+      }
+      let kind = info.st_mode & S_IFMT
+      if info.st_uid != geteuid() {
+        problems.append("'\(shown)' (another user's)")
+      } else if kind != S_IFLNK, info.st_mode & 0o022 != 0 {
+        problems.append("'\(shown)' (other users can write it)")
+      } else if below == nil {
+        guard let isDirectory = ownEntries[name] else {
+          problems.append("'\(shown)'")
+          continue
+        }
+        guard kind == (isDirectory ? S_IFDIR : S_IFREG) else {
+          problems.append("'\(shown)' (not a \(isDirectory ? "directory" : "regular file"))")
+          continue
+        }
+        if isDirectory {
+          let inner = openat(descriptor, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+          guard inner >= 0 else {
+            problems.append("'\(shown)' (cannot read it)")
+            continue
+          }
+          problems += foreignEntries(in: inner, below: name)
+          close(inner)
+        }
+      }
+    }
+    return problems
+  }
+
+  /// The names in the directory open as `descriptor`, without `.` and `..`, sorted; nil when it
+  /// cannot be listed.
+  private static func entryNames(of descriptor: Int32) -> [String]? {
+    let copy = dup(descriptor)
+    guard copy >= 0, let directory = fdopendir(copy) else {
+      if copy >= 0 { close(copy) }
+      return nil
+    }
+    defer { closedir(directory) }
+    var names: [String] = []
+    while let entry = readdir(directory) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+      }
+      if name != "." && name != ".." { names.append(name) }
+    }
+    return names.sorted()
+  }
+
+  /// `text` quoted for a POSIX shell.
+  static func shellQuoted(_ text: String) -> String {
+    "'" + text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
   }
 
   /// `mkdir -p`: parents with the usual 0755, the last component with 0700 (the umask may only narrow).

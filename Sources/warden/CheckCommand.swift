@@ -12,15 +12,23 @@ extension Warden {
       discussion: """
         Computes the call's scopes from the server's manifest, weighs the grants and forbids in force, and prints the verdict with its reasons.
 
-        Exit status: 0 allow, 2 deny, 3 confirm (1 if the check itself failed).
+        Exit status: 0 allow, 2 deny, 3 confirm (1 if the check itself failed, 78 for an invalid manifest or a name two manifests claim).
 
         Example:
           warden check --server git --agent claude-code \\
             git_commit '{"repo_path": "/home/me/app", "message": "wip"}'
+
+        For an instance named apart from its manifest, give the command as `warden run` gets it:
+          warden check --server git-work git_status '{"repo_path": "/home/me/app"}' \\
+            -- uvx mcp-server-git
         """
     )
 
-    @Option(name: .long, help: "The server's name (selects its manifest).")
+    @Option(
+      name: .long,
+      help:
+        "The server's name as `warden run --server` gives it (selects its manifest; grants are matched against it)."
+    )
     var server: String
 
     @Option(name: .long, help: "The agent identity (default: any name, 'agent').")
@@ -48,6 +56,13 @@ extension Warden {
         valueName: "key=value"))
     var context: [String] = []
 
+    @Argument(
+      parsing: .postTerminator,
+      help: ArgumentHelp(
+        "The server's command line as given to `warden run`, after --: when no manifest is named after --server, the one it selects is used, as in `warden run`.",
+        valueName: "command"))
+    var command: [String] = []
+
     func run() throws {
       var status: Int32 = 1
       try reportingFailures {
@@ -62,10 +77,15 @@ extension Warden {
           throw CommandFailure(
             "warden: the arguments are ambiguous (\(problem)); warden run denies such a call")
         }
-        let found = try CommandEnvironment.manifest(explicit: manifest, serverName: server)
-        // The name grants are matched against: the same rule as `warden run` (an explicit --server).
-        let serverName = CommandEnvironment.grantServerName(
-          explicit: server, manifest: found?.0, derived: server)
+        // The same manifest and server name as `warden run --server NAME -- COMMAND` would use.
+        let selection = try CommandEnvironment.selectManifest(
+          explicit: manifest, server: server, command: command)
+        let found = selection.entry.map { ($0.manifest, CommandEnvironment.describe(selection)) }
+        var missing = "no manifest: " + CommandEnvironment.describe(selection)
+        if command.isEmpty {
+          missing += "; give the server's command after -- to use the manifest it selects, as warden run does"
+        }
+        let serverName = selection.serverName
         let call = ToolCall(server: serverName, agent: agent, tool: tool, arguments: parsed.json)
         let store = try CommandEnvironment.openStore()
         let now = CommandEnvironment.now()
@@ -97,7 +117,7 @@ extension Warden {
         if json {
           printLine(Self.json(decision, call: call, manifest: found?.1).text(pretty: true))
         } else {
-          printLine(Self.text(decision, call: call, manifest: found?.1, liveGrants: grants))
+          printLine(Self.text(decision, call: call, manifest: found?.1 ?? missing, liveGrants: grants))
         }
         switch decision.verdict {
         case .allow: status = 0

@@ -44,10 +44,19 @@ enum CommandEnvironment {
     }
   }
 
+  /// Sets a home that only other users' access keeps from being used to mode 0700 when it holds
+  /// only warden's files, saying so on stderr (see `GrantStore.repairHomePermissions`).
+  static func repairHome(_ home: String) throws(StoreError) {
+    if let note = try GrantStore.repairHomePermissions(home) { printToStandardError("warden: \(note)") }
+  }
+
   /// Opens the store, or fails the command with the store's reason.
   static func openStore() throws -> any DelegationStore {
     let home = try home()
-    do { return try GrantStore.open(home: home) } catch {
+    do {
+      try repairHome(home)
+      return try GrantStore.open(home: home)
+    } catch {
       throw CommandFailure("warden: cannot open the delegation store in \(home): \(error)")
     }
   }
@@ -118,33 +127,22 @@ enum CommandEnvironment {
     return Array(Set(paths)).sorted()
   }
 
-  /// Finds the manifest for a server: `--manifest`, else `$WARDEN_HOME/manifests/NAME.{yaml,yml,json}`,
-  /// else the ones installed with warden. Nil when there is none.
-  static func manifest(explicit path: String?, serverName: String) throws -> (Manifest, String)? {
-    if let path {
-      return (try loadManifest(path), path)
+  /// The manifest a server runs under and the name its grants are matched against, for `warden run`
+  /// and `warden check` alike: `--manifest FILE`, else the manifest `--server` names (a user manifest
+  /// in `$WARDEN_HOME/manifests` by its `server` or an alias, else a built-in one), else the one the
+  /// command's name selects (see `ManifestCatalog.select`). An invalid manifest that may be the
+  /// one, or a name two manifests claim, fails with status 78.
+  static func selectManifest(explicit path: String?, server: String?, command: [String]) throws
+    -> ManifestSelection
+  {
+    if let path { return .file(try loadManifest(path), path: path, server: server) }
+    do throws(ManifestLookupError) {
+      var catalog = ManifestCatalog(files: [])
+      if let home = try? home() { catalog = try ManifestCatalog.load(directory: home + "/manifests") }
+      return try catalog.select(server: server, command: command)
+    } catch {
+      throw CommandFailure("warden: \(error)", status: 78)
     }
-    if let home = try? home() {
-      for suffix in ["yaml", "yml", "json"] {
-        let candidate = "\(home)/manifests/\(serverName).\(suffix)"
-        if access(candidate, F_OK) == 0 { return (try loadManifest(candidate), candidate) }
-      }
-    }
-    if let builtin = BuiltinManifests.builtin(named: serverName) {
-      return (builtin, "built-in manifest '\(builtin.server)'")
-    }
-    return nil
-  }
-
-  /// The server name grants are matched against, for `warden run` and `warden check` alike: an
-  /// explicit `--server` (an instance name such as `git-prod`), except that an alias of the manifest
-  /// stands for the manifest's own name (`mcp-server-git` is `git`); else the manifest's name, else
-  /// the name derived from the command.
-  static func grantServerName(explicit: String?, manifest: Manifest?, derived: String) -> String {
-    if let explicit, let manifest, manifest.aliases.contains(where: { $0.hasSameBytes(as: explicit) }) {
-      return manifest.server
-    }
-    return explicit ?? manifest?.server ?? derived
   }
 
   static func loadManifest(_ path: String) throws -> Manifest {
@@ -155,30 +153,19 @@ enum CommandEnvironment {
     }
   }
 
-  /// The server name `warden run` derives from a command line: its basename, or for a launcher
-  /// (`uvx`, `npx`, `pipx run`, `python -m`) the package or module it launches.
-  static func serverName(for command: [String]) -> String {
-    func base(_ text: String) -> String { String(text.split(separator: "/").last ?? Substring(text)) }
-    let program = base(command[0])
-    let arguments = command.dropFirst()
-    switch program {
-    case "uvx", "npx", "bunx", "pnpx":
-      if let package = arguments.first(where: { !$0.hasPrefix("-") }) { return stripVersion(base(package)) }
-    case "pipx", "uv":
-      let rest = arguments.drop { $0 == "run" || $0 == "tool" || $0.hasPrefix("-") }
-      if let package = rest.first { return stripVersion(base(package)) }
-    default:
-      if program.hasPrefix("python"), let index = arguments.firstIndex(of: "-m"), index + 1 < command.count {
-        return command[index + 1]
-      }
+  /// What a selection found, for the log: where the manifest came from and how it was matched, or
+  /// what was looked for.
+  static func describe(_ selection: ManifestSelection) -> String {
+    guard let entry = selection.entry else {
+      let names = selection.lookedUp.map { "'\($0)'" }.joined(separator: " or ")
+      return
+        (["none in $WARDEN_HOME/manifests or built in is named or aliased \(names)"] + selection.replaced)
+        .joined(separator: "; ")
     }
-    return program
-  }
-
-  private static func stripVersion(_ package: String) -> String {
-    // "pkg@1.2" and "@scope/pkg@1.2" launch "pkg".
-    let trimmed = package.hasPrefix("@") ? String(package.dropFirst()) : package
-    return String(trimmed.split(separator: "@").first ?? Substring(trimmed))
+    if case .command(let name) = selection.matched, entry.manifest.server != selection.serverName {
+      return "\(entry.source), matched by the command's name '\(name)'"
+    }
+    return entry.source
   }
 }
 

@@ -22,22 +22,25 @@ extension Warden {
 
         Warden starts COMMAND in its own working directory, in a session of its own (no controlling terminal) and with its environment less warden's own WARDEN_* variables (a manifest's warden_env keeps some), and relays JSON-RPC both ways. The server's responses reach the client only for requests warden forwarded, and keys in warden's namespace (dev.warden/...) are taken out of what it sends. Messages it does not need to change pass byte-for-byte. Lines that are not valid JSON-RPC are answered with an error (-32700 / -32600) and never forwarded. stdout carries only the protocol; the server's stderr and warden's log go to stderr.
 
+        The manifest is the one --server names (by its server or an alias; $WARDEN_HOME/manifests first, then the built-in ones), else the one COMMAND's name selects: its basename, the script of python, node, deno run, bun or uv run without its extension, the module after python -m, or the package of uvx, npx, bunx, pipx run. So `--server git-work -- uvx mcp-server-git` runs the git manifest for an instance named git-work, and grants are written for git-work (a grant issued with --server git does not cover it).
+
         Every tools/call is checked against the server's manifest and the grants issued with `warden grant`: a call outside the delegation never reaches the server, and the agent gets a tool result with isError and the reason. tools/list marks each tool delegated, needing confirmation, or not delegated (--hide-undelegated leaves the last out).
 
-        Exit status: the server's own (128+N if it was killed by signal N); 0 when the client closed the session and warden had to stop the server; 127 if COMMAND cannot be started; 64 for a usage error.
+        Exit status: the server's own (128+N if it was killed by signal N); 0 when the client closed the session and warden had to stop the server; 127 if COMMAND cannot be started; 78 for an invalid manifest or configuration, or a name two manifests claim; 64 for a usage error.
         """
     )
 
     @Option(
       name: .long,
-      help:
-        "The server's name, which selects its manifest (default: the manifest's, else derived from COMMAND).")
+      help: ArgumentHelp(
+        "The server's instance name, which grants are written for (an alias of its manifest stands for the manifest's name). Selects the manifest named or aliased so, else the one COMMAND's name selects (default: the manifest's name, else COMMAND's name).",
+        valueName: "name"))
     var server: String?
 
     @Option(
       name: .long,
       help: ArgumentHelp(
-        "The manifest (default: NAME.yaml in $WARDEN_HOME/manifests, then the manifests installed with warden).",
+        "The manifest (default: the one whose server or aliases name the server, in $WARDEN_HOME/manifests, then among the manifests installed with warden).",
         valueName: "file"))
     var manifest: String?
 
@@ -132,20 +135,21 @@ extension Warden {
     /// The manifest and store to enforce. An invalid manifest stops warden before it starts the
     /// server; a missing manifest or an unreadable store lets it start and deny every tool call.
     private func policyConfiguration(logger: Logger) throws -> PolicyConfiguration {
-      let lookupName = server ?? CommandEnvironment.serverName(for: command)
-      let found = try CommandEnvironment.manifest(explicit: manifest, serverName: lookupName)
-      let serverName = CommandEnvironment.grantServerName(
-        explicit: server, manifest: found?.0, derived: lookupName)
       let store: Result<any DelegationStore, StoreError>
       var protectedPaths: [String] = []
       do {
         let home = try GrantStore.defaultHome(environment: CommandEnvironment.variables)
         protectedPaths = CommandEnvironment.protectedPaths(home: home)
+        // Before the manifests are read from it: a home others could write is refused here.
+        try CommandEnvironment.repairHome(home)
         store = Result { () throws(StoreError) -> any DelegationStore in try GrantStore.open(home: home) }
       } catch {
         store = .failure(error)
       }
+      let selection = try CommandEnvironment.selectManifest(
+        explicit: manifest, server: server, command: command)
       let settings = try CommandEnvironment.configuration()
+      let serverName = selection.serverName
       let launch = LaunchContext.merge(
         commandLine: try CommandEnvironment.contextPairs(context),
         pinned: settings.servers[serverName]?.context ?? [:])
@@ -155,8 +159,9 @@ extension Warden {
         )
       }
       var configuration = PolicyConfiguration(
-        manifest: found?.0, serverName: serverName, store: store, protectedPaths: protectedPaths,
-        hideUndelegated: hideUndelegated, manifestSource: found?.1 ?? lookupName,
+        manifest: selection.entry?.manifest, serverName: serverName, store: store,
+        protectedPaths: protectedPaths, hideUndelegated: hideUndelegated,
+        manifestSource: CommandEnvironment.describe(selection),
         ungrantedConfirm: ungranted == .confirm, confirmTimeout: confirmTimeout,
         askInClient: settings.confirmChannels.contains(.elicitation),
         acceptTerminalDecisions: settings.confirmChannels.contains(.terminal),

@@ -37,6 +37,7 @@ import WardenManifest
     #expect(BuiltinManifests.builtinNames == ["fetch", "git", "mailbox", "postgres", "sqlite", "time"])
     for (alias, server) in [
       ("mcp-server-git", "git"), ("mcp-server-time", "time"), ("mcp-server-fetch", "fetch"),
+      ("mcp_server_git", "git"), ("mcp_server_time", "time"), ("mcp_server_fetch", "fetch"),
       ("warden-example-mailbox", "mailbox"), ("mcp-server-sqlite", "sqlite"), ("postgres-mcp", "postgres"),
     ] {
       #expect(BuiltinManifests.builtin(named: alias)?.server == server)

@@ -152,7 +152,7 @@ def test_verify_names_the_first_record_tampered_with(warden, warden_bin, mailbox
 
 
 def test_verify_cannot_check_without_a_store(warden_bin, warden_home):
-    os.chmod(warden_home, 0o755)  # a home others could write is refused
+    os.chmod(warden_home, 0o775)  # a home others could write is refused (0755 would be fixed)
     try:
         checked = verify(warden_bin)
         assert checked.returncode == 2, (checked.stdout, checked.stderr)

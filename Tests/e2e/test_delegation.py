@@ -230,9 +230,12 @@ def test_an_expired_grant_denies(git_warden, git_repo, inner, grant, mode):
         async with session(git_warden(), mode=mode) as client:
             issued = time.time()
             grant("--server", "git", "--allow", "git.read", "--for", "2s", purpose="two seconds")
+            # The grant's clock starts somewhere while `warden grant` runs: it has surely expired
+            # 2 s after the command returned, whatever the machine's load.
+            returned = time.time()
             live = await call(client, "git_status", arguments)
             assert time.time() - issued < 1.8, "too slow to see the grant while it was live"
-            await anyio.sleep(max(0.0, issued + 2.3 - time.time()))
+            await anyio.sleep(max(0.0, returned + 2.3 - time.time()))
             expired = await call(client, "git_status", arguments)
 
             # --until takes whole seconds: an instant 2-3 s ahead.

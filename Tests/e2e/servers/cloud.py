@@ -9,17 +9,11 @@ appended to --log as one JSON line.
 
 from __future__ import annotations
 
-import argparse
 import json
-from pathlib import Path
 
 from mcp.server.mcpserver import MCPServer
 
-parser = argparse.ArgumentParser()
-parser.add_argument("--state", required=True)
-parser.add_argument("--log")
-options = parser.parse_args()
-state_path = Path(options.state)
+from json_state import JSONState
 
 SEED = {
     "vol-7f3a": {"name": "api-cache", "environment": "staging"},
@@ -27,17 +21,8 @@ SEED = {
     "vol-0b5e": {"name": "scratch", "environment": "staging"},
 }
 
-
-def load() -> dict:
-    if not state_path.exists():
-        state_path.write_text(json.dumps(SEED))
-    return json.loads(state_path.read_text())
-
-
-def log(tool: str, arguments: dict) -> None:
-    if options.log:
-        with open(options.log, "a") as out:
-            out.write(json.dumps({"tool": tool, "arguments": arguments}) + "\n")
+state = JSONState(SEED)
+load, save, log = state.load, state.save, state.log
 
 
 app = MCPServer("cloud")
@@ -66,7 +51,7 @@ def delete_volume(volume_id: str) -> str:
     log("delete_volume", {"volume_id": volume_id})
     volumes = load()
     volumes.pop(volume_id, None)
-    state_path.write_text(json.dumps(volumes))
+    save(volumes)
     return f"deleted {volume_id}"
 
 

@@ -9,17 +9,11 @@ to --log as one JSON line.
 
 from __future__ import annotations
 
-import argparse
 import json
-from pathlib import Path
 
 from mcp.server.mcpserver import MCPServer
 
-parser = argparse.ArgumentParser()
-parser.add_argument("--state", required=True)
-parser.add_argument("--log")
-options = parser.parse_args()
-state_path = Path(options.state)
+from json_state import JSONState
 
 SEED = {
     "admin": {"email": "admin@corp.example", "role": "admin"},
@@ -28,21 +22,8 @@ SEED = {
     "u3": {"email": "cy@corp.example", "role": "member"},
 }
 
-
-def load() -> dict:
-    if not state_path.exists():
-        state_path.write_text(json.dumps(SEED))
-    return json.loads(state_path.read_text())
-
-
-def save(users: dict) -> None:
-    state_path.write_text(json.dumps(users))
-
-
-def log(tool: str, arguments: dict) -> None:
-    if options.log:
-        with open(options.log, "a") as out:
-            out.write(json.dumps({"tool": tool, "arguments": arguments}) + "\n")
+state = JSONState(SEED)
+load, save, log = state.load, state.save, state.log
 
 
 app = MCPServer("identity")
