@@ -172,8 +172,8 @@ public enum BuiltinManifests {
     #     pg-prod:
     #       context: {db: production}
     #   warden run --server pg-prod -- postgres-mcp --access-mode=restricted postgresql://...
-    # Without `db` every call is denied, naming the key. Warden does not check the URL the server
-    # connects to: pin the whole command in your MCP configuration as well.
+    # Without `db` every call is denied, naming the key. Warden does not check which database the URL
+    # the server connects to is.
     #
     # execute_sql and explain_query take SQL: PostgreSQL's own parser (libpg_query) splits it into
     # operations, one per statement and table, and each must be allowed on its own. The action is
@@ -275,8 +275,8 @@ public enum BuiltinManifests {
     #   warden run --server db-prod -- mcp-server-sqlite --db-path /srv/prod.db
     # `db` names the database in resources; `db_path` is the file the server opens, read by warden
     # (read-only) for its schema, so that the triggers and views of the real database are seen: an
-    # INSERT that fires a trigger deleting rows is also a delete. Without either key every call is
-    # denied, naming the key. Warden does not check that `--db-path` is `db_path`: pin both.
+    # INSERT that fires a trigger deleting rows is also a delete. A call that needs a key the context
+    # lacks is denied, naming the key. Warden does not check that the server's `--db-path` is `db_path`.
     #
     # read_query, write_query and create_table take SQL: SQLite's own parser splits it into
     # operations, one per statement and table, and each must be allowed on its own. The action is
