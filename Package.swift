@@ -121,7 +121,7 @@ let package = Package(
       name: "WardenCoreTests", dependencies: ["WardenCore", "WardenJSON"], exclude: ["Fixtures"],
       swiftSettings: strictSettings),
     .testTarget(
-      name: "WardenManifestTests", dependencies: ["WardenManifest", "WardenCore"],
+      name: "WardenManifestTests", dependencies: ["WardenManifest", "WardenCore", "WardenSQL"],
       swiftSettings: strictSettings),
     .testTarget(
       name: "WardenStoreTests", dependencies: ["WardenStore", "WardenCore", "WardenJSON"],

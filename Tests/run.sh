@@ -11,7 +11,7 @@ cd "$root"
 # System packages: jansson, libpg_query (PostgreSQL's parser) and SQLite for the build (sqlite3 for the
 # store's tests); git for
 # mcp-server-git's test repositories; python3 with venv for the end-to-end suite; tmux for terminal
-# tests.
+# tests; PostgreSQL and a Python 3.12 for postgres-mcp (below).
 need=()
 [[ -f /usr/include/jansson.h ]] || need+=(libjansson-dev)
 [[ -f /usr/include/pg_query.h ]] || need+=(libpg-query-dev)
@@ -25,11 +25,29 @@ if ! command -v python3 >/dev/null 2>&1; then
 elif ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
   need+=(python3-venv)
 fi
-if ((${#need[@]})); then
-  sudo=""
-  [[ $(id -u) -eq 0 ]] || sudo="sudo"
-  echo "tests: installing ${need[*]}" >&2
+# PostgreSQL (initdb, pg_ctl, psql) for postgres-mcp's throwaway cluster in the end-to-end suite.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
+# A Python 3.12 or later for postgres-mcp (Tests/e2e/find_python312.sh looks at pyenv too); where none
+# is found, the distribution's python3.12 if it has one.
+need_python312=""
+Tests/e2e/find_python312.sh >/dev/null 2>&1 || need_python312=yes
+sudo=""
+[[ $(id -u) -eq 0 ]] || sudo="sudo"
+if ((${#need[@]})) || [[ -n "$need_python312" ]]; then
   $sudo apt-get update -qq
+fi
+if [[ -n "$need_python312" ]]; then
+  if [[ -n "$(apt-cache policy python3.12 2>/dev/null | sed -n 's/^ *Candidate: //p' | grep -v '(none)')" ]]; then
+    need+=(python3.12 python3.12-venv)
+  else
+    echo "tests: no Python 3.12 or later found (pyenv, PATH, /usr/bin) and the distribution has no python3.12 package;" >&2
+    echo "tests: postgres-mcp needs one: install one (e.g. pyenv install 3.12) or set PYTHON312 to its path" >&2
+    exit 1
+  fi
+fi
+if ((${#need[@]})); then
+  echo "tests: installing ${need[*]}" >&2
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 

@@ -11,6 +11,8 @@ public enum BuiltinManifests {
     ("git.yaml", git),
     ("mailbox.yaml", mailbox),
     ("shell.yaml", shell),
+    ("postgres.yaml", postgres),
+    ("sqlite.yaml", sqlite),
     ("time.yaml", time),
   ]
 
@@ -256,7 +258,170 @@ public enum BuiltinManifests {
       shell_execute:
         action: shell.run
         resource: ["dir:{directory|path}", "word:{command[]}"]
+  static let postgres = #"""
+    # Warden manifest for postgres-mcp, the PostgreSQL server of Crystal DBA (`postgres-mcp
+    # --access-mode=restricted|unrestricted DATABASE_URL`; both modes list the same tools).
+    #
+    # One manifest serves every instance: run each under a name of its own and say which database it
+    # is with the launch context, pinned in $WARDEN_HOME/config.yaml so that an agent editing its MCP
+    # configuration cannot relabel production as dev:
+    #   servers:
+    #     pg-prod:
+    #       context: {db: production}
+    #   warden run --server pg-prod -- postgres-mcp --access-mode=restricted postgresql://...
+    # Without `db` every call is denied, naming the key. Warden does not check which database the URL
+    # the server connects to is.
+    #
+    # execute_sql and explain_query take SQL: PostgreSQL's own parser (libpg_query) splits it into
+    # operations, one per statement and table, and each must be allowed on its own. The action is
+    # `postgres.KIND` (read, insert, update, delete, create, drop, alter, copy, grant, set, lock,
+    # transaction, analyze, reindex, vacuum, write); the resources are `db:NAME` and, for an operation
+    # on a table, `table:NAME/TABLE` as the SQL names it: `contacts`, `public.contacts` and `"Contacts"`
+    # (`Contacts`) are three names, so grant and forbid with globs (`table:production/*`). TRUNCATE is
+    # a delete; functions outside PostgreSQL's common built-ins are `postgres.write`; DO blocks, COPY
+    # to or from a program or a file, `pg_read_file`, `dblink` and SQL that does not parse are denied.
+    # explain_query is decided as its SQL would be when run: with `analyze: true` the server runs it.
+    # Deletes, drops, alters, grants and writes are destructive: a human confirms each, even when
+    # granted. The catalog tools name what they read: a schema's listing is `table:NAME/SCHEMA.*`, an
+    # object `table:NAME/SCHEMA.OBJECT`.
+    #
+    # Actions:
+    #   postgres.KIND        execute_sql, explain_query: each operation of the SQL (explain_query's
+    #                        hypothetical indexes also name their tables)
+    #   postgres.read        list_schemas, list_objects, get_object_details: the catalog
+    #   postgres.stats       analyze_db_health, get_top_queries: the server's statistics, including
+    #                        the text of other sessions' queries (pg_stat_statements)
+    #   postgres.advise      analyze_workload_indexes: index advice from the recorded workload
+    #   postgres.advise-sql  analyze_query_indexes: index advice for the SQL in `queries`, a list warden
+    #                        cannot classify (the server explains each, and checks only its first
+    #                        statement): destructive, so a human reads the queries each time
+    #   postgres.advise-llm  either advisor with `method: llm`: the queries and schema go to OpenAI's
+    #                        API; destructive
+    #
+    # Grant a dev task writes on the dev database only, and forbid production's deletes and drops:
+    #   warden grant --server pg-dev --allow 'postgres.read,postgres.insert,postgres.update' \
+    #     --on 'db:dev' --on 'table:dev/*'
+    #   warden deny --server pg-prod --action 'postgres.delete,postgres.drop' --on 'table:production/*'
+    server: postgres
+    aliases: [postgres-mcp]
+    undeclared: deny
+    tools:
+      execute_sql:
+        sql: postgres
+        action: "postgres.{sql|sql-kind}"
+        resource: ["db:{ctx.db}", "table:{ctx.db}/{sql|sql-table}"]
+        destructive: [delete, drop, alter, grant, write]
+      explain_query:
+        sql: postgres
+        rules:
+          - when: {present: [hypothetical_indexes]}
+            action: "postgres.{sql|sql-kind}"
+            resource:
+              - "db:{ctx.db}"
+              - "table:{ctx.db}/{sql|sql-table}"
+              - "table:{ctx.db}/{hypothetical_indexes[].table}"
+            destructive: [delete, drop, alter, grant, write]
+        action: "postgres.{sql|sql-kind}"
+        resource: ["db:{ctx.db}", "table:{ctx.db}/{sql|sql-table}"]
+        destructive: [delete, drop, alter, grant, write]
+      list_schemas:
+        action: postgres.read
+        resource: ["db:{ctx.db}", "table:{ctx.db}/information_schema.schemata"]
+      list_objects:
+        action: postgres.read
+        resource: ["db:{ctx.db}", "table:{ctx.db}/{schema_name}.*"]
+      get_object_details:
+        action: postgres.read
+        resource: ["db:{ctx.db}", "table:{ctx.db}/{schema_name}.{object_name}"]
+      analyze_db_health:
+        action: postgres.stats
+        resource: "db:{ctx.db}"
+      get_top_queries:
+        action: postgres.stats
+        resource: ["db:{ctx.db}", "table:{ctx.db}/pg_stat_statements"]
+      analyze_workload_indexes:
+        rules:
+          - when: {absent: [method]}
+            action: postgres.advise
+          - when: {equals: {method: dta}}
+            action: postgres.advise
+        action: postgres.advise-llm
+        resource: "db:{ctx.db}"
         destructive: true
+      analyze_query_indexes:
+        rules:
+          - when: {equals: {method: llm}}
+            action: postgres.advise-llm
+            destructive: true
+        action: postgres.advise-sql
+        resource: "db:{ctx.db}"
+        destructive: true
+
+    """#
+
+  static let sqlite = #"""
+    # Warden manifest for mcp-server-sqlite, the SQLite reference server (`uvx mcp-server-sqlite
+    # --db-path FILE`).
+    #
+    # One manifest serves every instance: run each under a name of its own and say which database it
+    # is with the launch context, pinned in $WARDEN_HOME/config.yaml so that an agent editing its MCP
+    # configuration cannot relabel production as dev:
+    #   servers:
+    #     db-prod:
+    #       context: {db: production, db_path: /srv/prod.db}
+    #   warden run --server db-prod -- mcp-server-sqlite --db-path /srv/prod.db
+    # `db` names the database in resources; `db_path` is the file the server opens, read by warden
+    # (read-only) for its schema, so that the triggers and views of the real database are seen: an
+    # INSERT that fires a trigger deleting rows is also a delete. A call that needs a key the context
+    # lacks is denied, naming the key. Warden does not check that the server's `--db-path` is `db_path`.
+    #
+    # read_query, write_query and create_table take SQL: SQLite's own parser splits it into
+    # operations, one per statement and table, and each must be allowed on its own. The action is
+    # `sqlite.KIND` (read, insert, update, delete, create, drop, alter, attach, detach, pragma,
+    # transaction, analyze, reindex, vacuum, write); the resources are `db:NAME` and, for an operation
+    # on a table, `table:NAME/TABLE` (lowercase; `temp.t` or `aux.t` outside the main schema).
+    # `INSERT OR REPLACE` and `REPLACE` are also deletes; `VACUUM INTO` and functions outside SQLite's
+    # built-ins are `sqlite.write`; SQL that does not parse, and `load_extension`, are denied.
+    # Deletes, drops, alters and writes are destructive: a human confirms each, even when granted.
+    #
+    # Actions:
+    #   sqlite.KIND   read_query, write_query, create_table: each operation of the SQL
+    #   sqlite.read   list_tables: the table names (`table:NAME/sqlite_master`, as `SELECT name FROM
+    #                 sqlite_master` would be); describe_table: the columns of `table_name`
+    #   sqlite.memo   append_insight: add a line to the server's in-memory memo (`memo://insights`)
+    #
+    # Grant a dev task writes on the dev database only, and forbid production's deletes and drops:
+    #   warden grant --server db-dev --allow 'sqlite.read,sqlite.insert,sqlite.update' \
+    #     --on 'db:dev' --on 'table:dev/*'
+    #   warden deny --server db-prod --action 'sqlite.delete,sqlite.drop' --on 'table:production/*'
+    server: sqlite
+    aliases: [mcp-server-sqlite]
+    undeclared: deny
+    tools:
+      read_query:
+        sql: {dialect: sqlite, schema: "{ctx.db_path}"}
+        action: "sqlite.{query|sql-kind}"
+        resource: ["db:{ctx.db}", "table:{ctx.db}/{query|sql-table}"]
+        destructive: [delete, drop, alter, write]
+      write_query:
+        sql: {dialect: sqlite, schema: "{ctx.db_path}"}
+        action: "sqlite.{query|sql-kind}"
+        resource: ["db:{ctx.db}", "table:{ctx.db}/{query|sql-table}"]
+        destructive: [delete, drop, alter, write]
+      create_table:
+        sql: {dialect: sqlite, schema: "{ctx.db_path}"}
+        action: "sqlite.{query|sql-kind}"
+        resource: ["db:{ctx.db}", "table:{ctx.db}/{query|sql-table}"]
+        destructive: [delete, drop, alter, write]
+      list_tables:
+        action: sqlite.read
+        resource: ["db:{ctx.db}", "table:{ctx.db}/sqlite_master"]
+      describe_table:
+        action: sqlite.read
+        resource: ["db:{ctx.db}", "table:{ctx.db}/{table_name|lower}"]
+      append_insight:
+        action: sqlite.memo
+        resource: "memo:{ctx.db}"
 
     """#
 

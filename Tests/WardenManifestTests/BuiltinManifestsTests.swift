@@ -34,11 +34,15 @@ import WardenManifest
   }
 
   @Test func namesAndAliases() throws {
-    #expect(BuiltinManifests.builtinNames == ["fetch", "filesystem", "git", "mailbox", "shell", "time"])
+    #expect(
+      BuiltinManifests.builtinNames == [
+        "fetch", "filesystem", "git", "mailbox", "postgres", "shell", "sqlite", "time",
+      ])
     for (alias, server) in [
       ("mcp-server-git", "git"), ("mcp-server-time", "time"), ("mcp-server-fetch", "fetch"),
       ("mcp_server_git", "git"), ("mcp_server_time", "time"), ("mcp_server_fetch", "fetch"),
       ("warden-example-mailbox", "mailbox"), ("mcp-shell-server", "shell"), ("filesystem-mcp", "filesystem"),
+      ("mcp-server-sqlite", "sqlite"), ("postgres-mcp", "postgres"),
     ] {
       #expect(BuiltinManifests.builtin(named: alias)?.server == server)
       #expect(BuiltinManifests.text(named: alias) == BuiltinManifests.text(named: server))

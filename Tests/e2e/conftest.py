@@ -666,3 +666,7 @@ def pid_gone(pid: int) -> bool:
         return state in ("Z", "X")
     except FileNotFoundError:
         return True
+
+
+# The real SQL servers and the session's PostgreSQL cluster (sql_support.py), registered here once.
+from sql_support import postgres_cluster, postgres_server_bin, sqlite_server_bin  # noqa: E402,F401
