@@ -10,8 +10,8 @@ public enum BuiltinManifests {
     ("filesystem.yaml", filesystem),
     ("git.yaml", git),
     ("mailbox.yaml", mailbox),
-    ("shell.yaml", shell),
     ("postgres.yaml", postgres),
+    ("shell.yaml", shell),
     ("sqlite.yaml", sqlite),
     ("time.yaml", time),
   ]
@@ -201,63 +201,6 @@ public enum BuiltinManifests {
 
     """#
 
-  static let shell = #"""
-    # Warden manifest for mcp-shell-server, a shell MCP server (`uvx mcp-shell-server`, PyPI 1.1.14).
-    #
-    # Its one tool, shell_execute, runs `command`, an argv array, in `directory`. Inside the array the
-    # server treats a lone `|` as a pipe to another program and `>`, `>>`, `<` as redirections to files
-    # of `directory`, and refuses `;`, `&&`, `||` and backquotes; it runs each program without a shell.
-    # Its own ALLOW_COMMANDS variable names the programs it runs at all; this manifest decides which
-    # calls need a human.
-    #
-    # Every call is destructive: `shell.run`, held for a human's confirmation, who sees the whole
-    # command. The resources are the directory, absolute and normalized (`dir:/srv/app`), and each
-    # word of the command (`word:ls`, `word:-la`): grant with `--on 'dir:/srv/app/**' --on 'word:**'`.
-    # A call without `directory` is denied: the server would run it in its own working directory, which
-    # warden does not know; a relative directory is denied for the same reason. Reviewed resources
-    # (`warden grant --reviewed`) name words, not their order: review only commands whose words cannot
-    # be rearranged into another one.
-    #
-    # Read-only programs are for the human to list, never the agent: copy this file to
-    # $WARDEN_HOME/manifests/shell.yaml (`warden manifest show shell`) and add a rule before the tool's
-    # own action, as in the example below. A manifest there is chosen by the server's name, and warden
-    # denies every tool a path inside its home, so the agent cannot edit the list (a shell command that
-    # names such a path is held, the human sees it). The launch context is no place for the list:
-    # `--context` comes from the agent's MCP configuration unless config.yaml pins it, and a list the
-    # human forgot to pin would be the agent's.
-    #
-    #   shell_execute:
-    #     rules:
-    #       - when:
-    #           in: {"command[0]": [ls, cat, head, tail, wc, grep, pwd]}
-    #           contains_none: {"command[]": [";", "&", "|", "<", ">", "`", "$", "\n", "\r"]}
-    #         action: shell.read
-    #         resource: ["dir:{directory|path}", "program:{command[0]}"]
-    #       - when:                       # one exact command: `git log --oneline` and nothing more
-    #           equals: {"command[0]": git, "command[1]": log, "command[2]": --oneline}
-    #           absent: ["command[3]"]
-    #         action: shell.read
-    #         resource: ["dir:{directory|path}", "program:git"]
-    #     action: shell.run
-    #     ...
-    #
-    # The first word is compared as bytes with the list: `/bin/rm`, `./ls`, ` ls`, `env ls` are other
-    # programs and stay held. No word may hold an operator, so nothing is piped, chained or
-    # redirected. List only programs that write nothing whatever their arguments: not find (-delete,
-    # -exec), sed (-i), sort (-o), tee, uniq, tree (-o), awk, git, tar, xargs, env, a shell or an
-    # interpreter; name exact commands for those. A read-only program reads whatever the server's user
-    # can read, inside `directory` or not.
-    #
-    # Actions:
-    #   shell.run   shell_execute: run a command; destructive, so always confirmed by a human
-    #   shell.read  shell_execute of a program the human listed as read-only (user manifest only)
-    server: shell
-    aliases: [mcp-shell-server]
-    undeclared: deny
-    tools:
-      shell_execute:
-        action: shell.run
-        resource: ["dir:{directory|path}", "word:{command[]}"]
   static let postgres = #"""
     # Warden manifest for postgres-mcp, the PostgreSQL server of Crystal DBA (`postgres-mcp
     # --access-mode=restricted|unrestricted DATABASE_URL`; both modes list the same tools).
@@ -355,6 +298,67 @@ public enum BuiltinManifests {
             destructive: true
         action: postgres.advise-sql
         resource: "db:{ctx.db}"
+        destructive: true
+
+    """#
+
+  static let shell = #"""
+    # Warden manifest for mcp-shell-server, a shell MCP server (`uvx mcp-shell-server`, PyPI 1.1.14).
+    #
+    # Its one tool, shell_execute, runs `command`, an argv array, in `directory`. Inside the array the
+    # server treats a lone `|` as a pipe to another program and `>`, `>>`, `<` as redirections to files
+    # of `directory`, and refuses `;`, `&&`, `||` and backquotes; it runs each program without a shell.
+    # Its own ALLOW_COMMANDS variable names the programs it runs at all; this manifest decides which
+    # calls need a human.
+    #
+    # Every call is destructive: `shell.run`, held for a human's confirmation, who sees the whole
+    # command. The resources are the directory, absolute and normalized (`dir:/srv/app`), and each
+    # word of the command (`word:ls`, `word:-la`): grant with `--on 'dir:/srv/app/**' --on 'word:**'`.
+    # A call without `directory` is denied: the server would run it in its own working directory, which
+    # warden does not know; a relative directory is denied for the same reason. Reviewed resources
+    # (`warden grant --reviewed`) name words, not their order: review only commands whose words cannot
+    # be rearranged into another one.
+    #
+    # Read-only programs are for the human to list, never the agent: copy this file to
+    # $WARDEN_HOME/manifests/shell.yaml (`warden manifest show shell`) and add a rule before the tool's
+    # own action, as in the example below. A manifest there is chosen by the server's name, and warden
+    # denies every tool a path inside its home, so the agent cannot edit the list (a shell command that
+    # names such a path is held, the human sees it). The launch context is no place for the list:
+    # `--context` comes from the agent's MCP configuration unless config.yaml pins it, and a list the
+    # human forgot to pin would be the agent's.
+    #
+    #   shell_execute:
+    #     rules:
+    #       - when:
+    #           in: {"command[0]": [ls, cat, head, tail, wc, grep, pwd]}
+    #           contains_none: {"command[]": [";", "&", "|", "<", ">", "`", "$", "\n", "\r"]}
+    #         action: shell.read
+    #         resource: ["dir:{directory|path}", "program:{command[0]}"]
+    #       - when:                       # one exact command: `git log --oneline` and nothing more
+    #           equals: {"command[0]": git, "command[1]": log, "command[2]": --oneline}
+    #           absent: ["command[3]"]
+    #         action: shell.read
+    #         resource: ["dir:{directory|path}", "program:git"]
+    #     action: shell.run
+    #     ...
+    #
+    # The first word is compared as bytes with the list: `/bin/rm`, `./ls`, ` ls`, `env ls` are other
+    # programs and stay held. No word may hold an operator, so nothing is piped, chained or
+    # redirected. List only programs that write nothing whatever their arguments: not find (-delete,
+    # -exec), sed (-i), sort (-o), tee, uniq, tree (-o), awk, git, tar, xargs, env, a shell or an
+    # interpreter; name exact commands for those. A read-only program reads whatever the server's user
+    # can read, inside `directory` or not.
+    #
+    # Actions:
+    #   shell.run   shell_execute: run a command; destructive, so always confirmed by a human
+    #   shell.read  shell_execute of a program the human listed as read-only (user manifest only)
+    server: shell
+    aliases: [mcp-shell-server]
+    undeclared: deny
+    tools:
+      shell_execute:
+        action: shell.run
+        resource: ["dir:{directory|path}", "word:{command[]}"]
         destructive: true
 
     """#

@@ -125,10 +125,13 @@ final class ClientSide: LineHandler {
       let value = try? JSONValue.parse(params), value["name"]?.stringValue == DelegationTool.name
     {
       let engine = calls.gate.engine
-      let call = ToolCall(server: engine.configuration.serverName, agent: agent, tool: DelegationTool.name, arguments: .object([]))
+      let call = ToolCall(
+        server: engine.configuration.serverName, agent: agent, tool: DelegationTool.name,
+        arguments: .object([]))
       engine.refresh()
       var result = DelegationTool.result(
-        server: call.server, agent: agent, liveGrants: engine.liveGrants, manifest: engine.configuration.manifest,
+        server: call.server, agent: agent, liveGrants: engine.liveGrants,
+        manifest: engine.configuration.manifest,
         now: PolicyEngine.now())
       if perRequestEra { result = result.setting("resultType", to: .string("complete")) }
       calls.handle(.wardenTool(id, call, response: ProtocolLines.result(id: id, result)))

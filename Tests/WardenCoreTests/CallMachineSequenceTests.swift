@@ -50,6 +50,10 @@ struct CallMachineSequenceTests {
       case .refuse(let id, _, _, _):
         endings[id, default: []].append("refuse")
         return []
+      case .reply:
+        // Warden's own tool is never called in these sequences.
+        Issue.record("unexpected reply")
+        return []
       case .record(let request):
         guard !storeFails else { return [.holdNotRecorded(request.requestID, problem: "locked")] }
         nextHold += 1

@@ -323,6 +323,9 @@ private let database = """
     #expect(Set(held.grants.map(\.id)) == ["g1", "g2"])
     let forbid = grant("f1", allow: ["db.drop"], on: ["table:dev/c"], forbid: true)
     #expect(decide([all, forbid]).reason == .forbidden)
+    // A forbid decides before the operations that are merely not delegated, wherever it stands.
+    let forbidden = decide([forbid])
+    #expect(forbidden.reason == .forbidden && forbidden.operation?.action == "db.drop")
   }
 
   @Test func operationsWithoutTablesAndFailures() throws {

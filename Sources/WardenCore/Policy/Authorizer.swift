@@ -75,9 +75,9 @@ public struct Authorization: Sendable, Equatable {
 
 extension Authorizer {
   /// A call of several operations: each is decided as a call of its own, and the call is allowed
-  /// only when every one is. The first denial decides (with its operation named); else the first
-  /// operation needing a human's confirmation holds the whole call; the grants behind it are those
-  /// of every operation.
+  /// only when every one is. A forbidden operation decides first, then the first other denial
+  /// (with its operation named); else the first operation needing a human's confirmation holds the
+  /// whole call; the grants behind it are those of every operation.
   static func authorizeEach(
     call: ToolCall, scopes: CallScopes, grants: GrantSet, now: Int64, protectedPaths: [String],
     usage: [String: Int], explain: Bool
@@ -92,8 +92,11 @@ extension Authorizer {
           call: call, scopes: .success(single), grants: grants, now: now, protectedPaths: protectedPaths,
           usage: usage, explain: explain))
     }
+    // What a human explicitly refused decides first: a forbid (or a protected path) on any
+    // operation, then any other denial, then a hold.
     let deciding =
-      decisions.firstIndex { $0.verdict == .deny } ?? decisions.firstIndex { $0.verdict == .confirm }
+      decisions.firstIndex { $0.reason == .protectedPath || $0.reason == .forbidden }
+      ?? decisions.firstIndex { $0.verdict == .deny } ?? decisions.firstIndex { $0.verdict == .confirm }
     var result = decisions[deciding ?? 0]
     result.scopes = scopes
     if let deciding { result.operation = scopes.operations[deciding] }

@@ -29,7 +29,9 @@ public enum DelegationTool {
   }
 
   /// The tool's result: the delegation as text and as `structuredContent`.
-  public static func result(server: String, agent: String, liveGrants: [Grant], manifest: Manifest?, now: Int64)
+  public static func result(
+    server: String, agent: String, liveGrants: [Grant], manifest: Manifest?, now: Int64
+  )
     -> JSONValue
   {
     let applying = DelegationText.applicable(liveGrants, server: server, agent: agent)
@@ -47,7 +49,8 @@ public enum DelegationTool {
       for forbid in forbids { lines.append("- " + DelegationText.describe(forbid)) }
     }
     if !confirmed.isEmpty {
-      lines.append("Always held for a human's confirmation (destructive): \(confirmed.joined(separator: ", ")).")
+      lines.append(
+        "Always held for a human's confirmation (destructive): \(confirmed.joined(separator: ", ")).")
     }
     lines.append(
       "A call outside this is denied; do not work around a denial. Ask the human to change the delegation.")
@@ -57,7 +60,10 @@ public enum DelegationTool {
       ("destructive_tools", .array(confirmed.map { .string($0) })),
     ])
     return .object([
-      ("content", .array([.object([("type", .string("text")), ("text", .string(lines.joined(separator: "\n")))])])),
+      (
+        "content",
+        .array([.object([("type", .string("text")), ("text", .string(lines.joined(separator: "\n")))])])
+      ),
       ("structuredContent", structured),
       ("isError", .bool(false)),
     ])
@@ -68,7 +74,9 @@ public enum DelegationTool {
       ("id", .string(grant.id)), ("actions", .array(grant.actions.map { .string($0) })),
       ("resources", .array(grant.resources.map { .string($0) })), ("purpose", .string(grant.purpose)),
     ]
-    if let expiresAt = grant.expiresAt { members.append(("expires_at", .string(Timestamps.format(expiresAt)))) }
+    if let expiresAt = grant.expiresAt {
+      members.append(("expires_at", .string(Timestamps.format(expiresAt))))
+    }
     if !grant.confirm.isEmpty { members.append(("confirm", .array(grant.confirm.map { .string($0) }))) }
     if let limit = grant.rateLimit {
       members.append(
