@@ -339,7 +339,7 @@ enum WrapCommandSupport {
     var pinned: [String] = []
     var manual: [String] = []
     var changed = false
-    for server in Set(servers).sorted() {
+    for server in Set(servers).sorted().reversed() {  // each is added first: sorted in the end
       switch ConfigurationPinning.pin(agent: agent.rawValue, server: server, in: text) {
       case .edited(let new):
         text = new
