@@ -42,6 +42,7 @@ let package = Package(
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
   ],
   targets: [
     // The C JSON library; only WardenJSON may import it.
@@ -92,12 +93,19 @@ let package = Package(
       ],
       swiftSettings: strictSettings
     ),
+    // Agents' MCP configurations (JSON, JSONC, TOML) edited as text: wrap every stdio server in
+    // `warden run` and take it out again, keeping every other byte. TOMLKit only reads TOML.
+    .target(
+      name: "WardenWrap",
+      dependencies: ["WardenJSON", .product(name: "TOMLKit", package: "TOMLKit")],
+      swiftSettings: strictSettings),
     .executableTarget(
       name: "warden",
       dependencies: [
-        "WardenProxy", "WardenCore", "WardenManifest", "WardenStore", "WardenJSON", "WardenSQL",
+        "WardenProxy", "WardenCore", "WardenManifest", "WardenStore", "WardenJSON", "WardenSQL", "WardenWrap",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "Crypto", package: "swift-crypto"),
       ],
       swiftSettings: strictSettings,
       linkerSettings: packedRelocations
@@ -122,6 +130,9 @@ let package = Package(
       swiftSettings: strictSettings),
     .testTarget(
       name: "WardenManifestTests", dependencies: ["WardenManifest", "WardenCore", "WardenSQL"],
+      swiftSettings: strictSettings),
+    .testTarget(
+      name: "WardenWrapTests", dependencies: ["WardenWrap"], exclude: ["Fixtures"],
       swiftSettings: strictSettings),
     .testTarget(
       name: "WardenStoreTests", dependencies: ["WardenStore", "WardenCore", "WardenJSON"],

@@ -11,6 +11,10 @@ import Yams
 /// servers:
 ///   db-prod:
 ///     context: {env: production}       # the launch context of this server; wins over --context
+///     agent: claude-code               # wins over --agent and the client's name
+///     manifest: manifests/db.yaml      # wins over --manifest; relative to $WARDEN_HOME
+///     mode: enforce                    # wins over --mode
+///     ungranted: deny                  # wins over --ungranted
 /// ```
 ///
 /// `breaker` (optional; none applies without it) trips per agent, see `BreakerRule`.
@@ -38,13 +42,51 @@ public struct WardenConfiguration: Sendable, Equatable {
   public var servers: [String: ServerSettings] = [:]
 
   /// What `config.yaml` pins for one server: the agent cannot change it from its MCP configuration.
+  /// Each value set wins over the command line's option of the same name.
   public struct ServerSettings: Sendable, Equatable {
     /// Launch context values (`{ctx.KEY}` in manifests); each wins over `--context` for its key.
     public var context: [String: String] = [:]
+    /// The agent identity (`--agent`), checked like a client's self-reported name.
+    public var agent: String?
+    /// The manifest file (`--manifest`) as written: a relative path is relative to `$WARDEN_HOME`.
+    public var manifest: String?
+    /// `enforce` or `report` (`--mode`).
+    public var mode: Mode?
+    /// `deny` or `confirm` (`--ungranted`).
+    public var ungranted: Ungranted?
 
-    public init(context: [String: String] = [:]) {
+    public init(
+      context: [String: String] = [:], agent: String? = nil, manifest: String? = nil, mode: Mode? = nil,
+      ungranted: Ungranted? = nil
+    ) {
       self.context = context
+      self.agent = agent
+      self.manifest = manifest
+      self.mode = mode
+      self.ungranted = ungranted
     }
+
+    /// The manifest's path, a relative one taken from `home`.
+    public func manifestPath(home: String) -> String? {
+      guard let manifest else { return nil }
+      if manifest.hasPrefix("/") { return manifest }
+      return (home.hasSuffix("/") ? home : home + "/") + manifest
+    }
+
+    /// The keys `servers.NAME` may hold.
+    public static let keys = ["agent", "context", "manifest", "mode", "ungranted"]
+  }
+
+  /// `servers.NAME.mode`.
+  public enum Mode: String, Sendable, Equatable, CaseIterable {
+    case enforce
+    case report
+  }
+
+  /// `servers.NAME.ungranted`.
+  public enum Ungranted: String, Sendable, Equatable, CaseIterable {
+    case deny
+    case confirm
   }
 
   public init(
@@ -128,33 +170,75 @@ extension WardenConfiguration {
         throw ConfigurationError(message: "\(file): server '\(name)' is listed twice in 'servers'")
       }
       guard let settingsMapping = settingsNode.mapping else {
-        throw ConfigurationError(message: "\(file): 'servers.\(name)' must be a mapping (known: context)")
+        throw ConfigurationError(
+          message:
+            "\(file): 'servers.\(name)' must be a mapping (known: \(ServerSettings.keys.joined(separator: ", ")))"
+        )
       }
       var settings = ServerSettings()
+      let known = ServerSettings.keys.joined(separator: ", ")
+      var seen = Set<String>()
       for (key, value) in settingsMapping {
-        guard key.string == "context" else {
-          throw ConfigurationError(
-            message: "\(file): unknown key 'servers.\(name).\(key.string ?? "?")' (known: context)")
+        let setting = "servers.\(name).\(key.string ?? "?")"
+        guard seen.insert(key.string ?? "?").inserted else {
+          throw ConfigurationError(message: "\(file): '\(setting)' is given twice")
         }
-        guard let pairs = value.mapping else {
-          throw ConfigurationError(
-            message: "\(file): 'servers.\(name).context' must map keys to values, e.g. {env: production}")
-        }
-        for (contextKey, contextValue) in pairs {
-          guard let contextName = contextKey.string, LaunchContext.isKey(contextName),
-            let text = contextValue.string
-          else {
+        switch key.string {
+        case "context":
+          settings.context = try context(value, server: name, file: file)
+        case "agent":
+          guard let agent = value.scalarText, case .success = ClientName.validated(agent) else {
             throw ConfigurationError(
               message:
-                "\(file): 'servers.\(name).context' needs keys of letters, digits, '_' and '-' and text values"
+                "\(file): '\(setting)' must be an agent name of letters, digits and . _ @ / : + - (at most 64)"
             )
           }
-          settings.context[contextName] = text
+          settings.agent = agent
+        case "manifest":
+          guard let path = value.scalarText, !path.isEmpty, !path.contains("\0") else {
+            throw ConfigurationError(message: "\(file): '\(setting)' must be a manifest file's path")
+          }
+          settings.manifest = path
+        case "mode":
+          guard let text = value.scalarText, let mode = Mode(rawValue: text) else {
+            throw ConfigurationError(message: "\(file): '\(setting)' must be enforce or report")
+          }
+          settings.mode = mode
+        case "ungranted":
+          guard let text = value.scalarText, let ungranted = Ungranted(rawValue: text) else {
+            throw ConfigurationError(message: "\(file): '\(setting)' must be deny or confirm")
+          }
+          settings.ungranted = ungranted
+        default:
+          throw ConfigurationError(message: "\(file): unknown key '\(setting)' (known: \(known))")
         }
       }
       servers[name] = settings
     }
     return servers
+  }
+
+  /// `servers.NAME.context: {KEY: VALUE, ...}`.
+  static func context(_ node: Node, server name: String, file: String) throws(ConfigurationError)
+    -> [String: String]
+  {
+    guard let pairs = node.mapping else {
+      throw ConfigurationError(
+        message: "\(file): 'servers.\(name).context' must map keys to values, e.g. {env: production}")
+    }
+    var context: [String: String] = [:]
+    for (contextKey, contextValue) in pairs {
+      guard let contextName = contextKey.string, LaunchContext.isKey(contextName),
+        let text = contextValue.string
+      else {
+        throw ConfigurationError(
+          message:
+            "\(file): 'servers.\(name).context' needs keys of letters, digits, '_' and '-' and text values"
+        )
+      }
+      context[contextName] = text
+    }
+    return context
   }
 
   /// `breaker: {calls: N/PERIOD, denials: N/PERIOD, then: deny|hold, agents: [PATTERN, ...]}`.
@@ -194,6 +278,85 @@ extension WardenConfiguration {
         message: "\(file): 'breaker' needs calls, denials or both (example: {calls: 100/10s})")
     }
     return rule
+  }
+}
+
+extension Node {
+  /// The text of a scalar that is not null (`~`, `null`, nothing); nil for anything else.
+  var scalarText: String? {
+    guard let scalar, scalar.style != .plain || !["", "~", "null", "Null", "NULL"].contains(scalar.string)
+    else { return nil }
+    return scalar.string
+  }
+}
+
+/// The options of `warden run` and `warden check` that `servers.NAME` can pin, as the command line
+/// gave them (nil: not given).
+public struct LaunchOptions: Sendable, Equatable {
+  public var agent: String?
+  public var manifest: String?
+  public var mode: WardenConfiguration.Mode?
+  public var ungranted: WardenConfiguration.Ungranted?
+  public var context: [String: String]
+
+  public init(
+    agent: String? = nil, manifest: String? = nil, mode: WardenConfiguration.Mode? = nil,
+    ungranted: WardenConfiguration.Ungranted? = nil, context: [String: String] = [:]
+  ) {
+    self.agent = agent
+    self.manifest = manifest
+    self.mode = mode
+    self.ungranted = ungranted
+    self.context = context
+  }
+
+  /// An option the command line gave that a pinned value replaced: `--agent` and what was given.
+  public struct Ignored: Sendable, Equatable, CustomStringConvertible {
+    /// `agent`, `manifest`, `mode`, `ungranted` or `context.KEY`.
+    public var setting: String
+    /// The option as given, `--agent x` or `--context env=...`.
+    public var given: String
+    public var description: String { given }
+  }
+
+  /// These options with what `settings` pins put in their place (a relative pinned manifest taken
+  /// from `home`), and the options given on the command line that said otherwise.
+  public func pinned(by settings: WardenConfiguration.ServerSettings?, home: String) -> (
+    options: LaunchOptions, ignored: [Ignored]
+  ) {
+    guard let settings else { return (self, []) }
+    var result = self
+    var ignored: [Ignored] = []
+    if let agent = settings.agent {
+      if let given = self.agent, given != agent {
+        ignored.append(Ignored(setting: "agent", given: "--agent \(given)"))
+      }
+      result.agent = agent
+    }
+    if let path = settings.manifestPath(home: home) {
+      if let given = manifest, given != path, given != settings.manifest {
+        ignored.append(Ignored(setting: "manifest", given: "--manifest \(given)"))
+      }
+      result.manifest = path
+    }
+    if let mode = settings.mode {
+      if let given = self.mode, given != mode {
+        ignored.append(Ignored(setting: "mode", given: "--mode \(given.rawValue)"))
+      }
+      result.mode = mode
+    }
+    if let ungranted = settings.ungranted {
+      if let given = self.ungranted, given != ungranted {
+        ignored.append(Ignored(setting: "ungranted", given: "--ungranted \(given.rawValue)"))
+      }
+      result.ungranted = ungranted
+    }
+    let merged = LaunchContext.merge(commandLine: context, pinned: settings.context)
+    result.context = merged.context
+    for key in merged.overridden {
+      ignored.append(Ignored(setting: "context.\(key)", given: "--context \(key)=..."))
+    }
+    return (result, ignored)
   }
 }
 

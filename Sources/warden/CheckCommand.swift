@@ -31,10 +31,16 @@ extension Warden {
     )
     var server: String
 
-    @Option(name: .long, help: "The agent identity (default: any name, 'agent').")
-    var agent: String = "agent"
+    @Option(
+      name: .long,
+      help:
+        "The agent identity (default: any name, 'agent'; config.yaml's servers.NAME.agent wins, as in warden run)."
+    )
+    var agent: String?
 
-    @Option(name: .long, help: "Use this manifest file instead of the server's.")
+    @Option(
+      name: .long,
+      help: "Use this manifest file instead of the server's (config.yaml's servers.NAME.manifest wins).")
     var manifest: String?
 
     @Argument(help: "The tool's name.")
@@ -46,8 +52,12 @@ extension Warden {
     @Flag(name: .long, help: "Print the decision as JSON.")
     var json = false
 
-    @Option(name: .long, help: "What a call no grant covers gets, as with `warden run --ungranted`.")
-    var ungranted: UngrantedPolicy = .deny
+    @Option(
+      name: .long,
+      help:
+        "What a call no grant covers gets, as with `warden run --ungranted` (config.yaml's servers.NAME.ungranted wins)."
+    )
+    var ungranted: UngrantedPolicy?
 
     @Option(
       name: .long,
@@ -77,16 +87,24 @@ extension Warden {
           throw CommandFailure(
             "warden: the arguments are ambiguous (\(problem)); warden run denies such a call")
         }
-        // The same manifest and server name as `warden run --server NAME -- COMMAND` would use.
-        let selection = try CommandEnvironment.selectManifest(
-          explicit: manifest, server: server, command: command)
+        // The same manifest, server name and pinned settings as `warden run --server NAME -- COMMAND`.
+        let commandLine = LaunchOptions(
+          agent: agent, manifest: manifest,
+          ungranted: ungranted.map { WardenConfiguration.Ungranted(rawValue: $0.rawValue)! },
+          context: try CommandEnvironment.contextPairs(context))
+        let launch = try CommandEnvironment.pinnedLaunch(
+          server: server, commandLine: commandLine, command: command,
+          settings: try CommandEnvironment.configuration())
+        for warning in launch.warnings { printToStandardError("warden: \(warning)") }
+        let selection = launch.selection
+        let identity = launch.options.agent ?? "agent"
         let found = selection.entry.map { ($0.manifest, CommandEnvironment.describe(selection)) }
         var missing = "no manifest: " + CommandEnvironment.describe(selection)
         if command.isEmpty {
           missing += "; give the server's command after -- to use the manifest it selects, as warden run does"
         }
         let serverName = selection.serverName
-        let call = ToolCall(server: serverName, agent: agent, tool: tool, arguments: parsed.json)
+        let call = ToolCall(server: serverName, agent: identity, tool: tool, arguments: parsed.json)
         let store = try CommandEnvironment.openStore()
         let now = CommandEnvironment.now()
         let grants: [Grant]
@@ -102,16 +120,13 @@ extension Warden {
         }
         // The same decision as `warden run`'s, through the same pure policy.
         let home = try CommandEnvironment.home()
-        let launch = LaunchContext.merge(
-          commandLine: try CommandEnvironment.contextPairs(context),
-          pinned: try CommandEnvironment.configuration().servers[serverName]?.context ?? [:])
         let policy = CallPolicy(
           manifest: found?.0, serverName: serverName,
           protectedPaths: CommandEnvironment.protectedPaths(home: home),
-          ungrantedConfirm: ungranted == .confirm, context: launch.context,
+          ungrantedConfirm: launch.options.ungranted == .confirm, context: launch.options.context,
           sql: CommandEnvironment.sqlClassifier)
         let (_, decision) = policy.decide(
-          tool: tool, arguments: call.arguments, agent: agent, grants: GrantSet(grants), now: now,
+          tool: tool, arguments: call.arguments, agent: identity, grants: GrantSet(grants), now: now,
           usage: usage,
           resolve: FileSystemPaths.resolver, explain: true)
         if json {

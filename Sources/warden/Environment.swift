@@ -145,6 +145,35 @@ enum CommandEnvironment {
     }
   }
 
+  /// The manifest, the instance name and the options in force for `warden run` and `warden check`:
+  /// the command line's, with what `config.yaml` pins for the server in their place. The pins are
+  /// those of the name `--server` gives when config.yaml lists it, else of the instance name the
+  /// command line selects (so a `--manifest` aliasing another name cannot step around them). Under a
+  /// pinned manifest the instance keeps the name its pins were found by.
+  static func pinnedLaunch(
+    server: String?, commandLine: LaunchOptions, command: [String], settings: WardenConfiguration
+  ) throws -> PinnedLaunch {
+    let home = (try? home()) ?? ""
+    if let server, let pin = settings.servers[server] {
+      let (options, ignored) = commandLine.pinned(by: pin, home: home)
+      var selection = try selectManifest(explicit: options.manifest, server: server, command: command)
+      if pin.manifest != nil { selection.serverName = server }
+      return PinnedLaunch(selection: selection, options: options, ignored: ignored, pinnedName: server)
+    }
+    let selection = try selectManifest(explicit: commandLine.manifest, server: server, command: command)
+    let name = selection.serverName
+    guard let pin = settings.servers[name] else {
+      return PinnedLaunch(selection: selection, options: commandLine, ignored: [], pinnedName: nil)
+    }
+    let (options, ignored) = commandLine.pinned(by: pin, home: home)
+    guard pin.manifest != nil else {
+      return PinnedLaunch(selection: selection, options: options, ignored: ignored, pinnedName: name)
+    }
+    var pinned = try selectManifest(explicit: options.manifest, server: name, command: command)
+    pinned.serverName = name
+    return PinnedLaunch(selection: pinned, options: options, ignored: ignored, pinnedName: name)
+  }
+
   static func loadManifest(_ path: String) throws -> Manifest {
     do { return try ManifestLoader.load(path: path) } catch {
       throw CommandFailure(
@@ -166,6 +195,25 @@ enum CommandEnvironment {
       return "\(entry.source), matched by the command's name '\(name)'"
     }
     return entry.source
+  }
+}
+
+/// What `CommandEnvironment.pinnedLaunch` found.
+struct PinnedLaunch {
+  var selection: ManifestSelection
+  /// The options in force: the command line's, pinned values in their place.
+  var options: LaunchOptions
+  /// Options the command line gave that a pinned value replaced.
+  var ignored: [LaunchOptions.Ignored]
+  /// The name under `servers:` whose pins apply, if any.
+  var pinnedName: String?
+
+  /// One line per option the command line gave that a pin replaced.
+  var warnings: [String] {
+    guard let pinnedName else { return [] }
+    return ignored.map {
+      "\($0.given) is ignored: $WARDEN_HOME/config.yaml pins servers.\(pinnedName).\($0.setting)"
+    }
   }
 }
 

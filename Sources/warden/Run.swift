@@ -40,7 +40,7 @@ extension Warden {
     @Option(
       name: .long,
       help: ArgumentHelp(
-        "The manifest (default: the one whose server or aliases name the server, in $WARDEN_HOME/manifests, then among the manifests installed with warden).",
+        "The manifest (default: the one whose server or aliases name the server, in $WARDEN_HOME/manifests, then among the manifests installed with warden). servers.NAME.manifest in $WARDEN_HOME/config.yaml wins.",
         valueName: "file"))
     var manifest: String?
 
@@ -63,18 +63,22 @@ extension Warden {
     @Option(
       name: .long,
       help: ArgumentHelp(
-        "What happens to a call no grant covers: deny, or confirm (hold it for a human, like an 'ask' permission; forbids still deny).",
+        "What happens to a call no grant covers: deny (the default), or confirm (hold it for a human, like an 'ask' permission; forbids still deny). servers.NAME.ungranted in $WARDEN_HOME/config.yaml wins.",
         valueName: "deny|confirm"))
-    var ungranted: UngrantedPolicy = .deny
+    var ungranted: UngrantedPolicy?
 
     @Option(
       name: .long,
       help: ArgumentHelp(
-        "enforce (the default), or report: forward calls that enforcement would deny as not delegated or undeclared, or would hold, and record them in the audit trail as would-deny / would-hold. Forbids, protected paths, unreadable calls and store failures are still denied.",
+        "enforce (the default), or report: forward calls that enforcement would deny as not delegated or undeclared, or would hold, and record them in the audit trail as would-deny / would-hold. Forbids, protected paths, unreadable calls and store failures are still denied. servers.NAME.mode in $WARDEN_HOME/config.yaml wins.",
         valueName: "enforce|report"))
-    var mode: EnforcementMode = .enforce
+    var mode: EnforcementMode?
 
-    @Option(name: .long, help: "The agent identity (default: the client's self-reported name).")
+    @Option(
+      name: .long,
+      help: ArgumentHelp(
+        "The agent identity (default: the client's self-reported name). servers.NAME.agent in $WARDEN_HOME/config.yaml wins.",
+        valueName: "id"))
     var agent: String?
 
     @Option(
@@ -128,8 +132,8 @@ extension Warden {
       try reportingFailures {
         let policy = try policyConfiguration(logger: logger)
         let configuration = RelayConfiguration(
-          command: command, serverName: policy.serverName, agentID: agent, maxMessage: maxMessage.bytes,
-          grace: grace, policy: policy)
+          command: command, serverName: policy.configuration.serverName, agentID: policy.agent,
+          maxMessage: maxMessage.bytes, grace: grace, policy: policy.configuration)
         do {
           let status = try Relay.run(configuration, logger: logger)
           throw ExitCode(status)
@@ -139,9 +143,12 @@ extension Warden {
       }
     }
 
-    /// The manifest and store to enforce. An invalid manifest stops warden before it starts the
-    /// server; a missing manifest or an unreadable store lets it start and deny every tool call.
-    private func policyConfiguration(logger: Logger) throws -> PolicyConfiguration {
+    /// The manifest and store to enforce, and the agent identity given. An invalid manifest or
+    /// configuration stops warden before it starts the server; a missing manifest or an unreadable
+    /// store lets it start and deny every tool call.
+    private func policyConfiguration(logger: Logger) throws -> (
+      configuration: PolicyConfiguration, agent: String?
+    ) {
       let store: Result<any DelegationStore, StoreError>
       var protectedPaths: [String] = []
       do {
@@ -153,32 +160,30 @@ extension Warden {
       } catch {
         store = .failure(error)
       }
-      let selection = try CommandEnvironment.selectManifest(
-        explicit: manifest, server: server, command: command)
       let settings = try CommandEnvironment.configuration()
+      let commandLine = LaunchOptions(
+        agent: agent, manifest: manifest, mode: mode.map { WardenConfiguration.Mode(rawValue: $0.rawValue)! },
+        ungranted: ungranted.map { WardenConfiguration.Ungranted(rawValue: $0.rawValue)! },
+        context: try CommandEnvironment.contextPairs(context))
+      let launch = try CommandEnvironment.pinnedLaunch(
+        server: server, commandLine: commandLine, command: command, settings: settings)
+      for warning in launch.warnings { logger.warning("\(warning)") }
+      let selection = launch.selection
       let serverName = selection.serverName
-      let launch = LaunchContext.merge(
-        commandLine: try CommandEnvironment.contextPairs(context),
-        pinned: settings.servers[serverName]?.context ?? [:])
-      for key in launch.overridden {
-        logger.warning(
-          "--context \(key)=... is ignored: $WARDEN_HOME/config.yaml pins servers.\(serverName).context.\(key)"
-        )
-      }
       var configuration = PolicyConfiguration(
         manifest: selection.entry?.manifest, serverName: serverName, store: store,
         protectedPaths: protectedPaths, hideUndelegated: hideUndelegated,
         manifestSource: CommandEnvironment.describe(selection),
-        ungrantedConfirm: ungranted == .confirm, confirmTimeout: confirmTimeout,
+        ungrantedConfirm: launch.options.ungranted == .confirm, confirmTimeout: confirmTimeout,
         askInClient: settings.confirmChannels.contains(.elicitation),
         acceptTerminalDecisions: settings.confirmChannels.contains(.terminal),
-        clientAnswersNeedCode: !settings.trustsClientAnswers, reportOnly: mode == .report,
+        clientAnswersNeedCode: !settings.trustsClientAnswers, reportOnly: launch.options.mode == .report,
         breaker: settings.breaker)
-      configuration.context = launch.context
+      configuration.context = launch.options.context
       configuration.pinCommand = ToolPinning.commandKey(command)
       configuration.delegationTool = delegationTool
       configuration.sql = CommandEnvironment.sqlClassifier
-      return configuration
+      return (configuration, launch.options.agent)
     }
   }
 }

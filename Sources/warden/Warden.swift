@@ -17,7 +17,8 @@ struct Warden: ParsableCommand {
     version: "0.1.0",
     subcommands: [
       Run.self, GrantCommand.self, Deny.self, Grants.self, Revoke.self, Check.self, Holds.self, Confirm.self,
-      Approve.self, Reject.self, Audit.self, Status.self, Reset.self, Manifest.self, Tools.self,
+      Approve.self, Reject.self, Audit.self, Status.self, Reset.self, Manifest.self, Tools.self, Wrap.self,
+      Unwrap.self,
     ]
   )
 }

@@ -255,7 +255,7 @@ private let database = """
       "servers:\n  db-prod:\n    context: {env: production}\n", file: "c")
     #expect(configuration.servers["db-prod"]?.context == ["env": "production"])
     #expect(throws: ConfigurationError.self) {
-      try WardenConfiguration.parse("servers:\n  db:\n    mode: report\n", file: "c")
+      try WardenConfiguration.parse("servers:\n  db:\n    modes: report\n", file: "c")
     }
     #expect(throws: ConfigurationError.self) {
       try WardenConfiguration.parse("servers:\n  db:\n    context: {\"a b\": x}\n", file: "c")
