@@ -2,6 +2,7 @@ import ArgumentParser
 import WardenCore
 import WardenJSON
 import WardenStore
+import WardenWrap
 
 extension Warden {
   struct Tools: ParsableCommand {
@@ -76,10 +77,13 @@ extension Warden.Tools {
         for pin in pins where pin.state != .pinned && (tool == nil || pin.tool == tool) {
           shown = true
           printLine("\(ToolPinFormatting.line(pin))")
+          let lines = { (definition: String?) in
+            Array(ToolPinFormatting.pretty(definition).joined(separator: "\n").utf8) + [0x0A]
+          }
           printLine(
             LineDiff.unified(
-              old: ToolPinFormatting.pretty(pin.pinned), new: ToolPinFormatting.pretty(pin.observed),
-              oldName: "pinned", newName: "seen"))
+              old: lines(pin.pinned), new: lines(pin.observed), oldName: "pinned", newName: "seen",
+              context: 1000))
         }
         if !shown { printLine("no tool of server '\(HumanText.escaped(server))' drifted") }
       }
@@ -191,37 +195,5 @@ enum ToolPinFormatting {
     return value.text(pretty: true).split(separator: "\n", omittingEmptySubsequences: false).map {
       HumanText.escaped(String($0))
     }
-  }
-}
-
-/// A small unified diff of two lists of lines (longest common subsequence; definitions are short).
-enum LineDiff {
-  static func unified(old: [String], new: [String], oldName: String, newName: String) -> String {
-    let n = old.count
-    let m = new.count
-    var lengths = [[Int]](repeating: [Int](repeating: 0, count: m + 1), count: n + 1)
-    for i in stride(from: n - 1, through: 0, by: -1) {
-      for j in stride(from: m - 1, through: 0, by: -1) {
-        lengths[i][j] =
-          old[i] == new[j] ? lengths[i + 1][j + 1] + 1 : max(lengths[i + 1][j], lengths[i][j + 1])
-      }
-    }
-    var lines = ["--- \(oldName)", "+++ \(newName)"]
-    var i = 0
-    var j = 0
-    while i < n || j < m {
-      if i < n, j < m, old[i] == new[j] {
-        lines.append("  " + old[i])
-        i += 1
-        j += 1
-      } else if j < m, i == n || lengths[i][j + 1] >= lengths[i + 1][j] {
-        lines.append("+ " + new[j])
-        j += 1
-      } else {
-        lines.append("- " + old[i])
-        i += 1
-      }
-    }
-    return lines.joined(separator: "\n")
   }
 }
