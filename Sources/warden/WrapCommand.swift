@@ -32,21 +32,11 @@ extension Warden {
         Exit status: 0 every stdio server is behind warden (or nothing to do); 1 a stdio server was left as it is (see the notes); 64 usage (no CONFIG without a terminal, an agent that cannot be told); 65 a file that is not valid JSON/TOML, not the agent's shape, a symbolic link, or written in a form warden does not edit (nothing written); 66 CONFIG cannot be read; 73 it cannot be written (left as it was); 78 an invalid $WARDEN_HOME/config.yaml.
         """)
 
-    @Argument(help: ArgumentHelp("The agent's MCP configuration file.", valueName: "config"))
-    var config: String?
-
-    @Option(
-      name: .long,
-      help: ArgumentHelp(
-        "The agent reading CONFIG: claude-desktop, claude-code, cursor, vscode or codex (default: told by the file's name).",
-        valueName: "agent"))
-    var agent: String?
-
-    @Flag(name: .long, help: "Print the change as a unified diff and change nothing.")
-    var dryRun = false
-
-    @Flag(name: .long, help: "Print what was done as one JSON object.")
-    var json = false
+    @OptionGroup var file: WrapFileOptions
+    var config: String? { file.config }
+    var agent: String? { file.agent }
+    var dryRun: Bool { file.dryRun }
+    var json: Bool { file.json }
 
     @Option(
       name: .long,
@@ -130,21 +120,11 @@ extension Warden {
         Exit status: 0 done (or nothing to do); 64 usage; 65 a file that is not valid JSON/TOML or not the agent's shape, or a symbolic link (nothing written); 66 CONFIG cannot be read; 73 it cannot be written (left as it was).
         """)
 
-    @Argument(help: ArgumentHelp("The agent's MCP configuration file.", valueName: "config"))
-    var config: String?
-
-    @Option(
-      name: .long,
-      help: ArgumentHelp(
-        "The agent reading CONFIG: claude-desktop, claude-code, cursor, vscode or codex (default: told by the file's name).",
-        valueName: "agent"))
-    var agent: String?
-
-    @Flag(name: .long, help: "Print the change as a unified diff and change nothing.")
-    var dryRun = false
-
-    @Flag(name: .long, help: "Print what was done as one JSON object.")
-    var json = false
+    @OptionGroup var file: WrapFileOptions
+    var config: String? { file.config }
+    var agent: String? { file.agent }
+    var dryRun: Bool { file.dryRun }
+    var json: Bool { file.json }
 
     func run() throws {
       try reportingFailures {
@@ -374,4 +354,23 @@ extension String {
     String(
       drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed())
   }
+}
+
+/// What `warden wrap` and `warden unwrap` both take: the file, its agent, and how to report.
+struct WrapFileOptions: ParsableArguments {
+    @Argument(help: ArgumentHelp("The agent's MCP configuration file.", valueName: "config"))
+    var config: String?
+
+    @Option(
+      name: .long,
+      help: ArgumentHelp(
+        "The agent reading CONFIG: claude-desktop, claude-code, cursor, vscode or codex (default: told by the file's name).",
+        valueName: "agent"))
+    var agent: String?
+
+    @Flag(name: .long, help: "Print the change as a unified diff and change nothing.")
+    var dryRun = false
+
+    @Flag(name: .long, help: "Print what was done as one JSON object.")
+    var json = false
 }
