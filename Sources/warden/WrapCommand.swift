@@ -358,19 +358,19 @@ extension String {
 
 /// What `warden wrap` and `warden unwrap` both take: the file, its agent, and how to report.
 struct WrapFileOptions: ParsableArguments {
-    @Argument(help: ArgumentHelp("The agent's MCP configuration file.", valueName: "config"))
-    var config: String?
+  @Argument(help: ArgumentHelp("The agent's MCP configuration file.", valueName: "config"))
+  var config: String?
 
-    @Option(
-      name: .long,
-      help: ArgumentHelp(
-        "The agent reading CONFIG: claude-desktop, claude-code, cursor, vscode or codex (default: told by the file's name).",
-        valueName: "agent"))
-    var agent: String?
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "The agent reading CONFIG: claude-desktop, claude-code, cursor, vscode or codex (default: told by the file's name).",
+      valueName: "agent"))
+  var agent: String?
 
-    @Flag(name: .long, help: "Print the change as a unified diff and change nothing.")
-    var dryRun = false
+  @Flag(name: .long, help: "Print the change as a unified diff and change nothing.")
+  var dryRun = false
 
-    @Flag(name: .long, help: "Print what was done as one JSON object.")
-    var json = false
+  @Flag(name: .long, help: "Print what was done as one JSON object.")
+  var json = false
 }
