@@ -98,6 +98,8 @@ final class PolicyEngine: Sendable {
   }
   /// Told about tools that drifted from their pins (the audit trail records it).
   private let driftHook = Mutex<(@Sendable ([(tool: String, state: ToolPin.State)]) -> Void)?>(nil)
+  /// The tools whose manifest rule looks something up first (the others never ask).
+  private let toolsWithLookups: Set<String>
   /// Asks the server for the manifest's lookups; set once the server runs.
   private let lookups = Mutex<ServerLookups?>(nil)
   /// Told about each breaker this warden trips (the audit trail records it).
@@ -112,6 +114,7 @@ final class PolicyEngine: Sendable {
       protectedPaths: configuration.protectedPaths, ungrantedConfirm: configuration.ungrantedConfirm,
       context: configuration.context, sql: configuration.sql)
     self.logger = logger
+    toolsWithLookups = Set((configuration.manifest?.tools ?? [:]).filter { !$0.value.lookups.isEmpty }.keys)
     state = Mutex(State(counter: configuration.breaker.map(BreakerCounter.init(rule:))))
     if let manifest = configuration.manifest {
       logger.info(
@@ -228,7 +231,7 @@ final class PolicyEngine: Sendable {
     if let drift { return (call, Self.driftDenial(tool: tool, server: configuration.serverName, drift)) }
     let now = Self.now()
     var answers: [String: JSON] = [:]
-    if let manifest = configuration.manifest {
+    if let manifest = configuration.manifest, toolsWithLookups.contains(tool) {
       // Lookups first: the server's own answers are part of what the call means.
       let looked = Result { () throws(ScopeError) -> [LookupRequest] in
         try manifest.lookupRequests(for: call, context: configuration.context)

@@ -6,7 +6,11 @@ import WardenJSON
 /// file system and rate-limit counts come in as arguments.
 public struct CallPolicy: Sendable {
   /// The loaded manifest; nil means every tool call is undeclared and denied.
-  public var manifest: Manifest?
+  public var manifest: Manifest? {
+    didSet { readArguments = Self.readArguments(of: manifest) }
+  }
+  /// The arguments each tool's rule reads, worked out once (every call asks).
+  private var readArguments: [String: Set<String>] = [:]
   /// The canonical server name grants are matched against.
   public var serverName: String
   /// Paths no call may touch: warden's own home.
@@ -24,6 +28,7 @@ public struct CallPolicy: Sendable {
     context: [String: String] = [:], sql: (any SQLClassifying)? = nil
   ) {
     self.manifest = manifest
+    self.readArguments = Self.readArguments(of: manifest)
     self.serverName = serverName
     self.protectedPaths = protectedPaths
     self.ungrantedConfirm = ungrantedConfirm
@@ -78,7 +83,12 @@ public struct CallPolicy: Sendable {
 
   /// The arguments the manifest reads for `tool`; the others need not be parsed.
   public func argumentNames(forTool tool: String) -> Set<String> {
-    Set(rule(forTool: tool)?.argumentNames ?? [])
+    guard rule(forTool: tool) != nil else { return [] }
+    return readArguments[tool] ?? []
+  }
+
+  private static func readArguments(of manifest: Manifest?) -> [String: Set<String>] {
+    (manifest?.tools ?? [:]).mapValues { Set($0.argumentNames) }
   }
 
   /// The arguments of `tool` whose values are never stored, logged or shown (`redact:`).

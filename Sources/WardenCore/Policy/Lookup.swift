@@ -100,11 +100,12 @@ extension Manifest {
   public func lookupRequests(for call: ToolCall, context: [String: String]) throws(ScopeError)
     -> [LookupRequest]
   {
-    guard let index = tools.index(forKey: call.tool), tools[index].key.hasSameBytes(as: call.tool) else {
+    guard let index = tools.index(forKey: call.tool), tools[index].key.hasSameBytes(as: call.tool),
+      !tools[index].value.lookups.isEmpty, case .object = call.arguments
+    else {
       return []
     }
     let rule = tools[index].value
-    guard !rule.lookups.isEmpty, case .object = call.arguments else { return [] }
     let input = TemplateInput(arguments: call.arguments, context: context)
     return try rule.lookups.map { lookup throws(ScopeError) in
       LookupRequest(name: lookup.name, tool: lookup.tool, arguments: try lookup.callArguments(for: input))

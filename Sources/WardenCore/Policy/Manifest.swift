@@ -155,7 +155,9 @@ public struct ToolRule: Sendable, Equatable {
 
     /// Whether deciding it needs the SQL text classified.
     public var readsSQL: Bool {
-      !actionTemplate.sqlArguments.isEmpty || resources.contains { !$0.sqlArguments.isEmpty }
+      // Asked on every call: most rules read no SQL and have a literal action.
+      (!actionTemplate.isLiteral && !actionTemplate.sqlArguments.isEmpty)
+        || resources.contains { !$0.isLiteral && !$0.sqlArguments.isEmpty }
     }
   }
 }

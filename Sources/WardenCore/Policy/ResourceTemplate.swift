@@ -92,7 +92,12 @@ public struct ResourceTemplate: Sendable, Equatable, CustomStringConvertible {
   }
 
   /// Whether the template has no placeholder.
-  public var isLiteral: Bool { placeholders.isEmpty }
+  public var isLiteral: Bool {
+    parts.allSatisfy { part in
+      if case .literal = part { return true }
+      return false
+    }
+  }
 
   /// Parses a template; the error says what is wrong and at which character (0-based).
   public init(_ source: String) throws(TemplateSyntaxError) {

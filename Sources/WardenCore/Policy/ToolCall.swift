@@ -59,6 +59,12 @@ public struct CallScopes: Sendable, Equatable {
 
   /// The scopes of a call made of `operations` (one: that one; several: their sum, each kept).
   public init(operations: [Operation]) {
+    if operations.count == 1 {
+      self.init(
+        action: operations[0].action, resources: operations[0].resources,
+        destructive: operations[0].destructive)
+      return
+    }
     var merged: [Operation] = []
     for operation in operations {
       if let index = merged.firstIndex(where: { $0.action.hasSameBytes(as: operation.action) }) {
