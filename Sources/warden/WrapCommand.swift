@@ -57,16 +57,7 @@ extension Warden {
         }
         for outcome in result.servers { WrapCommandSupport.note(outcome, verb: "wrap") }
         if dryRun {
-          let diff = LineDiff.unified(old: file.bytes, new: result.bytes, oldName: path, newName: path)
-          if json {
-            printLine(
-              WrapCommandSupport.json(
-                path: path, agent: kind, result: result, extra: [("diff", .string(diff))]))
-          } else if !diff.isEmpty {
-            _ = Array(diff.utf8).withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
-          } else {
-            printToStandardError("warden: \(path): nothing to change")
-          }
+          WrapCommandSupport.showDryRun(old: file.bytes, result: result, path: path, agent: kind, json: json)
           return
         }
         var backup: String?
@@ -161,16 +152,7 @@ extension Warden {
         for outcome in result.servers { WrapCommandSupport.note(outcome, verb: "unwrap") }
         let changed = result.bytes != file.bytes
         if dryRun {
-          let diff = LineDiff.unified(old: file.bytes, new: result.bytes, oldName: path, newName: path)
-          if json {
-            printLine(
-              WrapCommandSupport.json(
-                path: path, agent: kind, result: result, extra: [("diff", .string(diff))]))
-          } else if !diff.isEmpty {
-            _ = Array(diff.utf8).withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
-          } else {
-            printToStandardError("warden: \(path): nothing to change")
-          }
+          WrapCommandSupport.showDryRun(old: file.bytes, result: result, path: path, agent: kind, json: json)
           return
         }
         if changed { try WrapFiles.replace(path, with: result.bytes, mode: file.mode) }
@@ -291,6 +273,18 @@ enum WrapCommandSupport {
     case .alreadyWrapped where verb == "wrap":
       printToStandardError("warden: \(verb): \(name): already behind warden; left as it is")
     default: break
+    }
+  }
+
+  /// `--dry-run`: the change as a unified diff (in the JSON object with `--json`), nothing written.
+  static func showDryRun(old: [UInt8], result: EditResult, path: String, agent: AgentKind, json: Bool) {
+    let diff = LineDiff.unified(old: old, new: result.bytes, oldName: path, newName: path)
+    if json {
+      printLine(Self.json(path: path, agent: agent, result: result, extra: [("diff", .string(diff))]))
+    } else if !diff.isEmpty {
+      _ = Array(diff.utf8).withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+    } else {
+      printToStandardError("warden: \(path): nothing to change")
     }
   }
 
