@@ -2,8 +2,8 @@
 """Writes the seed corpus, fuzz/corpus/<target>/, from real MCP traffic and hand-made edge cases.
 
 Run once and commit the result; rerun only to change the seeds (it replaces the four folders).
-The captured traffic comes from /work/shared/mcp-captures/*.jsonl (their `raw` fields) when present,
-or from CAPTURES=DIR; the templates come from manifests/*.yaml.
+The captured traffic comes from Tests/e2e/fixtures/mcp-captures/*.jsonl (their `raw` fields), or
+from CAPTURES=DIR; the templates come from manifests/*.yaml.
 """
 import glob
 import hashlib
@@ -15,7 +15,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-CAPTURES = os.environ.get("CAPTURES", "/work/shared/mcp-captures")
+CAPTURES = os.environ.get("CAPTURES", os.path.join(ROOT, "Tests", "e2e", "fixtures", "mcp-captures"))
 
 
 def captured_lines():

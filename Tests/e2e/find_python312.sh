@@ -3,7 +3,7 @@
 # Looks at $PYTHON312, then python3.12 and python3.13 on PATH (a pyenv shim counts only if it runs),
 # then pyenv's versions (newest 3.12 first, then 3.13), then /usr/bin and /usr/local/bin.
 #
-#   Tests/e2e/find_python312.sh          # prints e.g. /root/.pyenv/versions/3.12.1/bin/python3.12
+#   Tests/e2e/find_python312.sh          # prints e.g. ~/.pyenv/versions/3.12.1/bin/python3.12, expanded
 set -euo pipefail
 
 works() {
