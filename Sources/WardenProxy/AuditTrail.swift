@@ -326,14 +326,21 @@ final class AuditTrail: Sendable {
   )
     -> AuditArguments
   {
-    // Fed piece by piece: a large argument is not copied to be hashed.
+    // Fed piece by piece, from the bytes where they are: nothing is copied or joined to be hashed
+    // (this runs on every call).
     var mac = keyed
-    mac.update(data: Array(server.utf8) + [0] + Array(tool.utf8) + [0])
-    mac.update(data: bytes)
+    var separator: UInt8 = 0
+    for var name in [server, tool] {
+      name.withUTF8 { mac.update(data: UnsafeRawBufferPointer($0)) }
+      withUnsafeBytes(of: &separator) { mac.update(data: $0) }
+    }
+    bytes.withUnsafeBytes { mac.update(data: $0) }
     let digest = mac.finalize().withUnsafeBytes { Hex.encode($0) }
     // Without redaction only the bytes kept are decoded: a large argument is not copied whole.
-    let kept = redact.isEmpty ? Array(bytes.prefix(argumentsShown + 1)) : bytes
-    var shown = ArgumentRedaction.shown(kept, redact: redact)
+    var shown =
+      redact.isEmpty
+      ? String(decoding: bytes.prefix(argumentsShown + 1), as: UTF8.self)
+      : ArgumentRedaction.shown(bytes, redact: redact)
     if shown.utf8.count > argumentsShown {
       shown =
         String(decoding: Array(shown.utf8.prefix(argumentsShown)), as: UTF8.self) + "… [\(bytes.count) bytes]"

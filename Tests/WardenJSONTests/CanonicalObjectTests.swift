@@ -10,6 +10,7 @@ struct CanonicalObjectTests {
   static let strings: [String] = {
     var strings = [
       "", "plain", "\"quoted\"", "back\\slash", "/slash/", "\u{7F}", "é", "日本", "🙂", "\u{202E}rtl",
+      "a\"b\\c\nd\u{1}e\u{1F}", "\"\"", "{\"text\":\"hello\"}", "ends with \"", "\\starts",
     ]
     strings += (0..<32).map { String(UnicodeScalar(UInt8($0))) + "x" }
     return strings
@@ -58,6 +59,21 @@ struct CanonicalObjectTests {
           ("0", Array("true".utf8)), ("prevx", CanonicalObject.encoded("a\"b")), ("sez", Array("42".utf8)),
         ]) == complete.bytes)
     }
+  }
+
+  @Test func membersInsertedInPassingLandAtEitherEndAndInAnEmptyObject() {
+    #expect(CanonicalObject().bytes(inserting: [("k", Array("1".utf8))]) == Array(#"{"k":1}"#.utf8))
+    #expect(CanonicalObject().bytes(inserting: []) == Array("{}".utf8))
+    var object = CanonicalObject()
+    object.set("m", "x")
+    object.set("n", Int64(2))
+    #expect(
+      object.bytes(inserting: [("a", Array("0".utf8)), ("z", Array("9".utf8))])
+        == Array(#"{"a":0,"m":"x","n":2,"z":9}"#.utf8))
+    #expect(
+      object.bytes(inserting: [("m0", Array("0".utf8)), ("n0", Array("9".utf8))])
+        == Array(#"{"m":"x","m0":0,"n":2,"n0":9}"#.utf8))
+    #expect(object.bytes(inserting: []) == object.bytes)
   }
 
   @Test func settingAKeyAgainReplacesIt() {
