@@ -18,7 +18,7 @@ extension Warden {
           warden run --server=NAME --agent=AGENT -- COMMAND ARGS...
         NAME is the server's key in the file, AGENT the agent that reads it (claude-desktop, claude-code, cursor, vscode, codex). Only each server's command and args change: env, cwd, every other key, comments (VS Code's JSONC, Codex's TOML) and the file's layout stay byte for byte. Remote (HTTP) servers are left as they are, with a note. Servers already behind warden are left as they are, so running it twice changes nothing.
 
-        Files: Claude Desktop's claude_desktop_config.json, Claude Code's .mcp.json and ~/.claude.json (its mcpServers and each project's), Cursor's mcp.json, VS Code's mcp.json (servers), Codex's config.toml ([mcp_servers.NAME]). The agent is told by the file's name and folder, else by --agent. Without CONFIG, warden lists the configurations of the agents found for this user and in this folder, and asks which (at a terminal).
+        Files: Claude Desktop's claude_desktop_config.json, Claude Code's .mcp.json and ~/.claude.json (its mcpServers and each project's), Cursor's mcp.json, VS Code's mcp.json (servers), Codex's config.toml ([mcp_servers.NAME]). The agent is told by the file's name and folder, else by --agent (unwrap also knows the agent a file was wrapped for). Without CONFIG, warden lists the configurations of the agents found for this user and in this folder, and asks which (at a terminal).
 
         Before the change it writes CONFIG.warden-backup (only if none is there: a backup is never overwritten) and keeps what it wrote in $WARDEN_HOME/wrapped/, so `warden unwrap` can put the file back byte for byte. The file is replaced in one step (a temporary file renamed over it, with the file's mode): never half-written. A symbolic link is refused rather than written through.
 
@@ -241,6 +241,14 @@ enum WrapCommandSupport {
     if let kind = AgentKind.detect(path: WrapFiles.absolute(path)) { return kind }
     if let kind = candidates().first(where: { WrapFiles.absolute($0.path) == WrapFiles.absolute(path) })?
       .agent
+    {
+      return kind
+    }
+    // A file warden wrapped: the agent it was wrapped for (so `unwrap` needs no --agent that `wrap`
+    // needed).
+    if let home = try? CommandEnvironment.home(),
+      let (record, _) = WrapFiles.loadRecord(home: home, config: WrapFiles.absolute(path)),
+      let kind = AgentKind(rawValue: record.agent)
     {
       return kind
     }
