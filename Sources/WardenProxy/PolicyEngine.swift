@@ -95,6 +95,8 @@ final class PolicyEngine: Sendable {
     var drifted: [String: ToolPin.State] = [:]
     /// Whether this session made the server's first pins (its later pages are pinned too).
     var pinnedFirst = false
+    /// Whether this session compared a listing of the server's tools with their pins.
+    var toolsObserved = false
   }
   /// Told about tools that drifted from their pins (the audit trail records it).
   private let driftHook = Mutex<(@Sendable ([(tool: String, state: ToolPin.State)]) -> Void)?>(nil)
@@ -248,10 +250,25 @@ final class PolicyEngine: Sendable {
         return (call, Authorization(verdict: .deny, reason: .badArguments, explanation: problem.message))
       }
     }
-    return cachedPolicy.decide(
+    let decided = cachedPolicy.decide(
       tool: tool, arguments: arguments, agent: agent, grants: grants, now: now,
       usage: usage(for: grants, agent: agent, now: now), annotations: annotations,
       resolve: FileSystemPaths.resolver, trip: trip, lookups: answers)
+    // A call that may reach the server (or a human's prompt) is compared with the pins first, even
+    // when the client never listed the tools; a call denied anyway costs the server nothing.
+    guard mayReachServer(decided.1) else { return decided }
+    if let failure = observeToolsOnce(params: params) { return (call, failure) }
+    if let drift = state.withLock({ $0.drifted[tool] }) {
+      return (call, Self.driftDenial(tool: tool, server: configuration.serverName, drift))
+    }
+    return decided
+  }
+
+  /// Whether a decision lets its call go on, to the server or to a human: allowed, held, or denied
+  /// for a reason report mode forwards (`CallMachine.wouldVerdict`).
+  private func mayReachServer(_ decision: Authorization) -> Bool {
+    decision.verdict != .deny
+      || (configuration.reportOnly && (decision.reason == .notDelegated || decision.reason == .undeclared))
   }
 
   /// The denial of a call of a tool that drifted from its pin.
@@ -266,6 +283,44 @@ final class PolicyEngine: Sendable {
     )
   }
 
+  /// Before the first call of a session whose client has not listed the server's tools through
+  /// warden (it may list them once and cache them across sessions), lists them itself, with
+  /// requests of its own (`ServerLookups.listTools`), and compares them with their pins: a server
+  /// that changed a tool since the last listing a human saw is caught whether or not the client
+  /// asks. Returns the denial when the tools could not be listed (nothing is known to be as
+  /// accepted); nil otherwise, and when pins are off or no server runs (`warden check`).
+  private func observeToolsOnce(params: UnsafeRawBufferPointer?) -> Authorization? {
+    guard case .success = configuration.store, !configuration.pinCommand.isEmpty,
+      !state.withLock({ $0.toolsObserved }), let lookups = lookups.withLock({ $0 })
+    else { return nil }
+    switch lookups.listTools(params: params) {
+    case .failure(let problem):
+      logger.error(
+        "could not list the tools of server '\(configuration.serverName)' to compare them with their pins: \(problem.message); the call is denied"
+      )
+      return Authorization(
+        verdict: .deny, reason: .toolDrift,
+        explanation:
+          "warden could not list the server's tools to compare them with what a human accepted (\(problem.message)); the call is denied"
+      )
+    case .success(let tools):
+      var annotations: [String: ToolAnnotations] = [:]
+      var definitions: [(tool: String, definition: String)] = []
+      for tool in tools {
+        guard let name = tool["name"]?.stringValue, let definition = ToolPinning.definition(of: tool) else {
+          continue
+        }
+        definitions.append((name, definition))
+        annotations[name] = ToolAnnotations(
+          readOnly: tool["annotations"]?["readOnlyHint"]?.boolValue,
+          destructive: tool["annotations"]?["destructiveHint"]?.boolValue)
+      }
+      _ = observeTools(definitions)
+      noteAnnotations(annotations)
+      return nil
+    }
+  }
+
   /// Compares the tools a `tools/list` result showed with their pins (see `GrantStore.observeTools`)
   /// and returns the drifted ones. Every new drift is logged, with the commands for the human, and
   /// told to `onDrift` (the audit trail records it). A store that cannot be read or written treats
@@ -274,7 +329,10 @@ final class PolicyEngine: Sendable {
     guard case .success(let store) = configuration.store, !configuration.pinCommand.isEmpty else {
       return [:]
     }
-    let pinNew = state.withLock { $0.pinnedFirst }
+    let pinNew = state.withLock { state in
+      state.toolsObserved = true
+      return state.pinnedFirst
+    }
     let observed: (changes: [(tool: String, state: ToolPin.State)], pinnedFirst: Bool)
     do {
       observed = try store.observeTools(

@@ -24,7 +24,8 @@ final class ServerLookups: Sendable {
 
   private final class Waiter: Sendable {
     let signal = DispatchSemaphore(value: 0)
-    let answer = Mutex<Result<JSON, ScopeError>?>(nil)
+    /// The server's whole response line, read by the waiting thread.
+    let answer = Mutex<[UInt8]?>(nil)
   }
 
   private struct State {
@@ -65,18 +66,8 @@ final class ServerLookups: Sendable {
     if let cached = state.withLock({ $0.cache[key] }), now - cached.at < Self.cacheLifetime {
       return .success(cached.answer)
     }
-    let id = Self.idPrefix + randomHex128()
-    let waiter = Waiter()
-    state.withLock { $0.waiting[id] = waiter }
-    defer { _ = state.withLock { $0.waiting.removeValue(forKey: id) } }
-    guard server.write(Self.line(id: id, request: request, meta: Self.protocolMeta(params))) else {
-      return .failure(ScopeError("the server's input is closed"))
-    }
-    guard waiter.signal.wait(timeout: .now() + Self.timeout) == .success,
-      let answer = waiter.answer.withLock({ $0 })
-    else {
-      return .failure(ScopeError("no answer within \(Int(Self.timeout)) s"))
-    }
+    let answer = ask(Self.line(id: Self.newID(), request: request, meta: Self.protocolMeta(params)))
+      .flatMap { Lookup.answer(fromResponse: $0) }
     if case .success(let value) = answer {
       state.withLock { state in
         if state.cache.count >= Self.cacheLimit {
@@ -89,18 +80,64 @@ final class ServerLookups: Sendable {
     return answer
   }
 
+  /// A request id of warden's own, new each time.
+  private static func newID() -> String { idPrefix + randomHex128() }
+
+  /// Sends `line` (a request whose id is the one `line` carries) and waits for the server's response.
+  private func ask(_ line: (id: String, bytes: [UInt8])) -> Result<JSONValue, ScopeError> {
+    let waiter = Waiter()
+    state.withLock { $0.waiting[line.id] = waiter }
+    defer { _ = state.withLock { $0.waiting.removeValue(forKey: line.id) } }
+    guard server.write(line.bytes) else {
+      return .failure(ScopeError("the server's input is closed"))
+    }
+    guard waiter.signal.wait(timeout: .now() + Self.timeout) == .success,
+      let answer = waiter.answer.withLock({ $0 })
+    else {
+      return .failure(ScopeError("no answer within \(Int(Self.timeout)) s"))
+    }
+    do {
+      return .success(try JSONValue.parse(answer))
+    } catch {
+      return .failure(ScopeError("the server's answer is not JSON: \(error)"))
+    }
+  }
+
+  /// The most pages of a paginated `tools/list` warden follows.
+  static let toolPagesLimit = 100
+
+  /// The server's tools, every page of them, asked with requests of warden's own (see
+  /// `PolicyEngine.observeToolsOnce`: the pins are checked even for a client that never lists).
+  func listTools(params: UnsafeRawBufferPointer?) -> Result<[JSONValue], ScopeError> {
+    let meta = Self.protocolMeta(params)
+    var tools: [JSONValue] = []
+    var cursor: String?
+    for _ in 0..<Self.toolPagesLimit {
+      let response = ask(Self.toolsListLine(id: Self.newID(), cursor: cursor, meta: meta))
+      guard case .success(let response) = response else { return response.map { _ in [] } }
+      if let error = response["error"] {
+        return .failure(
+          ScopeError("the server answered tools/list with an error: \(error["message"]?.stringValue ?? "?")"))
+      }
+      guard let result = response["result"], result.kind == .object, let page = result["tools"],
+        page.kind == .array
+      else {
+        return .failure(ScopeError("the server's tools/list answer has no list of tools"))
+      }
+      for index in 0..<page.count { if let tool = page[index] { tools.append(tool) } }
+      guard let next = result["nextCursor"]?.stringValue, !next.isEmpty else { return .success(tools) }
+      cursor = next
+    }
+    return .failure(ScopeError("the server's tools/list goes on past \(Self.toolPagesLimit) pages"))
+  }
+
   /// Takes the server's response when it answers a lookup warden waits for; false for any other
   /// (a late answer is then dropped by the session, which never sent such a request to the client).
   func deliver(_ line: UnsafeRawBufferPointer, id: RequestID?) -> Bool {
     guard case .string(let text)? = id, text.hasPrefix(Self.idPrefix),
       let waiter = state.withLock({ $0.waiting[text] })
     else { return false }
-    let answer: Result<JSON, ScopeError>
-    do {
-      answer = Lookup.answer(fromResponse: try JSONValue.parse(line))
-    } catch {
-      answer = .failure(ScopeError("the server's answer is not JSON: \(error)"))
-    }
+    let answer = Array(line)
     let first = waiter.answer.withLock { current -> Bool in
       guard current == nil else { return false }
       current = answer
@@ -111,14 +148,27 @@ final class ServerLookups: Sendable {
   }
 
   /// The request line: canonical JSON, warden's id, the protocol keys of the call's `_meta`.
-  static func line(id: String, request: LookupRequest, meta: [JSON.Member]) -> [UInt8] {
+  static func line(id: String, request: LookupRequest, meta: [JSON.Member]) -> (id: String, bytes: [UInt8]) {
     var params: [JSON.Member] = [
       JSON.Member("name", .string(request.tool)), JSON.Member("arguments", request.arguments),
     ]
     if !meta.isEmpty { params.append(JSON.Member("_meta", .object(meta))) }
+    return (id, requestBytes(id: id, method: "tools/call", params: params))
+  }
+
+  /// A `tools/list` request line of warden's own.
+  static func toolsListLine(id: String, cursor: String?, meta: [JSON.Member]) -> (id: String, bytes: [UInt8])
+  {
+    var params: [JSON.Member] = []
+    if let cursor { params.append(JSON.Member("cursor", .string(cursor))) }
+    if !meta.isEmpty { params.append(JSON.Member("_meta", .object(meta))) }
+    return (id, requestBytes(id: id, method: "tools/list", params: params))
+  }
+
+  private static func requestBytes(id: String, method: String, params: [JSON.Member]) -> [UInt8] {
     let message: JSON = .object([
       JSON.Member("jsonrpc", .string("2.0")), JSON.Member("id", .string(id)),
-      JSON.Member("method", .string("tools/call")), JSON.Member("params", .object(params)),
+      JSON.Member("method", .string(method)), JSON.Member("params", .object(params)),
     ])
     return message.canonicalBytes + [0x0A]
   }

@@ -15,7 +15,7 @@ import WardenJSON
     let request = LookupRequest(
       name: "volume", tool: "get_volume", arguments: .object([JSON.Member("volume_id", .string("v"))]))
     let line = String(
-      decoding: ServerLookups.line(id: "warden-lookup-1", request: request, meta: meta), as: UTF8.self)
+      decoding: ServerLookups.line(id: "warden-lookup-1", request: request, meta: meta).bytes, as: UTF8.self)
     #expect(
       line
         == #"{"id":"warden-lookup-1","jsonrpc":"2.0","method":"tools/call","params":{"_meta":{"io.modelcontextprotocol/clientInfo":{"name":"c"},"io.modelcontextprotocol/protocolVersion":"2026-07-28"},"arguments":{"volume_id":"v"},"name":"get_volume"}}"#

@@ -140,6 +140,9 @@ def run_session(warden, tmp_path: Path, cases: list[tuple[str, bytes]], eof: tup
     c2s = Path(f"{hop}.c2s")
     # Split on LF only, as warden frames (bytes.splitlines would also split at the CRs under test).
     forwarded = re.findall(rb"[^\n]*\n|[^\n]+$", c2s.read_bytes()) if c2s.exists() else []
+    # Warden's own listing of the tools before the first call (the client never listed them; see
+    # parse_report.py): not a client line, and not reported by the server.
+    forwarded = [line for line in forwarded if b'"id":"warden-lookup-' not in line or b'"tools/list"' not in line]
     framed = [json.loads(entry) for entry in report.read_text().splitlines()] if report.exists() else []
     segments = [Outcome("", b"")]
     for line in forwarded:

@@ -94,3 +94,60 @@ def test_accepting_needs_a_human(warden_bin, grant, warden_home, tmp_path):
     refused = warden_cli(warden_bin, "tools", "accept", "shifty")
     assert refused.returncode == 77, refused.stderr
     assert json.loads(warden_cli(warden_bin, "tools", "--json").stdout)[0]["state"] == "changed"
+
+
+def raw_calls_without_listing(warden, variant: str, calls, log, server: str = "shifty") -> list[dict]:
+    """A client that initializes and calls tools without ever listing them (it cached them from an
+    earlier session): the responses to its calls, in order."""
+    proc = warden(["--server", server, "--manifest", MANIFEST], [sys.executable, SHIFTY, "--log", log],
+                  env=child_env(SHIFTY_VARIANT=variant))
+    proc.send_json({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "cached", "version": "1"}}})
+    assert "result" in proc.read_json()
+    proc.send_json({"jsonrpc": "2.0", "method": "notifications/initialized"})
+    answers = []
+    for index, (tool, arguments) in enumerate(calls, start=1):
+        proc.send_json({"jsonrpc": "2.0", "id": index, "method": "tools/call",
+                        "params": {"name": tool, "arguments": arguments}})
+        answer = proc.read_json()
+        assert answer["id"] == index, answer
+        answers.append(answer)
+    proc.close_stdin()
+    proc.wait()
+    return answers
+
+
+def test_a_client_that_never_lists_still_meets_the_drift(warden_bin, warden, grant, tmp_path):
+    grant("--server", "shifty", "--allow", "notes.read,notes.send", purpose="read and send notes")
+    log = tmp_path / "served.jsonl"
+    # The first session pins the tools, though its client never listed them: warden listed them.
+    (read,) = raw_calls_without_listing(warden, "1", [("read_note", {"id": "n1"})], log)
+    assert read["result"].get("isError") is not True, read
+    pins = json.loads(warden_cli(warden_bin, "tools", "--json", check=True).stdout)
+    assert sorted((p["tool"], p["state"]) for p in pins) == [("read_note", "pinned"), ("send", "pinned")]
+
+    # The server changed read_note; the client calls it straight away, from its cache: denied.
+    (read, sent) = raw_calls_without_listing(warden, "2", [("read_note", {"id": "n2"}), ("send", {"id": "n2"})], log)
+    assert read["result"]["isError"] is True, read
+    assert read["result"]["_meta"]["dev.warden/decision"]["reason"] == "tool-drift", read
+    assert served(log) == ["read_note", "send"], served(log)
+    records = json.loads(warden_cli(warden_bin, "audit", "--json", check=True).stdout)
+    assert ("read_note", "changed") in [(r["tool"], r["change"]) for r in records if r["kind"] == "tool-drift"]
+
+
+def test_a_server_that_cannot_list_its_tools_gets_no_call(warden, grant, tmp_path):
+    grant("--server", "shifty", "--allow", "notes.read", purpose="read notes")
+    log = tmp_path / "served.jsonl"
+    # SHIFTY_VARIANT=mute: the server never answers tools/list (see shifty.py).
+    proc = warden(["--server", "shifty", "--manifest", MANIFEST], [sys.executable, SHIFTY, "--log", log],
+                  env=child_env(SHIFTY_VARIANT="mute"))
+    proc.send_json({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "cached", "version": "1"}}})
+    assert "result" in proc.read_json()
+    proc.send_json({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                    "params": {"name": "read_note", "arguments": {"id": "n1"}}})
+    answer = proc.read_json(timeout=15)
+    assert answer["result"]["isError"] is True, answer
+    decision = answer["result"]["_meta"]["dev.warden/decision"]
+    assert decision["reason"] == "tool-drift" and "could not list the server's tools" in decision["explanation"], answer
+    assert served(log) == []

@@ -39,6 +39,21 @@ def write(data: bytes) -> None:
         view = view[written:]
 
 
+def answered_as_warden_listing(line: bytes) -> bool:
+    """Warden lists a server's tools itself (ids `warden-lookup-...`) before the first call of a
+    client that did not: answered with no tools, and neither recorded nor counted, so the tests see
+    exactly the client's lines."""
+    try:
+        message = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return False
+    if not (isinstance(message, dict) and message.get("method") == "tools/list"
+            and str(message.get("id", "")).startswith("warden-lookup-")):
+        return False
+    write(json.dumps({"jsonrpc": "2.0", "id": message["id"], "result": {"tools": []}}).encode() + b"\n")
+    return True
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--record")
@@ -56,6 +71,8 @@ def main() -> int:
         line = stdin.readline()
         if not line:
             return 0
+        if answered_as_warden_listing(line):
+            continue
         count += 1
         if record is not None:
             record.write(base64.b64encode(line) + b"\n")

@@ -10,7 +10,8 @@ uses, and appends one JSON line to REPORT (flushed at once) per item the SDK's r
     {"n": 2, "line": <text>, "error": "ValidationError: ..."}
 
 `line` is the text the SDK's reader framed as one line (after its universal-newline translation),
-`message` the parsed message as the SDK would write it. It never answers: the tests judge only what
+`message` the parsed message as the SDK would write it. It never answers (but for warden's own
+`tools/list`, see `warden_listing`): the tests judge only what
 the reader made of the bytes, so nothing a handler does may matter. It exits at end of stdin.
 
 Not stdlib only: it needs the `mcp` package (the suite's venv has it).
@@ -53,13 +54,30 @@ class RecordingAdapter:
         return getattr(self._adapter, name)
 
 
+def warden_listing(message):
+    """The id of warden's own `tools/list` request, else None."""
+    dumped = message.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    listing = dumped.get("method") == "tools/list" and str(dumped.get("id", "")).startswith("warden-lookup-")
+    return dumped["id"] if listing else None
+
+
 async def report(path: str, recorder: RecordingAdapter) -> None:
     with open(path, "a", encoding="utf-8") as out:
         async with stdio_server() as (read_stream, write_stream):
-            # Nothing is ever written; closed now, so the transport's writer ends with the reader.
-            await write_stream.aclose()
+            # Nothing is written but the answers to warden's own listings (below); closed when the
+            # reader ends, so the transport's writer ends with it.
             count = 0
             async for item in read_stream:
+                own = warden_listing(item.message) if isinstance(item, SessionMessage) else None
+                if own is not None:
+                    # Warden lists the tools itself before the first call of a client that did not
+                    # (ids `warden-lookup-...`): answered with no tools through the SDK, and not
+                    # reported, so the report holds exactly the client's lines.
+                    if recorder.texts:
+                        recorder.texts.popleft()
+                    answer = mcp_types.JSONRPCResponse(jsonrpc="2.0", id=own, result={"tools": []})
+                    await write_stream.send(SessionMessage(answer))
+                    continue
                 count += 1
                 # The reader validates a line and then sends the outcome, in order, one at a time;
                 # None would mean the adapter was not consulted (an SDK that no longer uses it).
@@ -75,6 +93,7 @@ async def report(path: str, recorder: RecordingAdapter) -> None:
                     entry["error"] = f"{type(item).__name__}: {item}"[:300]
                 out.write(json.dumps(entry, ensure_ascii=True) + "\n")
                 out.flush()
+            await write_stream.aclose()
 
 
 def main() -> int:

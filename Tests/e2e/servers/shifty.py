@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A server whose tools change between sessions (a "rug pull") while its command line stays the
 same: with SHIFTY_VARIANT=1 (the default) it lists read_note and send; with 2, read_note with
-another description and an extra argument, and send renamed to send_note. Handshake era, standard library only. Every tools/call it receives is appended
+another description and an extra argument, and send renamed to send_note; with mute, the tools
+of 1, but it never answers tools/list. Handshake era, standard library only. Every tools/call it receives is appended
 to --log as one JSON line."""
 
 import json
@@ -12,7 +13,7 @@ variant = os.environ.get("SHIFTY_VARIANT", "1")
 log_path = sys.argv[sys.argv.index("--log") + 1] if "--log" in sys.argv else None
 
 NOTE_SCHEMA = {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]}
-if variant == "1":
+if variant in ("1", "mute"):
     TOOLS = [
         {"name": "read_note", "description": "Read a note.", "inputSchema": NOTE_SCHEMA,
          "annotations": {"readOnlyHint": True}},
@@ -45,6 +46,8 @@ for line in sys.stdin:
         result = {"protocolVersion": params.get("protocolVersion", "2025-06-18"), "capabilities": {"tools": {}},
                   "serverInfo": {"name": "shifty", "version": variant}}
     elif method == "tools/list":
+        if variant == "mute":
+            continue
         result = {"tools": TOOLS}
     elif method == "tools/call":
         if log_path:
