@@ -22,7 +22,8 @@ func config(_ name: String, _ commandLine: [String], wrapped: Bool = true) -> Ag
     state: .read(
       agent: "claude-code",
       servers: [
-        ConfiguredServer(name: name, commandLine: commandLine, behindWarden: commandLine.first == "warden")
+        ConfiguredServer(
+          name: name, commandLine: commandLine, behindWarden: commandLine.first?.hasSuffix("warden") == true)
       ]))
 }
 
