@@ -1,6 +1,6 @@
 # Builds and installs warden: the binary, shell completions and (after `make man`) manual pages.
 #
-#   make                          release build (swift build -c release --product warden)
+#   make                          release build (swift build -c release --product warden) and man pages
 #   sudo make install             into /usr/local
 #   make install PREFIX=~/.local  into your home (no sudo)
 #   make install DESTDIR=/tmp/stage BIN=path/to/warden   stage a binary built elsewhere, no build
@@ -20,25 +20,30 @@ BASH_COMPLETIONS := $(DATADIR)/bash-completion/completions
 ZSH_COMPLETIONS := $(DATADIR)/zsh/site-functions
 FISH_COMPLETIONS := $(DATADIR)/fish/vendor_completions.d
 
-# BIN names a prebuilt binary to install; without it, install builds the release binary first.
+# BIN names a prebuilt binary to install; without it, install builds the release binary and the
+# man pages first.
 ifeq ($(origin BIN),undefined)
 BIN := .build/release/warden
-INSTALL_NEEDS := build
+INSTALL_NEEDS := build man
 endif
 
-# Manual pages made by `make man` (swift-argument-parser's generate-manual plugin).
-MAN_SOURCE := .build/man
+# Manual pages (warden.1, warden.grant.1, ...): swift-argument-parser's generate-manual plugin, which
+# builds the package in MAN_CONFIGURATION and runs it offline. install copies those in MAN_SOURCE.
+MAN_SOURCE ?= .build/man
+MAN_CONFIGURATION ?= release
+MAN_OUTPUT := .build/plugins/GenerateManual/outputs/warden
 
 .PHONY: all build man install uninstall
 
-all: build
+all: build man
 
 build:
 	$(SWIFT) build -c release --product warden $(SWIFT_BUILD_FLAGS)
 
 man:
-	$(SWIFT) package --allow-writing-to-directory $(MAN_SOURCE) plugin generate-manual --multi-page \
-	  --output-directory $(MAN_SOURCE) warden
+	$(SWIFT) package plugin generate-manual --multi-page --configuration $(MAN_CONFIGURATION)
+	mkdir -p $(MAN_SOURCE)
+	cp $(MAN_OUTPUT)/*.1 $(MAN_SOURCE)/
 
 install: $(INSTALL_NEEDS)
 	test -x "$(BIN)"

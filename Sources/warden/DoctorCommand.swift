@@ -11,13 +11,12 @@ extension Warden {
       discussion: """
         Reports each finding as ok, warning or problem, with a one-line explanation and the exact fix (a command to run or the config.yaml lines to add). It changes nothing: the store is opened read-only, no file is created, locked or repaired.
 
-        Checks:
-          home, permissions, store   $WARDEN_HOME is yours and private (0700; the store 0600), the store opens and its schema is current
-          same-user                  an agent with a shell running as the store's OS user can approve its own calls (SPEC, "Threat model: who can approve")
-          config, channels, terminal, scripted, notify-send
-                                     config.yaml is valid; who may approve held calls; whether warden confirm can run here; desktop notices
-          manifest, not-wrapped      every configuration warden wrap recorded (and each CONFIG given): each stdio server behind warden, with a manifest it resolves to
-          unpinned-option            --mode report, --ungranted confirm, --agent, or a --manifest the agent's user could change, given only on a command line and not pinned in config.yaml
+        Checks (each finding names its check):
+          home, permissions, store: $WARDEN_HOME is yours and private (0700, the store 0600); the store opens and its schema is current.
+          same-user: an agent with a shell running as the store's OS user can approve its own calls (SPEC, "Threat model: who can approve").
+          config, channels, terminal, scripted, notify-send: config.yaml is valid; who may approve held calls; whether warden confirm can run here; desktop notices.
+          agent-config, not-wrapped, manifest: every configuration warden wrap recorded, and each CONFIG given: each stdio server is behind warden and resolves to a manifest.
+          unpinned-option: --mode report, --ungranted confirm, --agent, or a --manifest the agent's user could change, given only on a command line and not pinned in config.yaml.
 
         Examples:
           warden doctor

@@ -157,7 +157,13 @@ def test_an_unusable_warden_home_cannot_be_checked(cli):
 
 def test_make_install_stages_the_binary_and_completions_and_uninstall_removes_them(warden_bin, tmp_path):
     stage = tmp_path / "stage"
-    common = ["make", "-s", "-C", str(REPO_ROOT), f"DESTDIR={stage}", "PREFIX=/usr", f"BIN={warden_bin}"]
+    pages = tmp_path / "man"  # what `make man` leaves (its plugin builds the package: too slow here)
+    pages.mkdir()
+    (pages / "warden.1").write_text(".Dt WARDEN 1\n")
+    (pages / "warden.doctor.1").write_text(".Dt WARDEN.DOCTOR 1\n")
+    common = [
+        "make", "-s", "-C", str(REPO_ROOT), f"DESTDIR={stage}", "PREFIX=/usr", f"BIN={warden_bin}", f"MAN_SOURCE={pages}",
+    ]
     result = subprocess.run([*common, "install"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     binary = stage / "usr" / "bin" / "warden"
@@ -168,9 +174,12 @@ def test_make_install_stages_the_binary_and_completions_and_uninstall_removes_th
         "zsh": stage / "usr/share/zsh/site-functions/_warden",
         "fish": stage / "usr/share/fish/vendor_completions.d/warden.fish",
     }
+    man1 = stage / "usr/share/man/man1"
+    assert sorted(p.name for p in man1.iterdir()) == ["warden.1", "warden.doctor.1"]
     for shell, path in completions.items():
         text = path.read_text()
         assert "doctor" in text and "grant" in text, (shell, text[:200])
     result = subprocess.run([*common, "uninstall"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert not binary.exists() and not any(path.exists() for path in completions.values())
+    assert list(man1.iterdir()) == []
