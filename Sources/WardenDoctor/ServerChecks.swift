@@ -5,6 +5,13 @@ import WardenManifest
 enum ServerChecks {
   static func findings(_ facts: DeploymentFacts) -> [Finding] {
     var findings: [Finding] = []
+    if facts.agentConfigs.isEmpty {
+      findings.append(
+        Finding(
+          "agent-config", .warning,
+          "warden wrap has recorded no agent configuration and none was given: no server is known to be behind warden",
+          fix: "warden wrap   (lists the agents' configurations found), or: warden doctor CONFIG"))
+    }
     for config in facts.agentConfigs {
       switch config.state {
       case .missing(let records):
@@ -56,7 +63,14 @@ enum ServerChecks {
           server: name)
       ]
     }
-    guard let configuration = facts.configuration.configuration else { return [] }
+    guard let configuration = facts.configuration.configuration else {
+      return [
+        Finding(
+          "manifest", .problem,
+          "\(name) in \(config) cannot start: warden run stops with 78 while $WARDEN_HOME/config.yaml is invalid",
+          fix: "correct \(facts.home)/config.yaml", config: config, server: name)
+      ]
+    }
     let resolution = ManifestResolution.resolve(run, facts: facts, configuration: configuration)
     var findings = [manifestFinding(resolution, run: run, name: name, config: config)]
     findings += looseningFindings(run, resolution: resolution, name: name, config: config, facts: facts)
@@ -75,7 +89,7 @@ enum ServerChecks {
     let instance = run.server ?? resolution.instance
     let initCommand =
       "warden manifest init --server \(shellWord(instance)) -- "
-      + run.command.map(shellWord).joined(separator: " ")
+      + SecretRedaction.commandLine(run.command).map(shellWord).joined(separator: " ")
     return Finding(
       "manifest", .problem,
       "\(name) in \(config): \(resolution.failure ?? "no manifest"); warden denies every tool call of this server",

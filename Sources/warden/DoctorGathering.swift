@@ -22,10 +22,11 @@ enum DoctorGathering {
   /// Everything the checks need; throws (exit 2) when the home cannot be found or inspected.
   static func gather(configs: [String], agent: AgentKind?) throws -> DeploymentFacts {
     let home = try CommandEnvironment.home()
-    let homeFile = inspect(home, follow: true)
-    if homeFile.kind == .other && errno != 0 {
-      throw CommandFailure(
-        "warden: cannot inspect warden's home \(home): \(String(cString: strerror(errno)))")
+    let homeFile: FileFacts
+    switch inspect(home, follow: true) {
+    case .success(let file): homeFile = file
+    case .failure(let reason):
+      throw CommandFailure("warden: cannot inspect warden's home \(home): \(reason.text)")
     }
     var facts = DeploymentFacts(
       userID: geteuid(), userName: CommandEnvironment.userName, home: home, homeFile: homeFile)
@@ -35,9 +36,11 @@ enum DoctorGathering {
       guard access(home, R_OK | X_OK) == 0 else {
         throw CommandFailure("warden: cannot read warden's home \(home): \(String(cString: strerror(errno)))")
       }
-      facts.homeEntries = entries.map { inspect(home + "/" + $0, follow: false) }.filter {
-        $0.kind != .missing
-      }
+      facts.homeEntries = entries.map { name in
+        // An entry that cannot be inspected in a home that can be read is odd enough to show.
+        (try? inspect(home + "/" + name, follow: false).get())
+          ?? FileFacts(path: home + "/" + name, kind: .other)
+      }.filter { $0.kind != .missing }
       facts.store = store(home + "/warden.db")
       facts.configuration = configuration(home + "/config.yaml")
     }
@@ -57,14 +60,19 @@ enum DoctorGathering {
     return facts
   }
 
-  /// `stat` (or `lstat`) of `path`; `.other` with errno set when it cannot be inspected.
-  static func inspect(_ path: String, follow: Bool) -> FileFacts {
+  /// Why `stat` failed: the text of its errno.
+  struct SystemError: Error {
+    var text: String
+  }
+
+  /// `stat` (or `lstat`) of `path`: `.missing` when it is not there, the error when it cannot be
+  /// inspected (permission denied, I/O).
+  static func inspect(_ path: String, follow: Bool) -> Result<FileFacts, SystemError> {
     var info = stat()
-    errno = 0
     guard (follow ? stat(path, &info) : lstat(path, &info)) == 0 else {
-      return errno == ENOENT || errno == ENOTDIR ? .missing(path) : FileFacts(path: path, kind: .other)
+      if errno == ENOENT || errno == ENOTDIR { return .success(.missing(path)) }
+      return .failure(SystemError(text: String(cString: strerror(errno))))
     }
-    errno = 0
     var link = stat()
     let isLink = lstat(path, &link) == 0 && link.st_mode & S_IFMT == S_IFLNK
     let kind: FileFacts.Kind =
@@ -73,9 +81,10 @@ enum DoctorGathering {
       case S_IFREG: .regularFile
       default: .other
       }
-    return FileFacts(
-      path: path, kind: kind, isSymbolicLink: isLink, ownerID: info.st_uid,
-      mode: UInt32(info.st_mode & 0o7777))
+    return .success(
+      FileFacts(
+        path: path, kind: kind, isSymbolicLink: isLink, ownerID: info.st_uid,
+        mode: UInt32(info.st_mode & 0o7777)))
   }
 
   static func store(_ path: String) -> StoreState {

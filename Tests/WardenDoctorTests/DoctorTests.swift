@@ -255,3 +255,30 @@ func findings(_ facts: DeploymentFacts, check: String) -> [Finding] {
     #expect(text.contains("evil\\e[2J"))
   }
 }
+
+@Suite struct ServerEdgeTests {
+  @Test func secretsInTheCommandLineAreNotRepeated() throws {
+    let line = [
+      "warden", "run", "--server=db", "--", "npx", "pg-mcp", "--api-key", "sk-123", "--token=abc",
+      "postgresql://me:hunter2@db/prod",
+    ]
+    let finding = try #require(
+      only(findings(cleanDeployment(agentConfigs: [config("db", line)]), check: "manifest")))
+    let fix = try #require(finding.fix)
+    #expect(fix.contains("--api-key '***' '--token=***' 'postgresql://me:***@db/prod'"), "\(fix)")
+    for secret in ["sk-123", "abc", "hunter2"] { #expect(!fix.contains(secret)) }
+  }
+
+  @Test func anInvalidConfigStopsEveryWrappedServer() throws {
+    let line = ["warden", "run", "--server=time", "--", "uvx", "mcp-server-time"]
+    let facts = cleanDeployment(agentConfigs: [config("time", line)], configuration: .invalid("bad"))
+    let finding = try #require(only(findings(facts, check: "manifest")))
+    #expect(finding.severity == .problem)
+    #expect(finding.message.contains("78"))
+  }
+
+  @Test func noConfigurationAtAllIsAWarning() throws {
+    let finding = try #require(only(findings(cleanDeployment(), check: "agent-config")))
+    #expect(finding.severity == .warning)
+  }
+}
