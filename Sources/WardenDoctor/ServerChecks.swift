@@ -130,10 +130,19 @@ enum ServerChecks {
         manifest.hasPrefix("/")
         ? "a file you (and so an agent running as you) can change"
         : "a relative path, read from wherever the agent starts warden"
-      let file = "manifests/\(pinName).yaml"
+      // The file's name does not matter to warden (SPEC, "Which manifest"); keep it a plain one.
+      let plainName = String(
+        pinName.unicodeScalars.map {
+          ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
+            || "._-".unicodeScalars.contains($0)
+            ? Character($0) : "_"
+        })
+      let file = "manifests/\(plainName).yaml"
       warn(
         "--manifest \(manifest)", why, key: "manifest", value: file,
-        before: "cp \(shellWord(manifest)) \(shellWord(facts.home + "/" + file))   # then in config.yaml:")
+        before:
+          "mkdir -p \(shellWord(facts.home + "/manifests")) && cp \(shellWord(manifest)) \(shellWord(facts.home + "/" + file))"
+          + "   # then in config.yaml:")
     }
     if let agent = run.options.agent, pin?.agent == nil {
       warn("--agent \(agent)", "who its calls are decided for", key: "agent", value: agent)
