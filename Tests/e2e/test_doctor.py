@@ -183,3 +183,22 @@ def test_make_install_stages_the_binary_and_completions_and_uninstall_removes_th
     assert result.returncode == 0, result.stderr
     assert not binary.exists() and not any(path.exists() for path in completions.values())
     assert list(man1.iterdir()) == []
+
+
+def test_doctor_reads_the_store_of_a_running_warden_without_disturbing_it(cli, warden, mailbox_bin, warden_home):
+    proc = warden(["--server", "mailbox"], [mailbox_bin])
+    proc.send_json({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "doctor-test", "version": "1"}}})
+    assert proc.read_json()["id"] == 1
+    proc.send_json({"jsonrpc": "2.0", "method": "notifications/initialized"})
+    proc.send_json({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "list_messages", "arguments": {}}})
+    assert proc.read_json()["id"] == 2  # denied: no grant; decided and recorded through the store
+    assert (warden_home / "warden.db-wal").exists()  # the store is live: read through the log
+    status, report = doctor(cli)
+    [store] = of(report, "store")
+    assert store["severity"] == "ok" and "schema is current" in store["message"], store
+    # The warden goes on deciding after doctor looked.
+    proc.send_json({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "list_messages", "arguments": {}}})
+    assert proc.read_json()["id"] == 3
+    proc.close_stdin()
+    assert proc.wait() == 0
