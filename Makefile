@@ -20,18 +20,19 @@ BASH_COMPLETIONS := $(DATADIR)/bash-completion/completions
 ZSH_COMPLETIONS := $(DATADIR)/zsh/site-functions
 FISH_COMPLETIONS := $(DATADIR)/fish/vendor_completions.d
 
-# BIN names a prebuilt binary to install; without it, install builds the release binary and the
-# man pages first.
-ifeq ($(origin BIN),undefined)
-BIN := .build/release/warden
-INSTALL_NEEDS := build man
-endif
-
 # Manual pages (warden.1, warden.grant.1, ...): swift-argument-parser's generate-manual plugin, which
 # builds the package in MAN_CONFIGURATION and runs it offline. install copies those in MAN_SOURCE.
 MAN_SOURCE ?= .build/man
 MAN_CONFIGURATION ?= release
 MAN_OUTPUT := .build/plugins/GenerateManual/outputs/warden
+
+# BIN names a prebuilt binary to install; without it, install builds the release binary and the
+# man pages when they are missing (files, not phony targets: `make && sudo make install` must not
+# build again as root).
+ifeq ($(origin BIN),undefined)
+BIN := .build/release/warden
+INSTALL_NEEDS := $(BIN) $(MAN_SOURCE)/warden.1
+endif
 
 .PHONY: all build man install uninstall
 
@@ -39,6 +40,12 @@ all: build man
 
 build:
 	$(SWIFT) build -c release --product warden $(SWIFT_BUILD_FLAGS)
+
+.build/release/warden:
+	$(SWIFT) build -c release --product warden $(SWIFT_BUILD_FLAGS)
+
+$(MAN_SOURCE)/warden.1:
+	$(MAKE) man
 
 man:
 	$(SWIFT) package plugin generate-manual --multi-page --configuration $(MAN_CONFIGURATION)
