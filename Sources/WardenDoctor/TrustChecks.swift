@@ -30,9 +30,9 @@ enum TrustChecks {
     guard facts.homeFile.kind == .directory, facts.homeFile.ownerID == facts.userID else { return nil }
     return Finding(
       "same-user", .warning,
-      "warden's home belongs to you (\(facts.userName), uid \(facts.userID)): an agent with a shell running as \(facts.userName) can run `warden approve` on a pseudo-terminal or write the store directly, and so approve its own calls (SPEC, \"Threat model: who can approve\"). The approval code and the terminal check stop a client that answers forms by itself and an agent running warden's commands through a shell tool's pipes; against a shell as your user they are a speed bump, not a wall",
+      "warden's home belongs to you (\(facts.userName), uid \(facts.userID)): an agent with a shell running as \(facts.userName) can run `warden approve` on a pseudo-terminal (script, tmux), read the store (and so the approval codes) or write it, and so approve its own calls; only running the agent as another OS user makes the store and the channels safe from it (SPEC, \"Threat model: who can approve\"). The approval code and the terminal check stop a client that answers forms by itself and an agent running warden's commands through a shell tool's pipes; against a shell as \(facts.userName) they are a speed bump, not a wall",
       fix:
-        "run the agent as another OS user (e.g. start its servers with sudo -u AGENT-USER) so it cannot reach \(facts.home) (0700); put shells and code runners behind warden with a manifest that marks them destructive",
+        "run the agent as another OS user, its MCP configuration starting warden as \(facts.userName) (e.g. sudo -u \(facts.userName) warden run ..., with a sudoers rule for exactly that), so it cannot reach \(facts.home) (0700); run servers that handle untrusted content as a user of their own (warden run --server NAME -- sudo -u mcp-NAME COMMAND); put shells and code runners behind a manifest that marks them destructive",
       path: facts.home)
   }
 
