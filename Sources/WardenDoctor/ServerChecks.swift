@@ -147,6 +147,12 @@ enum ServerChecks {
     if let agent = run.options.agent, pin?.agent == nil {
       warn("--agent \(agent)", "who its calls are decided for", key: "agent", value: agent)
     }
+    for (key, value) in run.options.context.sorted(by: { $0.key < $1.key }) where pin?.context[key] == nil {
+      warn(
+        "--context \(key)=\(value)", "the {ctx.\(key)} its manifest's actions and resources read",
+        key: "context",
+        value: "{\(yamlKey(key)): \(yamlKey(value))}")
+    }
     return findings
   }
 

@@ -16,7 +16,7 @@ extension Warden {
           same-user: an agent with a shell running as the store's OS user can approve its own calls (SPEC, "Threat model: who can approve").
           config, channels, terminal, scripted, notify-send: config.yaml is valid; who may approve held calls; whether warden confirm can run here; desktop notices.
           agent-config, not-wrapped, manifest: every configuration warden wrap recorded, and each CONFIG given: each stdio server is behind warden and resolves to a manifest.
-          unpinned-option: --mode report, --ungranted confirm, --agent, or a --manifest the agent's user could change, given only on a command line and not pinned in config.yaml.
+          unpinned-option: --mode report, --ungranted confirm, --agent, --context, or a --manifest the agent's user could change, given only on a command line and not pinned in config.yaml.
 
         Examples:
           warden doctor

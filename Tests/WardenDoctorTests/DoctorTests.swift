@@ -281,4 +281,17 @@ func findings(_ facts: DeploymentFacts, check: String) -> [Finding] {
     let finding = try #require(only(findings(cleanDeployment(), check: "agent-config")))
     #expect(finding.severity == .warning)
   }
+
+  @Test func anUnpinnedContextIsAWarningAPinnedOneIsNot() throws {
+    let line = [
+      "warden", "run", "--server=db-prod", "--context", "env=dev", "--", "uvx", "mcp-server-sqlite",
+    ]
+    let finding = try #require(
+      only(findings(cleanDeployment(agentConfigs: [config("db-prod", line)]), check: "unpinned-option")))
+    #expect(finding.fix == "servers:\n  db-prod:\n    context: {env: dev}")
+    var settings = WardenConfiguration()
+    settings.servers["db-prod"] = .init(context: ["env": "production"])
+    let pinned = cleanDeployment(agentConfigs: [config("db-prod", line)], configuration: .valid(settings))
+    #expect(findings(pinned, check: "unpinned-option").isEmpty)
+  }
 }
