@@ -3,7 +3,7 @@
 #   make                          release build (swift build -c release --product warden) and man pages
 #   sudo make install             into /usr/local
 #   make install PREFIX=~/.local  into your home (no sudo)
-#   make install DESTDIR=/tmp/stage BIN=path/to/warden   stage a binary built elsewhere, no build
+#   make install DESTDIR=/path/to/stage BIN=path/to/warden   stage a binary built elsewhere, no build
 #   make uninstall                removes what install put there (same PREFIX and DESTDIR)
 #
 # Completions are written by the installed binary itself (swift-argument-parser's
