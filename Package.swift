@@ -99,10 +99,15 @@ let package = Package(
       name: "WardenWrap",
       dependencies: ["WardenJSON", .product(name: "TOMLKit", package: "TOMLKit")],
       swiftSettings: strictSettings),
+    // `warden doctor`'s checks: what was gathered about a deployment in, findings out; no I/O.
+    .target(
+      name: "WardenDoctor", dependencies: ["WardenCore", "WardenJSON", "WardenManifest"],
+      swiftSettings: strictSettings),
     .executableTarget(
       name: "warden",
       dependencies: [
         "WardenProxy", "WardenCore", "WardenManifest", "WardenStore", "WardenJSON", "WardenSQL", "WardenWrap",
+        "WardenDoctor",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Crypto", package: "swift-crypto"),
@@ -143,6 +148,9 @@ let package = Package(
         "WardenSQL", "WardenCore", "WardenJSON", .product(name: "GRDBSQLite", package: "GRDB.swift"),
       ],
       exclude: ["Fixtures"], swiftSettings: strictSettings),
+    .testTarget(
+      name: "WardenDoctorTests", dependencies: ["WardenDoctor", "WardenManifest", "WardenCore"],
+      swiftSettings: strictSettings),
     .testTarget(
       name: "WardenProxyTests",
       dependencies: [

@@ -21,7 +21,15 @@ extension Warden {
 
     struct List: ParsableCommand {
       static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "List audit records, oldest first (the default subcommand).")
+        commandName: "list", abstract: "List audit records, oldest first (the default subcommand).",
+        discussion: """
+          Filters combine: every one given must match.
+
+          Examples:
+            warden audit --since 1h --verdict deny
+            warden audit list --agent claude-code --server git --json
+            warden audit --jsonl >> warden-audit.jsonl
+          """)
 
       @Option(name: .long, help: "Only records of calls under this grant, or grants narrowed from it.")
       var grant: String?
@@ -78,6 +86,9 @@ extension Warden {
           Exit status: 0 when the chain holds from its first record to its last and agrees with the head file ($WARDEN_HOME/audit.head); 1 when a record was edited, inserted, deleted or reordered, or the newest records were cut off (the first bad record is named); 2 when the check could not be made.
 
           After `warden audit prune` the chain starts at the first record left: a prune record in the chain must name the records before it as pruned, with the hash the first record follows. The head file's entries for pruned records are not checked (those records are gone).
+
+          Example:
+            warden audit verify && echo "the trail holds"
           """)
 
       func run() throws {

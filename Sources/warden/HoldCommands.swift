@@ -14,8 +14,14 @@ extension Warden {
   struct Holds: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "List tool calls held for a human's decision.",
-      discussion:
-        "Decide them with `warden confirm` (a prompt for each), `warden approve ID...` or `warden reject ID...` (or a filter: --server, --tool, --agent)."
+      discussion: """
+        Decide them with `warden confirm` (a prompt for each), `warden approve ID...` or `warden reject ID...` (or a filter: --server, --tool, --agent).
+
+        Examples:
+          warden holds
+          warden holds --full          (every argument, uncut)
+          warden holds --all --json    (decided ones too: by whom, through which channel)
+        """
     )
 
     @Flag(name: .long, help: "Also list decided holds (the 50 most recent).")
@@ -58,6 +64,10 @@ extension Warden {
 
         Each call is decided again at the moment of approval: if the delegation no longer allows it (a revocation, a forbid), it is denied. Approving needs a terminal (exit status 77 without one) unless $WARDEN_HOME/config.yaml says `scripted: allow`; even then the question needs one, so a script passes --yes.
 
+        Examples:
+          warden approve h_0123456789abcdef
+          warden approve --server mailbox --tool delete_message
+
         Exit status: 0 every hold listed was approved; 1 some could not be (already decided, past its deadline, unknown), none matched, or the question was not answered yes; 64 usage (no id and no filter, or both); 77 no terminal.
         """)
 
@@ -79,6 +89,10 @@ extension Warden {
       abstract: "Reject held tool calls: the agent is told each was denied, and why.",
       discussion: """
         Give one hold's id, several, or a filter (--server, --tool, --agent, combined: all must match) that selects pending holds; not ids and a filter together. With several ids or a filter, the held calls to be decided are listed and you are asked "Reject these N held calls? [y/N]" (--yes skips it; without a terminal, --yes is needed). Exactly the holds listed are decided; one decided meanwhile by someone else is reported and left as it is. Rejecting never needs a terminal otherwise: it only narrows what the agent may do.
+
+        Examples:
+          warden reject h_0123456789abcdef --why 'keep the backups'
+          warden reject --agent claude-code --yes --why 'stop and ask me first'
 
         Exit status: 0 every hold listed was rejected; 1 some could not be (already decided, past its deadline, unknown), none matched, or the question was not answered yes; 64 usage (no id and no filter, or both); 77 a question with no terminal to ask it on.
         """)
@@ -104,7 +118,11 @@ extension Warden {
     static let configuration = CommandConfiguration(
       abstract: "Decide held tool calls at a prompt, one by one (default: no).",
       discussion: """
-        Shows each call waiting for a decision (server, agent, tool, arguments, what it means, why it was held, the grant and its purpose) and asks y/N; anything but y or yes rejects it. With --watch it keeps waiting for new holds until interrupted.
+        Shows each call waiting for a decision (server, agent, tool, arguments, what it means, why it was held, the grant and its purpose) and asks y/N; anything but y or yes rejects it. With --watch it keeps waiting for new holds until interrupted. It needs a terminal to approve (exit status 77 without one) unless $WARDEN_HOME/config.yaml says `scripted: allow`.
+
+        Examples:
+          warden confirm
+          warden confirm --watch       (in a terminal window of its own while the agent works)
         """)
 
     @Flag(name: .long, help: "Keep prompting as new holds arrive.")

@@ -10,6 +10,11 @@ extension Warden {
       abstract: "List the grants and forbids in force (--all: also revoked and expired ones).",
       discussion: """
         With --check, checks the grants in force against the installed manifests (built in, and those in $WARDEN_HOME/manifests) instead of listing them: actions no manifest of the grant's server declares, resource patterns no template of the tools those actions reach can produce, grants narrowed from a grant that is revoked or expired (they allow nothing), and forbids that deny everything a grant allows. Exit status: 0 when nothing was found, 1 when something was.
+
+        Examples:
+          warden grants
+          warden grants --all --json
+          warden grants --check
         """)
 
     @Flag(name: .long, help: "Include revoked and expired grants and forbids.")

@@ -25,7 +25,13 @@ extension Warden.Tools {
   struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "List the pinned tools and which drifted.",
-      discussion: "Exit status: 0 when nothing drifted, 1 when some tool did.")
+      discussion: """
+        Examples:
+          warden tools
+          warden tools git --json
+
+        Exit status: 0 when nothing drifted, 1 when some tool did.
+        """)
 
     @Argument(help: "Only this server.")
     var server: String?
@@ -58,7 +64,12 @@ extension Warden.Tools {
   struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Show how drifted tools differ from their pinned definitions.",
-      discussion: "Exit status: 0 when nothing drifted, 1 when a diff was shown.")
+      discussion: """
+        Example:
+          warden tools diff git git_log
+
+        Exit status: 0 when nothing drifted, 1 when a diff was shown.
+        """)
 
     @Argument(help: "The server.")
     var server: String
@@ -96,6 +107,10 @@ extension Warden.Tools {
       abstract: "Accept drifted tools as they are now, so their calls are decided by the grants again.",
       discussion: """
         Pins the definitions last seen of the server's drifted tools (only TOOL, when given), for every command line the server ran with. Read `warden tools diff SERVER` first. Like a grant, it needs a terminal (exit status 77 without one) unless $WARDEN_HOME/config.yaml says `scripted: allow`: an agent with a shell must not accept a tool it wants to call. The acceptance is recorded in the audit trail.
+
+        Example (read the change, then accept it):
+          warden tools diff git git_log
+          warden tools accept git git_log
 
         Exit status: 0 when something was accepted, 1 when nothing had drifted.
         """)

@@ -19,6 +19,7 @@ struct Warden: ParsableCommand {
       Run.self, GrantCommand.self, Deny.self, Grants.self, Revoke.self, Check.self, Holds.self, Confirm.self,
       Approve.self, Reject.self, Audit.self, Status.self, Reset.self, Manifest.self, Tools.self, Wrap.self,
       Unwrap.self,
+      DoctorCommand.self,
     ]
   )
 }
