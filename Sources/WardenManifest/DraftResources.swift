@@ -127,6 +127,13 @@ enum DraftResources {
     ["sql", "select", "statement"].contains { argument.hint.contains($0) }
   }
 
+  /// Whether an argument's name says it holds a secret (`password`, `api_key`, `auth_token`).
+  static func isSecret(_ name: String) -> Bool {
+    let words = DraftNaming.words(name)
+    return words.contains { ["password", "passwd", "secret", "token", "apikey", "credentials"].contains($0) }
+      || (words.contains("api") && words.contains("key"))
+  }
+
   /// Whether a template can name the argument.
   static func isNamable(_ name: String) -> Bool {
     !name.isEmpty && name.unicodeScalars.allSatisfy(DraftNaming.isActionScalar) && name != "ctx"

@@ -114,6 +114,11 @@ public enum ManifestDraft {
       out.append(
         "    resource: [\(guess.templates.map { DraftYAML.quoted($0.template) }.joined(separator: ", "))]")
     }
+    let secrets = tool.arguments.map(\.name).filter(DraftResources.isSecret)
+    if !secrets.isEmpty {
+      out.append("    # redact: these look like secrets, never to be stored, logged or shown in full")
+      out.append("    redact: [\(secrets.map(DraftYAML.quoted).joined(separator: ", "))]")
+    }
     if tool.isDestructive {
       let why =
         tool.readOnlyHint == nil && tool.destructiveHint == nil

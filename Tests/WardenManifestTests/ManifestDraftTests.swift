@@ -134,6 +134,14 @@ import WardenManifest
     #expect(text.contains("# not read: max_length"))
   }
 
+  @Test func secretsAreRedacted() throws {
+    let tools = tool(
+      "login",
+      properties: #"{"user":{"type":"string"},"password":{"type":"string"},"apiKey":{"type":"string"}}"#)
+    let (_, manifest, _) = try draft("[\(tools)]")
+    #expect(manifest.tools["login"]?.redact == ["password", "apiKey"])
+  }
+
   @Test func sqlWithAKnownDialectIsClassified() throws {
     let tools = tool(
       "write_query", properties: #"{"query":{"type":"string","description":"SQL to run"}}"#,

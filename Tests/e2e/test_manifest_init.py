@@ -110,14 +110,15 @@ def verdict(warden_bin, server: str, tool: str, arguments: dict, manifest=None) 
 
 
 REAL_SERVERS = [
-    # (id, command (a callable of the fixtures), --server given to init, instance, the actions that must coincide)
-    pytest.param("git", None, "git", {"git_status", "git_log", "git_commit", "git_checkout", "git_reset"}, id="git"),
+    # (server, --server given to init, instance checked, tools whose actions must coincide with the curated ones)
+    pytest.param("git", None, "git", {"git_status", "git_diff_unstaged", "git_diff_staged", "git_diff", "git_log",
+                                      "git_show", "git_branch", "git_commit", "git_checkout", "git_reset"}, id="git"),
     pytest.param("time", None, "time", {"get_current_time", "convert_time"}, id="time"),
     pytest.param("fetch", None, "fetch", set(), id="fetch"),
     pytest.param("mailbox", None, "mailbox", set(), id="mailbox"),
     # Named after the curated manifest's action namespace, the mailbox's writes coincide too.
-    pytest.param("mailbox", "mail", "mailbox", {"read_message", "delete_message", "send_message", "move_message"},
-                 id="mailbox-as-mail"),
+    pytest.param("mailbox", "mail", "mailbox", {"read_message", "move_message", "archive_message", "delete_message",
+                                                "send_message"}, id="mailbox-as-mail"),
 ]
 
 # Grants under which the verdicts are compared (each set issued on top of the previous ones).
@@ -136,16 +137,16 @@ FORBIDS = {
 }
 
 
-def server_command(kind: str, mailbox_bin) -> list:
+def server_command(kind: str, mailbox_bin, tmp_path) -> list:
     if kind == "mailbox":
-        return [str(mailbox_bin)]
+        return [str(mailbox_bin), "--mailbox", str(tmp_path / "mailbox")]
     return [venv_tool(f"mcp-server-{kind}")]
 
 
 @pytest.mark.parametrize("kind,server_flag,instance,must_coincide", REAL_SERVERS)
 def test_draft_of_a_real_server(warden_bin, mailbox_bin, grant, forbid, tmp_path, kind, server_flag, instance,
                                 must_coincide):
-    command = server_command(kind, mailbox_bin)
+    command = server_command(kind, mailbox_bin, tmp_path)
     flags = ["--server", server_flag] if server_flag else []
     drafted = init(warden_bin, *flags, "--timeout", TIMEOUT, "--", *command)
     assert drafted.returncode == 0, drafted.stderr
@@ -175,11 +176,14 @@ def test_draft_of_a_real_server(warden_bin, mailbox_bin, grant, forbid, tmp_path
     coinciding = {name for name in calls if curated_actions[name] == drafted_tools[name]["action"]}
     assert must_coincide <= coinciding, (coinciding, curated_actions, drafted_tools)
 
+    seen = set()
+
     def compare():
         for name in sorted(coinciding):
             with_draft = verdict(warden_bin, instance, name, calls[name], manifest=draft)
             with_curated = verdict(warden_bin, instance, name, calls[name])
             assert with_draft == with_curated, (name, calls[name], with_draft, with_curated)
+            seen.add(with_draft)
 
     compare()  # no grant: both deny
     for grant_args in GRANTS["mailbox" if kind == "mailbox" else kind]:
@@ -187,6 +191,9 @@ def test_draft_of_a_real_server(warden_bin, mailbox_bin, grant, forbid, tmp_path
         compare()
     forbid("--server", instance, *[a.replace("{repo}", repo) for a in FORBIDS["mailbox" if kind == "mailbox" else kind]])
     compare()
+    if must_coincide:
+        # The grants made a difference: the comparison saw calls allowed (or held) and denied.
+        assert "deny" in seen and seen & {"allow", "confirm"}, seen
 
 
 def read_log(path) -> list[str]:
@@ -200,7 +207,7 @@ def read_log(path) -> list[str]:
 def test_both_eras_and_every_page(warden_bin, tmp_path, era, expected_era, greetings):
     log = tmp_path / "methods.log"
     drafted = init(warden_bin, "--timeout", TIMEOUT, "--", sys.executable, DRAFTING, "--era", era,
-                   "--pages", "3", "--log", log)
+                   "--pages", "4", "--log", log)
     assert drafted.returncode == 0, drafted.stderr
     assert f"{expected_era} era" in drafted.stdout
     assert "\nserver: drafting\n" in drafted.stdout
@@ -211,7 +218,7 @@ def test_both_eras_and_every_page(warden_bin, tmp_path, era, expected_era, greet
         "write_file": {"action": "drafting.write", "destructive": True},
         "share_page": {"action": "drafting.share", "destructive": False},
     }
-    assert read_log(log) == greetings + ["tools/list"] * 3
+    assert read_log(log) == greetings + ["tools/list"] * 4
     assert 'resource: "file:{path|path}"' in drafted.stdout
     assert 'resource: ["host:{url|host}", "domain:{email?|domain}"]' in drafted.stdout
     assert "# not read: note" in drafted.stdout
