@@ -92,6 +92,8 @@ public enum ManifestDraft {
       resources += guess.templates.map { DraftYAML.quoted($0.template) }
       out += comments(for: guess)
       out.append("    resource: [\(resources.joined(separator: ", "))]")
+      out.append(
+        "    # destructive: the kinds that change or remove what is there; reads and inserts are not held")
       out.append("    destructive: [\(dialect.destructiveKinds.joined(separator: ", "))]")
       return out
     }

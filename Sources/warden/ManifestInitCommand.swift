@@ -106,8 +106,9 @@ extension Warden.Manifest {
           server: name, aliases: aliases, tools: listing.tools,
           origin: ManifestDraft.Origin(
             command: command, listedAt: Self.utcNow(), protocolEra: listing.era.description))
+        let manifest: WardenCore.Manifest
         do throws(ManifestErrors) {
-          _ = try ManifestLoader.parse(draft.text, file: "the draft")
+          manifest = try ManifestLoader.parse(draft.text, file: "the draft")
         } catch {
           throw CommandFailure(
             "warden: the draft is not a valid manifest, a bug in warden; please report it with the server:\n"
@@ -120,8 +121,10 @@ extension Warden.Manifest {
           printLine(String(draft.text.dropLast()))
           return
         }
-        let path = try DraftFile.save(draft.text, server: name, force: force)
+        let path = try DraftFile.save(draft.text, server: name, aliases: aliases, force: force)
         printLine("wrote \(path) (\(draft.declared.count) tools, server \(name))")
+        let actions = Set(manifest.tools.values.flatMap { $0.variants.map(\.action) }).sorted()
+        printLine("actions: \(actions.joined(separator: ", "))")
         printLine("next: review every guess in it (the comments say why each was made), then")
         printLine("  warden manifest lint \(path)")
         printLine(

@@ -235,6 +235,7 @@ def test_write_puts_the_draft_in_warden_home(warden_bin, warden_home):
     path = warden_home / "manifests" / "drafting.yaml"
     assert f"wrote {path}" in written.stdout
     assert "warden manifest lint" in written.stdout and "warden grant --server drafting" in written.stdout
+    assert "actions: drafting.delete, drafting.read, drafting.share, drafting.write" in written.stdout
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE((warden_home / "manifests").stat().st_mode) == 0o700
     before = path.read_text()
@@ -263,6 +264,21 @@ def test_write_puts_the_draft_in_warden_home(warden_bin, warden_home):
     claimed = init(warden_bin, "--write", "--server", "notes", "--timeout", TIMEOUT, *command)
     assert claimed.returncode == 73 and "already claims 'notes'" in claimed.stderr, claimed.stderr
     assert not (warden_home / "manifests" / "notes.yaml").exists()
+
+
+def test_a_written_draft_is_found_by_the_command_name(warden_bin, warden_home):
+    """A draft for mcp-server-time is `server: time` aliased `mcp-server-time`: warden run and check
+    find it by either name, in place of the installed manifest (which the output says)."""
+    command = venv_tool("mcp-server-time")
+    written = init(warden_bin, "--write", "--timeout", TIMEOUT, "--", command)
+    assert written.returncode == 0, written.stderr
+    assert "replaces the manifest installed with warden for 'time'" in written.stdout
+    path = warden_home / "manifests" / "time.yaml"
+    by_command = warden_cli(warden_bin, "check", "--server", "clock", "--json", "get_current_time",
+                            '{"timezone": "UTC"}', "--", command)
+    found = json.loads(by_command.stdout)
+    assert found["manifest"] == f"{path}, matched by the command's name 'mcp-server-time'", found
+    assert found["resources"] == ["server:time"]
 
 
 def test_a_server_that_never_answers_times_out(warden_bin, tmp_path):
