@@ -88,10 +88,7 @@ public enum DraftNaming {
   /// read-only, else `<server>.<verb>` with the verb from its name (`git_commit` is `git.commit`),
   /// `<server>.write` when the name has no usable word.
   static func action(for tool: DraftTool, server: String) -> (action: String, reason: String) {
-    // The server's name ends up in action names: only its characters an action segment may hold.
-    let namespace = server.split(separator: ".").map { String($0.unicodeScalars.filter(isActionScalar)) }
-      .filter { !$0.isEmpty }.joined(separator: ".")
-    let prefix = namespace.isEmpty ? "server" : namespace
+    let prefix = namespace(server)
     if tool.readOnlyHint == true {
       return (prefix + ".read", "readOnlyHint is true")
     }
@@ -106,6 +103,14 @@ public enum DraftNaming {
       return (prefix + "." + first, "the first word of its name, '\(first)'; rename it to what the tool does")
     }
     return (prefix + ".write", "its name has no usable word, and it is not read-only")
+  }
+
+  /// The server's name as the first segments of its actions: only the characters an action's
+  /// segment may hold (a server name may also hold `.`, which separates segments).
+  public static func namespace(_ server: String) -> String {
+    let segments = server.split(separator: ".").map { String($0.unicodeScalars.filter(isActionScalar)) }
+    let joined = segments.filter { !$0.isEmpty }.joined(separator: ".")
+    return joined.isEmpty ? "server" : joined
   }
 
   /// Verbs that sound like reads, which still are not `.read` unless the server says so.

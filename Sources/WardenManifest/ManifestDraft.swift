@@ -30,6 +30,9 @@ public enum ManifestDraft {
     public var skipped: [(name: String, reason: String)]
   }
 
+  /// Tool names longer than this are left out.
+  public static let maximumNameLength = 256
+
   /// The draft for server `server` (a valid server name) with `tools`, the `tools` array of its
   /// `tools/list` (every page).
   public static func make(server: String, aliases: [String] = [], tools: [JSON], origin: Origin) -> Result {
@@ -45,6 +48,11 @@ public enum ManifestDraft {
       }
       if !DraftYAML.isSafe(tool.name) || tool.name.isEmpty {
         skipped.append((tool.name, "its name is empty or holds control or bidirectional characters"))
+        continue
+      }
+      // YAML reads a key of at most 1,024 characters; MCP asks for names of at most 128.
+      if tool.name.unicodeScalars.count > maximumNameLength {
+        skipped.append((tool.name, "its name is longer than \(maximumNameLength) characters"))
         continue
       }
       // Swift's String equality is the manifest reader's: two names it would take for one are one.
@@ -80,29 +88,18 @@ public enum ManifestDraft {
     if let summary = tool.summary { out.append("  # " + DraftYAML.commentText(summary)) }
     out.append("  " + DraftYAML.key(tool.name) + ":")
     let guess = DraftResources.guess(for: tool, server: server)
-    let dialect = guess.sql.flatMap { $0.required ? DraftDialect.dialect(server: server, tool: tool) : nil }
-    if let sql = guess.sql, let dialect {
-      out += [
-        "    # SQL in '\(sql.name)' (\(dialect.name)): each statement's operations are decided on their own;",
-        "    # the database is named by the launch context: warden run --context db=NAME",
-        "    sql: \(dialect.name)",
-        "    action: \"\(namespace(server)).{\(sql.name)|sql-kind}\"",
-      ]
-      var resources = ["\"db:{ctx.db}\"", "\"table:{ctx.db}/{\(sql.name)|sql-table}\""]
-      resources += guess.templates.map { DraftYAML.quoted($0.template) }
-      out += comments(for: guess)
-      out.append("    resource: [\(resources.joined(separator: ", "))]")
-      out.append(
-        "    # destructive: the kinds that change or remove what is there; reads and inserts are not held")
-      out.append("    destructive: [\(dialect.destructiveKinds.joined(separator: ", "))]")
-      return out
+    if let sql = guess.sql, sql.required, let dialect = DraftSQL.dialect(server: server, tool: tool) {
+      return out + DraftSQL.lines(argument: sql, dialect: dialect, server: server, others: guess.templates)
+        + comments(for: guess)
     }
     let (action, why) = DraftNaming.action(for: tool, server: server)
     out.append("    # action: \(DraftYAML.commentText(why, limit: 200))")
     out.append("    action: \(action)")
     if let sql = guess.sql {
-      out.append(
-        "    # '\(sql.name)' looks like SQL of a dialect warden cannot tell: if it is SQLite or PostgreSQL,")
+      let why =
+        sql.required
+        ? "of a dialect warden cannot tell" : "but it is optional, and sql-kind reads a required one"
+      out.append("    # '\(sql.name)' looks like SQL \(why): if it is SQLite or PostgreSQL text,")
       out.append("    # write 'sql:' and read '{\(sql.name)|sql-kind}' (see `warden manifest show sqlite`)")
     }
     out += comments(for: guess)
@@ -152,15 +149,6 @@ public enum ManifestDraft {
     return out
   }
 
-  /// The server name as an action's first segments.
-  public static func namespace(_ server: String) -> String {
-    let segments = server.split(separator: ".").map {
-      String($0.unicodeScalars.filter(DraftNaming.isActionScalar))
-    }
-    let joined = segments.filter { !$0.isEmpty }.joined(separator: ".")
-    return joined.isEmpty ? "server" : joined
-  }
-
   private static func header(server: String, origin: Origin, count: Int) -> [String] {
     let command = DraftYAML.commentText(origin.command.map(shellWord).joined(separator: " "), limit: 200)
     var lines = [
@@ -187,7 +175,7 @@ public enum ManifestDraft {
     }
     lines += [
       "Then: warden manifest lint FILE, and grant the actions: warden grant --server \(server) \\",
-      "  --allow '\(namespace(server)).read' --on 'RESOURCE' --for 2h --purpose '...'",
+      "  --allow '\(DraftNaming.namespace(server)).read' --on 'RESOURCE' --for 2h --purpose '...'",
     ]
     return lines
   }
@@ -200,22 +188,5 @@ public enum ManifestDraft {
         DraftNaming.isNameScalar($0) || "/=:@+,%".unicodeScalars.contains($0)
       }
     return plain ? word : "'" + word.replacing("'", with: "'\\''") + "'"
-  }
-}
-
-/// The SQL dialect a server speaks, when its name or the tool's description says so.
-struct DraftDialect {
-  var name: String
-  var destructiveKinds: [String]
-
-  static func dialect(server: String, tool: DraftTool) -> DraftDialect? {
-    let text = (server + " " + (tool.summary ?? "")).lowercased()
-    if text.contains("sqlite") {
-      return DraftDialect(name: "sqlite", destructiveKinds: ["delete", "drop", "alter", "write"])
-    }
-    if text.contains("postgres") || DraftNaming.words(server).contains("pg") {
-      return DraftDialect(name: "postgres", destructiveKinds: ["delete", "drop", "alter", "grant", "write"])
-    }
-    return nil
   }
 }

@@ -128,7 +128,7 @@ extension Warden.Manifest {
         printLine("next: review every guess in it (the comments say why each was made), then")
         printLine("  warden manifest lint \(path)")
         printLine(
-          "  warden grant --server \(name) --allow '\(ManifestDraft.namespace(name)).read' --on 'RESOURCE' \\"
+          "  warden grant --server \(name) --allow '\(DraftNaming.namespace(name)).read' --on 'RESOURCE' \\"
         )
         printLine("    --for 2h --purpose 'what the agent does'")
         if BuiltinManifests.builtin(named: name) != nil {

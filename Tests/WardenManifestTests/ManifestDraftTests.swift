@@ -194,6 +194,13 @@ import WardenManifest
     #expect(text.contains("cannot be named in a template"))
   }
 
+  @Test func aNameTooLongForAYAMLKeyIsLeftOut() throws {
+    let long = String(repeating: "\\\"", count: 600)
+    let (_, manifest, result) = try draft("[\(tool("ok_tool")), {\"name\":\"\(long)\"}]")
+    #expect(Array(manifest.tools.keys) == ["ok_tool"])
+    #expect(result.skipped.first?.reason == "its name is longer than 256 characters")
+  }
+
   @Test func headerNamesTheCommandAndWhatToReview() throws {
     let (text, manifest, _) = try draft(
       "[\(tool("git_status", annotations: "{\"readOnlyHint\":true}"))]", server: "git",
