@@ -148,7 +148,7 @@ public struct ToolListing: Sendable {
         .object([
           JSON.Member("jsonrpc", .string("2.0")), JSON.Member("method", .string("notifications/initialized")),
         ]))
-      return [.send(notification)] + startListing(era: .handshake(DraftSafe.version(version)))
+      return [.send(notification)] + startListing(era: .handshake(ServerText.version(version)))
     }
     state = .probing(discover: discover, initialize: .failed(error ?? "no result"))
     return probeFailed(discover: nil, initialize: .failed(error ?? "no result"))
@@ -187,7 +187,7 @@ public struct ToolListing: Sendable {
     if let error { return [.failed("tools/list failed: \(error)")] }
     guard let result, case .object = result else { return [.failed("tools/list gave no result")] }
     if let kind = result["resultType"]?.stringValue, kind != "complete" {
-      return [.failed("tools/list gave a result of type '\(DraftSafe.text(kind))', not a complete one")]
+      return [.failed("tools/list gave a result of type '\(ServerText.text(kind))', not a complete one")]
     }
     guard case .array(let page)? = result["tools"] else {
       return [.failed("tools/list gave no 'tools' array")]
@@ -258,7 +258,7 @@ public struct ToolListing: Sendable {
 
   /// A JSON-RPC error as one line: its message and code.
   private static func describe(_ error: JSON) -> String {
-    let message = error["message"]?.stringValue.map(DraftSafe.text) ?? "no message"
+    let message = error["message"]?.stringValue.map(ServerText.text) ?? "no message"
     if case .number(let code)? = error["code"] { return "\(message) (\(code))" }
     return message
   }
@@ -266,7 +266,7 @@ public struct ToolListing: Sendable {
 
 /// Server text made fit for one line of a message: controls and bidirectional controls dropped,
 /// at most 200 characters.
-enum DraftSafe {
+enum ServerText {
   static func text(_ text: String) -> String {
     let kept = text.unicodeScalars.filter { scalar in
       !(scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
