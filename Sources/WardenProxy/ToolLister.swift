@@ -14,7 +14,7 @@ public struct ToolListingError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Starts a server, reads its tools in the era it speaks (`ToolListing`), and stops it: the I/O of
-/// `warden manifest init`. The server's stderr is warden's, so its own complaints show as they are.
+/// `warden manifest init`. The server's stderr is kept aside and shown when the listing fails.
 public enum ToolLister {
   /// How long the discover probe waits alone before `initialize` is sent beside it.
   static let probeDelay = 3.0
@@ -32,9 +32,16 @@ public enum ToolLister {
     signal(SIGPIPE, SIG_IGN)
     let deadline = monotonicSeconds() + timeout
     var machine = ToolListing(clientVersion: clientVersion)
+    let captured = CapturedStandardError()
     while true {
       let child: ChildProcess
-      do { child = try ChildProcess.spawn(command) } catch {
+      do throws(SystemError) {
+        if let captured {
+          child = try captured.redirecting { () throws(SystemError) in try ChildProcess.spawn(command) }
+        } else {
+          child = try ChildProcess.spawn(command)
+        }
+      } catch {
         throw ToolListingError(
           message: "cannot start '\(command[0])': \(SystemError.message(for: error.code))")
       }
@@ -42,10 +49,20 @@ public enum ToolLister {
       stop(child)
       switch outcome {
       case .restart: continue
-      case .done(let result): return try result.get()
+      case .done(.success(let listing)): return listing
+      case .done(.failure(var failure)):
+        let lines = captured?.lastLines(stderrLines) ?? []
+        if !lines.isEmpty {
+          failure.message +=
+            "\nthe server's stderr ended with:\n" + lines.map { "  | " + $0 }.joined(separator: "\n")
+        }
+        throw failure
       }
     }
   }
+
+  /// How many of the server's last stderr lines a failure shows.
+  static let stderrLines = 20
 
   private enum Outcome {
     case restart

@@ -15,7 +15,7 @@ extension Warden.Manifest {
     static let configuration = CommandConfiguration(
       abstract: "Draft a manifest for a server from the tools it lists.",
       discussion: """
-        Starts COMMAND as warden run would (stdio; the server's stderr shown), reads its tools in \
+        Starts COMMAND as warden run would (stdio; its stderr shown only if it fails), reads its tools in \
         the protocol era it speaks (server/discover, else initialize; every page of tools/list), \
         stops it, and prints a draft manifest: one entry per tool, every guess with a comment \
         saying why, and the first line of the tool's description as a comment.

@@ -289,6 +289,7 @@ def test_a_server_that_never_answers_times_out(warden_bin, tmp_path):
     assert result.returncode == 1
     assert "did not list its tools within 5 s" in result.stderr, result.stderr
     assert result.stdout == ""
+    assert "stderr ended with" not in result.stderr  # the silent server wrote nothing there either
     assert elapsed < 5 + 10, elapsed
     # Both greetings were tried on the one connection: discover, then initialize beside it.
     assert read_log(log) == ["server/discover", "initialize"]
@@ -299,8 +300,11 @@ def test_failures_are_clear(warden_bin, tmp_path):
     assert empty.returncode == 1 and "listed no tools" in empty.stderr, empty.stderr
     missing = init(warden_bin, "--", str(tmp_path / "no-such-server"))
     assert missing.returncode == 1 and "cannot start" in missing.stderr, missing.stderr
-    crashing = init(warden_bin, "--timeout", TIMEOUT, "--", sys.executable, "-c", "import sys; sys.exit(3)")
+    crashing = init(warden_bin, "--timeout", TIMEOUT, "--", sys.executable, "-c",
+                    "import sys; print('no database \\x1b[2J here', file=sys.stderr); sys.exit(3)")
     assert crashing.returncode == 1 and "exited before it listed its tools" in crashing.stderr, crashing.stderr
+    # The server's own stderr, kept aside while it ran, explains the failure (controls dropped).
+    assert "the server's stderr ended with:\n  | no database [2J here" in crashing.stderr, crashing.stderr
     usage = init(warden_bin, "--server", "bad name", "--", sys.executable, DRAFTING)
     assert usage.returncode == 64, usage.stderr
     assert init(warden_bin).returncode == 64
