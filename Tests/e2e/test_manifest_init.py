@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import re
 import stat
 import sys
@@ -100,8 +101,8 @@ def sample_arguments(tool: dict, repo: str) -> dict:
     return arguments
 
 
-def verdict(warden_bin, server: str, tool: str, arguments: dict, manifest=None) -> str:
-    args = ["check", "--server", server, "--json"]
+def verdict(warden_bin, server: str, tool: str, arguments: dict, manifest=None, context=()) -> str:
+    args = ["check", "--server", server, "--json", *[flag for pair in context for flag in ("--context", pair)]]
     if manifest is not None:
         args += ["--manifest", manifest]
     result = warden_cli(warden_bin, *args, tool, json.dumps(arguments))
@@ -194,6 +195,51 @@ def test_draft_of_a_real_server(warden_bin, mailbox_bin, grant, forbid, tmp_path
     if must_coincide:
         # The grants made a difference: the comparison saw calls allowed (or held) and denied.
         assert "deny" in seen and seen & {"allow", "confirm"}, seen
+
+
+def test_an_older_sdk_server_with_sql(warden_bin, sqlite_server_bin, grant, forbid, tmp_path):
+    """mcp-server-sqlite on the mcp 1.x SDK: it refuses the discover probe (-32602, with pages of
+    warnings on stderr, kept aside) and answers initialize. Its SQL tools get the installed sqlite
+    manifest's form, and decide SQL as that manifest does."""
+    database = tmp_path / "notes.db"
+    with sqlite3.connect(database) as db:
+        db.execute("CREATE TABLE notes (id INTEGER, body TEXT)")
+    drafted = init(warden_bin, "--timeout", TIMEOUT, "--", sqlite_server_bin, "--db-path", database)
+    assert drafted.returncode == 0, drafted.stderr
+    assert "handshake (" in drafted.stdout and "\nserver: sqlite\n" in drafted.stdout
+    assert "validate" not in drafted.stderr, drafted.stderr
+    draft = tmp_path / "draft.yaml"
+    draft.write_text(drafted.stdout)
+    assert warden_cli(warden_bin, "manifest", "lint", draft).returncode == 0
+    tools = parse_draft(drafted.stdout)
+    for name in ("read_query", "write_query", "create_table"):
+        assert tools[name]["action"] == "sqlite.{query|sql-kind}", tools[name]
+    assert drafted.stdout.count("    sql: sqlite\n") == 3
+
+    context = ["db=dev", f"db_path={database}"]
+    calls = [
+        ("read_query", {"query": "SELECT * FROM notes"}),
+        ("write_query", {"query": "INSERT INTO notes VALUES (1, 'a')"}),
+        ("write_query", {"query": "DELETE FROM notes"}),
+        ("write_query", {"query": "INSERT INTO notes VALUES (2, 'b'); DROP TABLE notes"}),
+        ("create_table", {"query": "CREATE TABLE t (x)"}),
+    ]
+    seen = set()
+
+    def compare():
+        for name, arguments in calls:
+            with_draft = verdict(warden_bin, "sqlite", name, arguments, manifest=draft, context=context)
+            with_curated = verdict(warden_bin, "sqlite", name, arguments, context=context)
+            assert with_draft == with_curated, (name, arguments, with_draft, with_curated)
+            seen.add(with_draft)
+
+    compare()
+    grant("--server", "sqlite", "--allow", "sqlite.read,sqlite.insert,sqlite.delete", "--on", "db:dev",
+          "--on", "table:dev/*")
+    compare()
+    forbid("--server", "sqlite", "--action", "sqlite.delete", "--on", "table:dev/notes")
+    compare()
+    assert seen == {"allow", "confirm", "deny"}, seen
 
 
 def read_log(path) -> list[str]:
