@@ -12,11 +12,21 @@ enum DraftResources {
     var unnamable: [String] = []
     /// The argument that looks like SQL, if any.
     var sql: DraftArgument?
+    /// Path arguments of a tool on a hosted repository: paths there, not on this machine.
+    var hostedPaths: [String] = []
   }
 
   static func guess(for tool: DraftTool, server: String) -> Guess {
     var guess = Guess()
     let repository = tool.arguments.first { isNamable($0.name) && kind(of: $0) == .repository && $0.required }
+    // `owner` and `repo` (GitHub, GitLab): one resource, `repo:OWNER/NAME`; its paths are the host's.
+    let owner = tool.arguments.first { $0.name == "owner" && $0.holdsText }
+    let hostedRepository = tool.arguments.first { kind(of: $0) == .container("repo") && $0.holdsText }
+    if let owner, let hostedRepository {
+      let template =
+        "repo:{owner\(owner.required ? "" : "?")}/{\(hostedRepository.name)\(hostedRepository.required ? "" : "?")}"
+      guess.templates.append((template, "'owner' and '\(hostedRepository.name)' name a hosted repository"))
+    }
     for argument in tool.arguments {
       guard isNamable(argument.name) else {
         guess.unnamable.append(argument.name)
@@ -25,7 +35,15 @@ enum DraftResources {
       let name = argument.name
       let optional = argument.required ? "" : "?"
       let each = argument.holdsTextElements ? "[]" : ""
-      switch kind(of: argument) {
+      let kind = kind(of: argument)
+      if owner != nil, let hostedRepository {
+        if name == "owner" || name == hostedRepository.name { continue }
+        if kind == .file || kind == .directory {
+          guess.hostedPaths.append(name)
+          continue
+        }
+      }
+      switch kind {
       case .repository:
         guess.templates.append(
           ("repo:{\(name)\(each)\(optional)|path}", "'\(name)' names a repository's path"))
@@ -86,7 +104,11 @@ enum DraftResources {
     default: break
     }
     if words.contains("repo") || words.contains("repository") {
-      if pathWords.contains(last) || last == "repo" || last == "repository" { return .repository }
+      if pathWords.contains(last) { return .repository }
+      // A bare `repo` is a path only when described so; on hosted services it is a name.
+      if last == "repo" || last == "repository" {
+        return mentionsPath(argument) ? .repository : .container("repo")
+      }
     }
     if ["dir", "directory", "cwd", "workdir", "folder"].contains(last),
       mentionsPath(argument)

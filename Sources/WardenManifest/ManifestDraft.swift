@@ -141,6 +141,10 @@ public enum ManifestDraft {
       out.append(
         "    # not read: \(DraftYAML.commentText(names, limit: 200)); add any that selects what it touches")
     }
+    if !guess.hostedPaths.isEmpty {
+      let names = guess.hostedPaths.joined(separator: ", ")
+      out.append("    # not read: \(names), a path in the hosted repository, not on this machine")
+    }
     if !guess.unnamable.isEmpty {
       let names = guess.unnamable.map { DraftYAML.commentText(DraftYAML.quoted($0), limit: 40) }
         .joined(separator: ", ")

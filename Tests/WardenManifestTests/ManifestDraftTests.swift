@@ -142,6 +142,26 @@ import WardenManifest
     #expect(manifest.tools["login"]?.redact == ["password", "apiKey"])
   }
 
+  @Test func aHostedRepositoryIsOwnerAndName() throws {
+    let tools = [
+      tool(
+        "get_file_contents", annotations: "{\"readOnlyHint\":true}",
+        properties: #"{"owner":{"type":"string"},"repo":{"type":"string"},"path":{"type":"string"}}"#,
+        required: #"["owner","repo"]"#),
+      tool(
+        "git_init",
+        properties: #"{"repo":{"type":"string","description":"Absolute path to the repository"}}"#,
+        required: #"["repo"]"#),
+    ]
+    let (text, manifest, _) = try draft("[\(tools.joined(separator: ","))]")
+    let hosted = try scopes(
+      manifest, "get_file_contents", #"{"owner":"acme","repo":"app","path":"README.md"}"#)
+    #expect(hosted.resources.map(\.text) == ["repo:acme/app"])
+    #expect(text.contains("# not read: path, a path in the hosted repository"))
+    #expect(
+      try scopes(manifest, "git_init", #"{"repo":"/srv/app"}"#).resources.map(\.text) == ["repo:/srv/app"])
+  }
+
   @Test func sqlWithAKnownDialectIsClassified() throws {
     let tools = tool(
       "write_query", properties: #"{"query":{"type":"string","description":"SQL to run"}}"#,
