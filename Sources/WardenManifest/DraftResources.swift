@@ -21,7 +21,9 @@ enum DraftResources {
     let repository = tool.arguments.first { isNamable($0.name) && kind(of: $0) == .repository && $0.required }
     // `owner` and `repo` (GitHub, GitLab): one resource, `repo:OWNER/NAME`; its paths are the host's.
     let owner = tool.arguments.first { $0.name == "owner" && $0.holdsText }
-    let hostedRepository = tool.arguments.first { kind(of: $0) == .container("repo") && $0.holdsText }
+    let hostedRepository = tool.arguments.first {
+      isNamable($0.name) && kind(of: $0) == .container("repo") && $0.holdsText
+    }
     if let owner, let hostedRepository {
       let template =
         "repo:{owner\(owner.required ? "" : "?")}/{\(hostedRepository.name)\(hostedRepository.required ? "" : "?")}"
@@ -110,10 +112,8 @@ enum DraftResources {
         return mentionsPath(argument) ? .repository : .container("repo")
       }
     }
-    if ["dir", "directory", "cwd", "workdir", "folder"].contains(last),
-      mentionsPath(argument)
-        || last != "folder"
-    {
+    // A folder is a directory only when described as a path: mail and cloud folders are names.
+    if ["dir", "directory", "cwd", "workdir"].contains(last) || (last == "folder" && mentionsPath(argument)) {
       return .directory
     }
     if pathWords.contains(last) || ["file", "files", "filename", "filepath"].contains(last) { return .file }
