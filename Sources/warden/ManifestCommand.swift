@@ -30,8 +30,9 @@ extension Warden {
               destructive: true
 
         Start from a built-in one: warden manifest show git > git.yaml
+        Or draft one from a server's tools: warden manifest init -- uvx mcp-server-git > git.yaml
         """,
-      subcommands: [Lint.self, Show.self]
+      subcommands: [Lint.self, Show.self, Init.self]
     )
   }
 }
