@@ -1,6 +1,6 @@
 # Builds and installs warden: the binary, shell completions and (after `make man`) manual pages.
 #
-#   make                          release build (swift build -c release --product warden) and man pages
+#   make                          release build (swift build -c release --static-swift-stdlib --product warden) and man pages
 #   sudo make install             into /usr/local
 #   make install PREFIX=~/.local  into your home (no sudo)
 #   make install DESTDIR=/path/to/stage BIN=path/to/warden   stage a binary built elsewhere, no build
@@ -14,7 +14,8 @@ BINDIR ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share
 MANDIR ?= $(DATADIR)/man
 SWIFT ?= swift
-SWIFT_BUILD_FLAGS ?=
+# A self-contained binary: the Swift runtime linked in, so it runs without the toolchain.
+SWIFT_BUILD_FLAGS ?= --static-swift-stdlib
 
 BASH_COMPLETIONS := $(DATADIR)/bash-completion/completions
 ZSH_COMPLETIONS := $(DATADIR)/zsh/site-functions

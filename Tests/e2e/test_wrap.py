@@ -243,3 +243,43 @@ def test_an_unknown_file_name_needs_agent(cli, tmp_path):
     result = cli("wrap", path)
     assert result.returncode == 64 and "give --agent" in result.stderr, result
     assert cli("wrap", "--agent", "cursor", path).returncode == 0
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_without_config_at_a_terminal_it_asks_which_and_wraps_only_that_one(warden_bin, warden_home, tmp_path):
+    from test_confirm_terminal import Tmux, shell_quote
+
+    home = tmp_path / "user"
+    (home / ".cursor").mkdir(parents=True)
+    (home / ".codex").mkdir()
+    cursor = home / ".cursor" / "mcp.json"
+    codex = home / ".codex" / "config.toml"
+    shutil.copyfile(FIXTURES / "cursor" / "mcp.json", cursor)
+    shutil.copyfile(FIXTURES / "codex" / "config.toml", codex)
+    work = tmp_path / "work"
+    work.mkdir()
+
+    def at_terminal(answer: str) -> str:
+        script = (
+            f"cd {shell_quote(work)} && env XDG_CONFIG_HOME={shell_quote(home / '.config')} "
+            f"CODEX_HOME={shell_quote(home / '.codex')} {shell_quote(warden_bin)} wrap --warden warden; "
+            "echo EXIT=$?"
+        )
+        terminal = Tmux(["sh", "-c", script], env=child_env(HOME=str(home), WARDEN_HOME=str(warden_home)))
+        try:
+            screen = terminal.wait_for("Which one to wrap? [1-2]")
+            assert f"1. {cursor}  (cursor)" in screen and f"2. {codex}  (codex)" in screen, screen
+            terminal.keys(answer, "Enter")
+            return terminal.wait_for("EXIT=")
+        finally:
+            terminal.close()
+
+    # A wrong answer changes nothing.
+    screen = at_terminal("7")
+    assert "no configuration chosen; nothing changed" in screen and "EXIT=64" in screen, screen
+    assert codex.read_bytes() == (FIXTURES / "codex" / "config.toml").read_bytes()
+    # The second one: Codex's file is wrapped, Cursor's is left as it was.
+    screen = at_terminal("2")
+    assert "EXIT=0" in screen, screen
+    assert '"run", "--server=' in codex.read_text() and "--agent=codex" in codex.read_text()
+    assert cursor.read_bytes() == (FIXTURES / "cursor" / "mcp.json").read_bytes()
