@@ -1,4 +1,3 @@
-import Crypto
 import Dispatch
 import Logging
 import Synchronization
@@ -320,31 +319,12 @@ final class AuditTrail: Sendable {
   /// The longest arguments text a record keeps; longer ones are cut, with their length.
   static let argumentsShown = 4096
 
-  /// A call's arguments for its records: the HMAC-SHA256, keyed with the store's audit secret, of
-  /// the hold digest's input (server, NUL, tool, NUL, the exact argument bytes), and the bytes with
-  /// `redact:` values masked, cut when long.
-  static func arguments(server: String, tool: String, bytes: [UInt8], redact: [String], key: SymmetricKey)
-    -> AuditArguments
-  {
-    arguments(server: server, tool: tool, bytes: bytes, redact: redact, mac: HMAC<SHA256>(key: key))
-  }
-
-  /// The same, from a MAC already keyed (keying costs two hash blocks; a session keys it once).
+  /// A call's arguments for its records: their keyed digest (see `ArgumentDigester`), and the bytes
+  /// with `redact:` values masked, cut when long.
   static func arguments(
-    server: String, tool: String, bytes: [UInt8], redact: [String], mac keyed: HMAC<SHA256>
-  )
-    -> AuditArguments
-  {
-    // Fed piece by piece, from the bytes where they are: nothing is copied or joined to be hashed
-    // (this runs on every call).
-    var mac = keyed
-    var separator: UInt8 = 0
-    for var name in [server, tool] {
-      name.withUTF8 { mac.update(data: UnsafeRawBufferPointer($0)) }
-      withUnsafeBytes(of: &separator) { mac.update(data: $0) }
-    }
-    bytes.withUnsafeBytes { mac.update(data: $0) }
-    let digest = mac.finalize().withUnsafeBytes { Hex.encode($0) }
+    tool: String, bytes: [UInt8], redact: [String], digester: ArgumentDigester
+  ) -> AuditArguments {
+    let digest = digester.digest(tool: tool, arguments: bytes)
     // Without redaction only the bytes kept are decoded: a large argument is not copied whole.
     var shown =
       redact.isEmpty

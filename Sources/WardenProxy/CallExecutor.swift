@@ -27,11 +27,8 @@ final class CallExecutor: Sendable {
   let timeoutMilliseconds: Int64
   /// The audit trail; nil without a store (then every call is denied anyway).
   let audit: AuditTrail?
-  /// Keys the argument digests of the records (the store's audit secret).
-  private let auditKeyBytes: [UInt8]?
-  var auditKey: SymmetricKey? { auditKeyBytes.map { SymmetricKey(data: $0) } }
-  /// Keyed once for the session (HMAC is not `Sendable`, hence the lock).
-  private let auditMAC: Mutex<HMAC<SHA256>?>
+  /// Keyed once for the session.
+  private let auditDigester: ArgumentDigester?
   /// Signs confirmation tokens; lives only in this process.
   private let tokenKeyBytes: [UInt8] = {
     var generator = SystemRandomNumberGenerator()
@@ -46,8 +43,10 @@ final class CallExecutor: Sendable {
     logger: Logger, audit: AuditTrail? = nil
   ) {
     self.audit = audit
-    auditKeyBytes = audit.flatMap { try? $0.store.auditDigestKey() }
-    auditMAC = Mutex(auditKeyBytes.map { HMAC<SHA256>(key: SymmetricKey(data: $0)) })
+    // Keyed with the store's audit secret.
+    auditDigester = audit.flatMap { try? $0.store.auditDigestKey() }.map {
+      ArgumentDigester(key: $0, server: gate.engine.configuration.serverName)
+    }
     self.session = session
     self.store = store
     self.server = server
@@ -200,9 +199,8 @@ final class CallExecutor: Sendable {
   func auditArguments(tool: String, params: UnsafeRawBufferPointer?) -> AuditArguments? {
     let bytes = ToolCallReading.argumentBytes(params)
     let redact = gate.engine.redactedArguments(forTool: tool)
-    let server = gate.engine.configuration.serverName
-    return auditMAC.withLock { mac in
-      mac.map { AuditTrail.arguments(server: server, tool: tool, bytes: bytes, redact: redact, mac: $0) }
+    return auditDigester.map {
+      AuditTrail.arguments(tool: tool, bytes: bytes, redact: redact, digester: $0)
     }
   }
 
