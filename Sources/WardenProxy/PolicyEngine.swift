@@ -97,6 +97,8 @@ final class PolicyEngine: Sendable {
     var pinnedFirst = false
     /// Whether this session compared a listing of the server's tools with their pins.
     var toolsObserved = false
+    /// Every tool the server listed in this session (all pages, every listing).
+    var listedTools: Set<String> = []
   }
   /// Told about tools that drifted from their pins (the audit trail records it).
   private let driftHook = Mutex<(@Sendable ([(tool: String, state: ToolPin.State)]) -> Void)?>(nil)
@@ -261,7 +263,21 @@ final class PolicyEngine: Sendable {
     if let drift = state.withLock({ $0.drifted[tool] }) {
       return (call, Self.driftDenial(tool: tool, server: configuration.serverName, drift))
     }
+    // A tool the server did not list has no definition to compare: a server that serves it anyway
+    // could have changed it unseen (and hides it from the pins by not listing it).
+    if state.withLock({ $0.toolsObserved && !$0.listedTools.contains(tool) }) {
+      return (call, Self.unlistedDenial(tool: tool, server: configuration.serverName))
+    }
     return decided
+  }
+
+  /// The denial of a call of a tool the server did not list in this session.
+  static func unlistedDenial(tool: String, server: String) -> Authorization {
+    Authorization(
+      verdict: .deny, reason: .toolDrift,
+      explanation:
+        "tool '\(tool)' is not among the tools server '\(server)' listed in this session, so it cannot be compared with what a human accepted; its calls are denied"
+    )
   }
 
   /// Whether a decision lets its call go on, to the server or to a human: allowed, held, or denied
@@ -331,6 +347,7 @@ final class PolicyEngine: Sendable {
     }
     let pinNew = state.withLock { state in
       state.toolsObserved = true
+      state.listedTools.formUnion(definitions.map(\.tool))
       return state.pinnedFirst
     }
     let observed: (changes: [(tool: String, state: ToolPin.State)], pinnedFirst: Bool)

@@ -130,7 +130,9 @@ def test_a_client_that_never_lists_still_meets_the_drift(warden_bin, warden, gra
     (read, sent) = raw_calls_without_listing(warden, "2", [("read_note", {"id": "n2"}), ("send", {"id": "n2"})], log)
     assert read["result"]["isError"] is True, read
     assert read["result"]["_meta"]["dev.warden/decision"]["reason"] == "tool-drift", read
-    assert served(log) == ["read_note", "send"], served(log)
+    # send was renamed send_note: the server no longer lists send, so it is denied too.
+    assert "is not among the tools" in sent["result"]["_meta"]["dev.warden/decision"]["explanation"], sent
+    assert served(log) == ["read_note"], served(log)
     records = json.loads(warden_cli(warden_bin, "audit", "--json", check=True).stdout)
     assert ("read_note", "changed") in [(r["tool"], r["change"]) for r in records if r["kind"] == "tool-drift"]
 
@@ -151,3 +153,21 @@ def test_a_server_that_cannot_list_its_tools_gets_no_call(warden, grant, tmp_pat
     decision = answer["result"]["_meta"]["dev.warden/decision"]
     assert decision["reason"] == "tool-drift" and "could not list the server's tools" in decision["explanation"], answer
     assert served(log) == []
+
+
+def test_a_tool_the_server_no_longer_lists_but_still_serves_is_denied(warden_bin, warden, grant, tmp_path):
+    grant("--server", "shifty", "--allow", "notes.read,notes.send", purpose="read and send notes")
+    log = tmp_path / "served.jsonl"
+    listing, (sent,) = run(warden_bin, "1", [("send", {"id": "n1"})], log)
+    assert_allowed(sent)
+    # The server hides send from its listing, and serves it to a client that kept it in its cache:
+    # warden cannot compare what it would run, so it is denied; the listed tool still runs.
+    (read, sent) = raw_calls_without_listing(warden, "hidden", [("read_note", {"id": "n2"}), ("send", {"id": "n2"})], log)
+    assert read["result"].get("isError") is not True, read
+    decision = sent["result"]["_meta"]["dev.warden/decision"]
+    assert decision["reason"] == "tool-drift" and "is not among the tools server 'shifty' listed" in decision["explanation"], sent
+    # The same through a client that lists (it sees no send, and calls it anyway).
+    listing, (sent,) = run(warden_bin, "hidden", [("send", {"id": "n3"})], log)
+    assert [tool["name"] for tool in listing["tools"]] == ["read_note"]
+    assert_denied(sent, "tool-drift")
+    assert served(log) == ["send", "read_note"], served(log)

@@ -41,7 +41,7 @@ def write(data: bytes) -> None:
 
 def answered_as_warden_listing(line: bytes) -> bool:
     """Warden lists a server's tools itself (ids `warden-lookup-...`) before the first call of a
-    client that did not: answered with no tools, and neither recorded nor counted, so the tests see
+    client that did not: answered with the tool the tests call, and neither recorded nor counted, so the tests see
     exactly the client's lines."""
     try:
         message = json.loads(line.decode("utf-8"))
@@ -50,7 +50,8 @@ def answered_as_warden_listing(line: bytes) -> bool:
     if not (isinstance(message, dict) and message.get("method") == "tools/list"
             and str(message.get("id", "")).startswith("warden-lookup-")):
         return False
-    write(json.dumps({"jsonrpc": "2.0", "id": message["id"], "result": {"tools": []}}).encode() + b"\n")
+    tools = [{"name": "x", "inputSchema": {"type": "object"}}]  # the tool of fixtures/manifests/echo.yaml
+    write(json.dumps({"jsonrpc": "2.0", "id": message["id"], "result": {"tools": tools}}).encode() + b"\n")
     return True
 
 

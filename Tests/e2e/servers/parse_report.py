@@ -71,11 +71,13 @@ async def report(path: str, recorder: RecordingAdapter) -> None:
                 own = warden_listing(item.message) if isinstance(item, SessionMessage) else None
                 if own is not None:
                     # Warden lists the tools itself before the first call of a client that did not
-                    # (ids `warden-lookup-...`): answered with no tools through the SDK, and not
+                    # (ids `warden-lookup-...`): answered with the fixture manifest's tools through the SDK, and not
                     # reported, so the report holds exactly the client's lines.
                     if recorder.texts:
                         recorder.texts.popleft()
-                    answer = mcp_types.JSONRPCResponse(jsonrpc="2.0", id=own, result={"tools": []})
+                    # The tools of fixtures/manifests/framing.yaml.
+                    tools = [{"name": name, "inputSchema": {"type": "object"}} for name in ("allowed", "denied")]
+                    answer = mcp_types.JSONRPCResponse(jsonrpc="2.0", id=own, result={"tools": tools})
                     await write_stream.send(SessionMessage(answer))
                     continue
                 count += 1
