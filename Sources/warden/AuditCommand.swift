@@ -6,6 +6,7 @@ import WardenStore
 extension Warden {
   struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "audit",
       abstract: "Read the audit trail: every tool call decided, and how it ended.",
       discussion: """
         Every decision warden makes on a tools/call (allowed, denied, held, approved) and how each call ended is a record in the store, written before an allowed call is forwarded. Records form a hash chain; `warden audit verify` checks it.
@@ -81,6 +82,7 @@ extension Warden {
 
     struct Verify: ParsableCommand {
       static let configuration = CommandConfiguration(
+        commandName: "verify",
         abstract: "Check the audit trail's hash chain, and that its newest records were not cut off.",
         discussion: """
           Exit status: 0 when the chain holds from its first record to its last and agrees with the head file ($WARDEN_HOME/audit.head); 1 when a record was edited, inserted, deleted or reordered, or the newest records were cut off (the first bad record is named); 2 when the check could not be made.

@@ -6,6 +6,7 @@ import WardenStore
 extension Warden.Audit {
   struct Prune: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "prune",
       abstract: "Remove the oldest audit records, leaving a record of the prune in the chain.",
       discussion: """
         Removes the records at the start of the trail that are older than --before: from the oldest record left, up to the first record that is not older (records of different warden processes are not strictly in time order, and only the start of the chain can go without breaking it).

@@ -8,6 +8,7 @@ import WardenStore
 extension Warden {
   struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "check",
       abstract: "Explain the decision on a tool call, without calling anything.",
       discussion: """
         Computes the call's scopes from the server's manifest, weighs the grants and forbids in force, and prints the verdict with its reasons.

@@ -111,6 +111,7 @@ extension Warden {
 
   struct Deny: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "deny",
       abstract: "Forbid actions on resources; a forbid beats every grant.",
       discussion: """
         Prints the new forbid's id. Without --for or --until a forbid lasts until revoked.

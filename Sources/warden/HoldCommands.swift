@@ -13,6 +13,7 @@ import WardenStore
 extension Warden {
   struct Holds: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "holds",
       abstract: "List tool calls held for a human's decision.",
       discussion: """
         Decide them with `warden confirm` (a prompt for each), `warden approve ID...` or `warden reject ID...` (or a filter: --server, --tool, --agent).
@@ -58,6 +59,7 @@ extension Warden {
 
   struct Approve: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "approve",
       abstract: "Approve held tool calls: warden forwards each to its server, once.",
       discussion: """
         Give one hold's id, several, or a filter (--server, --tool, --agent, combined: all must match) that selects pending holds; not ids and a filter together. With several ids or a filter, the held calls to be decided are listed and you are asked "Approve these N held calls? [y/N]" (--yes skips the question, not the terminal). Exactly the holds listed are decided: a call held after the list was made is never approved by it, and one decided meanwhile by someone else is reported and left as it is.
@@ -86,6 +88,7 @@ extension Warden {
 
   struct Reject: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "reject",
       abstract: "Reject held tool calls: the agent is told each was denied, and why.",
       discussion: """
         Give one hold's id, several, or a filter (--server, --tool, --agent, combined: all must match) that selects pending holds; not ids and a filter together. With several ids or a filter, the held calls to be decided are listed and you are asked "Reject these N held calls? [y/N]" (--yes skips it; without a terminal, --yes is needed). Exactly the holds listed are decided; one decided meanwhile by someone else is reported and left as it is. Rejecting never needs a terminal otherwise: it only narrows what the agent may do.
@@ -116,6 +119,7 @@ extension Warden {
 
   struct Confirm: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "confirm",
       abstract: "Decide held tool calls at a prompt, one by one (default: no).",
       discussion: """
         Shows each call waiting for a decision (server, agent, tool, arguments, what it means, why it was held, the grant and its purpose) and asks y/N; anything but y or yes rejects it. With --watch it keeps waiting for new holds until interrupted. It needs a terminal to approve (exit status 77 without one) unless $WARDEN_HOME/config.yaml says `scripted: allow`.

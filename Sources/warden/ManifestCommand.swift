@@ -12,6 +12,7 @@ import WardenManifest
 extension Warden {
   struct Manifest: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "manifest",
       abstract: "Check manifest files, or print the manifests installed with warden.",
       discussion: """
         A manifest says what each tool of one MCP server means: the action a call performs and the \
@@ -40,6 +41,7 @@ extension Warden {
 extension Warden.Manifest {
   struct Lint: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "lint",
       abstract: "Check manifest files and report every problem with its line and column.",
       discussion: """
         Each problem goes to stderr as FILE:LINE:COLUMN: error: MESSAGE, each good file to stdout as \
@@ -103,6 +105,7 @@ extension Warden.Manifest {
 
   struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "show",
       abstract: "Print a manifest installed with warden, as a start for your own.",
       discussion: """
         NAME is a server name or one of its aliases (such as the command's name, mcp-server-git). \

@@ -13,6 +13,7 @@ import WardenProxy
 extension Warden.Manifest {
   struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "init",
       abstract: "Draft a manifest for a server from the tools it lists.",
       discussion: """
         Starts COMMAND as warden run would (stdio; its stderr shown only if it fails), reads its tools in \

@@ -6,6 +6,7 @@ import WardenStore
 extension Warden {
   struct Reset: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "reset",
       abstract: "Reset an agent's tripped circuit breaker, so its calls are decided by its grants again.",
       discussion: """
         A circuit breaker (`breaker:` in $WARDEN_HOME/config.yaml) trips when an agent makes more calls, or \

@@ -7,6 +7,7 @@ import WardenStore
 extension Warden {
   struct Grants: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "grants",
       abstract: "List the grants and forbids in force (--all: also revoked and expired ones).",
       discussion: """
         With --check, checks the grants in force against the installed manifests (built in, and those in $WARDEN_HOME/manifests) instead of listing them: actions no manifest of the grant's server declares, resource patterns no template of the tools those actions reach can produce, grants narrowed from a grant that is revoked or expired (they allow nothing), and forbids that deny everything a grant allows. Exit status: 0 when nothing was found, 1 when something was.
@@ -93,6 +94,7 @@ extension Warden.Grants {
 extension Warden {
   struct Revoke: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "revoke",
       abstract: "Revoke grants and forbids; running wardens enforce it on their next call.",
       discussion: """
         Revoking a grant also revokes every grant narrowed from it (--parent). Prints the ids revoked.

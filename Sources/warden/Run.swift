@@ -14,6 +14,7 @@ import WardenStore
 extension Warden {
   struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "run",
       abstract: "Run an MCP server behind warden, relaying its stdio transport.",
       discussion: """
         Point your agent at warden instead of the server, for example in an MCP client config:

@@ -7,6 +7,7 @@ import WardenStore
 extension Warden {
   struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "status",
       abstract:
         "What is in force now: grants and forbids with the time they have left, held calls, tripped breakers, recent denials.",
       discussion: """

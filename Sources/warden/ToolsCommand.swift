@@ -7,6 +7,7 @@ import WardenWrap
 extension Warden {
   struct Tools: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "tools",
       abstract: "Show, compare and accept the pinned definitions of servers' tools.",
       discussion: """
         The first time a server's tools are listed through warden, their definitions (name, title, description, input and output schema, annotations) are pinned, per server name and command line. A tool whose definition later changes, or a tool that appears after that, is denied (reason tool-drift) by every warden on this store, whatever the grants and the manifest say, until a human looks at the change and accepts it. A tool that disappears is no risk (its calls fail at the server) and is not flagged.
@@ -24,6 +25,7 @@ extension Warden {
 extension Warden.Tools {
   struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "list",
       abstract: "List the pinned tools and which drifted.",
       discussion: """
         Examples:
@@ -63,6 +65,7 @@ extension Warden.Tools {
 
   struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "diff",
       abstract: "Show how drifted tools differ from their pinned definitions.",
       discussion: """
         Example:
@@ -104,6 +107,7 @@ extension Warden.Tools {
 
   struct Accept: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "accept",
       abstract: "Accept drifted tools as they are now, so their calls are decided by the grants again.",
       discussion: """
         Pins the definitions last seen of the server's drifted tools (only TOOL, when given), for every command line the server ran with. Read `warden tools diff SERVER` first. Like a grant, it needs a terminal (exit status 77 without one) unless $WARDEN_HOME/config.yaml says `scripted: allow`: an agent with a shell must not accept a tool it wants to call. The acceptance is recorded in the audit trail.

@@ -12,6 +12,7 @@ import WardenWrap
 extension Warden {
   struct Wrap: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "wrap",
       abstract: "Put warden in front of every stdio server of an agent's MCP configuration.",
       discussion: """
         Rewrites CONFIG so each stdio server is launched as
@@ -100,6 +101,7 @@ extension Warden {
 
   struct Unwrap: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "unwrap",
       abstract: "Take warden out of an agent's MCP configuration again.",
       discussion: """
         When CONFIG is exactly as `warden wrap` left it, it is put back as it was before, byte for byte (from the copy kept in $WARDEN_HOME/wrapped/). Otherwise warden's part is taken out of each server launched as `warden run ... -- COMMAND ARGS...`: the command is COMMAND again and the args ARGS, and everything else in the file stays as it is now. Pins in $WARDEN_HOME/config.yaml are left in place (they apply only to servers run through warden).
