@@ -327,9 +327,7 @@ final class PolicyEngine: Sendable {
           continue
         }
         definitions.append((name, definition))
-        annotations[name] = ToolAnnotations(
-          readOnly: tool["annotations"]?["readOnlyHint"]?.boolValue,
-          destructive: tool["annotations"]?["destructiveHint"]?.boolValue)
+        annotations[name] = ToolAnnotations(listed: tool)
       }
       _ = observeTools(definitions)
       noteAnnotations(annotations)

@@ -63,9 +63,7 @@ struct ResultAmender {
         entries.append(nil)
         continue
       }
-      let hints = ToolAnnotations(
-        readOnly: tool["annotations"]?["readOnlyHint"]?.boolValue,
-        destructive: tool["annotations"]?["destructiveHint"]?.boolValue)
+      let hints = ToolAnnotations(listed: tool)
       entries.append((tool, name, hints))
     }
     let named = entries.compactMap { $0 }
@@ -131,5 +129,14 @@ struct ResultAmender {
         "capabilities", to: capabilities.setting("tools", to: tools.setting("listChanged", to: .bool(true))))
     }
     return amended
+  }
+}
+
+extension ToolAnnotations {
+  /// The hints of a tool as a `tools/list` result shows it (absent when it does not say).
+  init(listed tool: JSONValue) {
+    self.init(
+      readOnly: tool["annotations"]?["readOnlyHint"]?.boolValue,
+      destructive: tool["annotations"]?["destructiveHint"]?.boolValue)
   }
 }

@@ -171,3 +171,26 @@ def test_a_tool_the_server_no_longer_lists_but_still_serves_is_denied(warden_bin
     assert [tool["name"] for tool in listing["tools"]] == ["read_note"]
     assert_denied(sent, "tool-drift")
     assert served(log) == ["send", "read_note"], served(log)
+
+
+def test_the_real_git_server_is_listed_and_pinned_for_a_client_that_never_lists(
+    warden_bin, warden, grant, git_server_bin, git_repo
+):
+    grant("--server", "git", "--allow", "git.read", "--on", f"repo:{git_repo}", purpose="status")
+    proc = warden(["--server", "git"], [git_server_bin])
+    proc.send_json({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "cached", "version": "1"}}})
+    assert "result" in proc.read_json()
+    proc.send_json({"jsonrpc": "2.0", "method": "notifications/initialized"})
+    proc.send_json({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                    "params": {"name": "git_status", "arguments": {"repo_path": str(git_repo)}}})
+    answer = proc.read_json(timeout=30)
+    assert answer["id"] == 1 and answer["result"].get("isError") is not True, answer
+    # Warden listed the tools itself (the client never did): every tool of the server is pinned, and
+    # nothing of warden's own listing reached the client.
+    pins = json.loads(warden_cli(warden_bin, "tools", "--json", check=True).stdout)
+    pinned = sorted(p["tool"] for p in pins if p["state"] == "pinned")
+    assert "git_status" in pinned and "git_reset" in pinned and len(pinned) >= 10, pinned
+    proc.close_stdin()
+    assert proc.read_to_eof() == []
+    assert proc.wait() == 0
