@@ -428,7 +428,10 @@ class Proc:
         fd = self.popen.stdout.fileno()
         pending = b""
         while True:
-            chunk = os.read(fd, 65536)
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # the test's teardown closed the pipe while this thread read it
+                chunk = b""
             if not chunk:
                 break
             pending += chunk
@@ -445,7 +448,10 @@ class Proc:
     def _pump_stderr(self) -> None:
         fd = self.popen.stderr.fileno()
         while True:
-            chunk = os.read(fd, 65536)
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # the test's teardown closed the pipe while this thread read it
+                chunk = b""
             if not chunk:
                 break
             with self._stderr_lock:
