@@ -85,6 +85,9 @@ final class AuditTrail: Sendable {
   func writeNow(_ entry: Entry) throws(StoreError) {
     let journal = try journal.get()
     let record = record(entry)
+    // The chain failed before (a lock, a full disk): try it again now rather than refuse this call
+    // on the strength of an old failure; the store may well be back.
+    if state.withLock({ $0.failing != nil }) { writeChain() }
     let wakeWriter = try state.withLock { (state: inout State) throws(StoreError) -> Bool in
       if let failing = state.failing {
         throw StoreError(.locked, "the audit trail cannot be written: \(failing)")
@@ -198,13 +201,21 @@ final class AuditTrail: Sendable {
   /// `batchInterval` after being woken, so a batch holds every record of that time.
   func run() {
     while true {
-      wake.wait()
+      if state.withLock({ $0.failing != nil && $0.behind > 0 }) {
+        // A failed batch is retried on its own, so a store that comes back takes the records and
+        // the next call goes on, even when no other record arrives to wake the writer.
+        _ = wake.wait(timeout: .now() + .milliseconds(Self.retryMilliseconds))
+      } else {
+        wake.wait()
+      }
       usleep(Self.batchInterval)
       state.withLock { $0.writerWoken = false }
       writeChain()
-      // A failed batch is retried while records keep coming; each denial queues one.
     }
   }
+
+  /// How soon the writer tries a failed batch again when nothing else wakes it.
+  static let retryMilliseconds = 250
 
   /// Writes every queued record now, and removes the journal when all is in the chain (at exit).
   func drain() {

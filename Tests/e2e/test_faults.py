@@ -357,6 +357,36 @@ def mailbox_calls(stderr: str) -> list[str]:
 # has open. What warden enforces must then not outlive what the human can see and change: every held
 # call is denied, never forwarded; every later call is denied with store-unavailable; pings are still
 # answered; nothing hangs.
+def test_the_audit_chain_recovers_by_itself_once_a_lock_past_the_busy_timeout_is_gone(
+        warden, mailbox_bin, grant, tmp_path, warden_home):
+    """A chain write that failed under a lock is not held against the next call once the lock is gone,
+    even when nothing else arrives in between to wake the audit writer (a flake CI once caught: the
+    approved call after the lock was refused on the strength of the old failure)."""
+    grant("--server", "mailbox", "--allow", "mail.list,mail.read", purpose="read the mailbox")
+    proc = warden(["--server", "mailbox"], [mailbox_bin, "--mailbox", tmp_path / "box", "--seed"])
+    inbox = Inbox(proc)
+    handshake(proc, inbox)
+    lock = StoreLock(warden_home / "warden.db")
+    try:
+        # Its intent goes to the journal (a file); its outcome cannot reach the chain while locked.
+        send_call(proc, 1, "list_messages", {})
+        assert is_server_result(inbox.wait([1])[1]), inbox.summary()
+        deadline = time.monotonic() + WAIT + 5
+        while "could not write" not in proc.stderr_text():
+            assert time.monotonic() < deadline, f"the chain write never failed: {proc.stderr_text()}"
+            time.sleep(0.05)
+        lock.release()
+    finally:
+        lock.kill()
+    # Nothing else happens: the next call must go on all the same.
+    send_call(proc, 2, "read_message", {"id": MSG_A})
+    second = inbox.wait([2])[2]
+    assert is_server_result(second), f"{describe(second)}\n{proc.stderr_text()}"
+    for request_id in (3, 4):
+        send_call(proc, request_id, "list_messages", {})
+        assert is_server_result(inbox.wait([request_id])[request_id]), inbox.summary()
+
+
 @pytest.mark.parametrize("fault", ["read-only", "deleted", "corrupted"])
 def test_a_store_broken_under_held_and_flowing_calls_denies_them_all(
         spawn, warden_bin, mailbox_bin, warden_home, tmp_path, fault):
