@@ -7,6 +7,7 @@ import Yams
 /// confirm:
 ///   channels: [elicitation, terminal]   # who may decide held calls
 /// scripted: allow                       # grants and approvals without a terminal (default: deny)
+/// store: postgres://warden@db.example.com:5432/warden?sslmode=verify-full   # a team's store
 /// breaker: {calls: 100/10s, denials: 5/1m, then: deny, agents: [claude-code]}
 /// servers:
 ///   db-prod:
@@ -40,6 +41,10 @@ public struct WardenConfiguration: Sendable, Equatable {
   public var breaker: BreakerRule?
   /// Settings of each server by the name it runs under (`--server`).
   public var servers: [String: ServerSettings] = [:]
+  /// The delegation store (`store:`), as written: `sqlite` for the file in the home, or a
+  /// `postgres://` URL; nil when not set. It wins over `WARDEN_STORE`: an agent that can set the
+  /// environment of its own warden must not be able to point it at a store of its own.
+  public var store: String?
 
   /// What `config.yaml` pins for one server: the agent cannot change it from its MCP configuration.
   /// Each value set wins over the command line's option of the same name.
@@ -125,9 +130,16 @@ public struct WardenConfiguration: Sendable, Equatable {
         configuration.servers = try servers(value, file: file)
         continue
       }
+      if key.string == "store" {
+        guard let text = value.string, !text.isEmpty, !text.contains("\0") else {
+          throw ConfigurationError(message: "\(file): 'store' must be sqlite or a postgres:// URL")
+        }
+        configuration.store = text
+        continue
+      }
       guard key.string == "confirm" else {
         throw ConfigurationError(
-          message: "\(file): unknown key '\(key.string ?? "?")' (known: breaker, confirm, scripted, servers)")
+          message: "\(file): unknown key '\(key.string ?? "?")' (known: breaker, confirm, scripted, servers, store)")
       }
       guard let confirm = value.mapping else {
         throw ConfigurationError(message: "\(file): 'confirm' must be a mapping")

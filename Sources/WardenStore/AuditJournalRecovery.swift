@@ -30,7 +30,44 @@ extension GrantStore {
   /// left alone. Idempotent: a recovery that crashes midway is finished by the next one.
   @discardableResult
   public func recoverAuditJournals(now: Int64) -> JournalRecovery {
-    var recovery = JournalRecovery()
+    AuditJournalRecoverer(
+      home: home,
+      committed: { (session: String) throws(StoreError) -> Int64 in
+        try guarded("cannot read the audit journals of \(self.databasePath)") {
+          try self.pool.read { db in
+            try Int64.fetchOne(
+              db, sql: "SELECT committed FROM audit_journal WHERE session = ?", arguments: [session])
+          }
+        } ?? 0
+      },
+      append: { (records, journal) throws(StoreError) in _ = try self.appendAudit(records, journal: journal) },
+      finish: { (session: String) throws(StoreError) in try self.finishAuditJournal(session: session) }
+    ).recover(now: now)
+  }
+}
+
+/// Recovery of left-behind audit journals, for any store: the journals are files in this machine's
+/// home, the `committed` numbers and the chain are the store's.
+package struct AuditJournalRecoverer {
+  let home: String
+  /// How far the store noted the session's journal as committed (0 when it noted nothing).
+  let committed: (String) throws(StoreError) -> Int64
+  let append: ([AuditRecord], (session: String, through: Int64)) throws(StoreError) -> Void
+  let finish: (String) throws(StoreError) -> Void
+
+  package init(
+    home: String, committed: @escaping (String) throws(StoreError) -> Int64,
+    append: @escaping ([AuditRecord], (session: String, through: Int64)) throws(StoreError) -> Void,
+    finish: @escaping (String) throws(StoreError) -> Void
+  ) {
+    self.home = home
+    self.committed = committed
+    self.append = append
+    self.finish = finish
+  }
+
+  package func recover(now: Int64) -> GrantStore.JournalRecovery {
+    var recovery = GrantStore.JournalRecovery()
     let directory = AuditJournal.directory(home: home)
     guard let stream = opendir(directory) else { return recovery }
     var names: [String] = []
@@ -74,13 +111,7 @@ extension GrantStore {
       return nil
     }
     let bytes = try Self.readAll(descriptor, path)
-    let committed: Int64 =
-      try guarded("cannot read the audit journals of \(databasePath)") {
-        try pool.read { db in
-          try Int64.fetchOne(
-            db, sql: "SELECT committed FROM audit_journal WHERE session = ?", arguments: [session])
-        }
-      } ?? 0
+    let committed = try committed(session)
     var records: [AuditRecord] = []
     var last = committed
     for line in AuditJournal.lines(bytes) where line.number > committed {
@@ -106,10 +137,10 @@ extension GrantStore {
           + " (killed or crashed); they were recovered from its journal")
       records.append(
         AuditRecord(fields: note, at: now, kind: "session-ended", agent: "", server: "", call: ""))
-      try appendAudit(records, journal: (session, last))
+      try append(records, (session, last))
     }
     _ = unlink(path)
-    try finishAuditJournal(session: session)
+    try finish(session)
     return records.isEmpty ? 0 : records.count - 1
   }
 

@@ -8,6 +8,11 @@ public struct AuditPruneError: Error, Sendable, CustomStringConvertible {
   public var pruneRecord: Int64?
   public var cause: StoreError
 
+  public init(pruneRecord: Int64?, cause: StoreError) {
+    self.pruneRecord = pruneRecord
+    self.cause = cause
+  }
+
   public var description: String {
     guard let pruneRecord else { return "nothing was pruned: \(cause)" }
     return

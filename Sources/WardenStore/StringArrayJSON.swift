@@ -2,13 +2,13 @@ import WardenJSON
 
 /// JSON text for the string arrays of a grant (`actions`, `resources`, `confirm`). A tiny strict codec
 /// instead of Foundation's, because loading 10,000 grants decodes 30,000 of them.
-enum StringArrayJSON {
-  static func encode(_ strings: [String]) -> String {
+package enum StringArrayJSON {
+  package static func encode(_ strings: [String]) -> String {
     "[" + strings.map(JSONText.quoted).joined(separator: ",") + "]"
   }
 
   /// The strings of a JSON array of strings; nil for anything else.
-  static func decode(_ text: String) -> [String]? {
+  package static func decode(_ text: String) -> [String]? {
     var text = text
     return text.withUTF8 { bytes in
       var parser = Parser(bytes: bytes)
