@@ -123,8 +123,8 @@ let package = Package(
     .executableTarget(
       name: "warden",
       dependencies: [
-        "WardenProxy", "WardenCore", "WardenManifest", "WardenStore", "WardenJSON", "WardenSQL", "WardenWrap",
-        "WardenDoctor",
+        "WardenProxy", "WardenCore", "WardenManifest", "WardenStore", "WardenPostgres", "WardenJSON", "WardenSQL",
+        "WardenWrap", "WardenDoctor",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Crypto", package: "swift-crypto"),
@@ -157,7 +157,7 @@ let package = Package(
       name: "WardenWrapTests", dependencies: ["WardenWrap"], exclude: ["Fixtures"],
       swiftSettings: strictSettings),
     .testTarget(
-      name: "WardenStoreTests", dependencies: ["WardenStore", "WardenCore", "WardenJSON"],
+      name: "WardenStoreTests", dependencies: ["WardenStore", "WardenPostgres", "WardenCore", "WardenJSON"],
       swiftSettings: strictSettings),
     .testTarget(
       name: "WardenSQLTests",

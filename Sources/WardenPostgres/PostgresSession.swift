@@ -44,7 +44,7 @@ final class PostgresSession: Sendable {
   }
 
   deinit {
-    for connection in idle.withLock({ $0 }) { connection.close().whenComplete { _ in } }
+    close()
   }
 
   private static func tls(_ url: PostgresURL) throws(StoreError) -> PostgresConnection.Configuration.TLS {
@@ -72,7 +72,7 @@ final class PostgresSession: Sendable {
       throw StoreError(.locked, "\(action()): every connection to \(url) stayed busy")
     }
     defer { slots.signal() }
-    let connection = try takeConnection(action())
+    let connection = try takeConnection()
     let statements = Statements(connection: connection, logger: logger, action: action())
     do throws(StoreError) {
       let result = try body(statements)
@@ -80,7 +80,7 @@ final class PostgresSession: Sendable {
       return result
     } catch {
       if statements.broken || connection.isClosed {
-        connection.close().whenComplete { _ in }
+        Self.close(connection)
       } else {
         giveBack(connection)
       }
@@ -105,9 +105,10 @@ final class PostgresSession: Sendable {
     }
   }
 
-  private func takeConnection(_ action: String) throws(StoreError) -> PostgresConnection {
+  private func takeConnection() throws(StoreError) -> PostgresConnection {
     while let connection = idle.withLock({ $0.popLast() }) {
       if !connection.isClosed { return connection }
+      Self.close(connection)
     }
     let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
     let future = PostgresConnection.connect(
@@ -115,7 +116,7 @@ final class PostgresSession: Sendable {
     do {
       return try Self.wait(future, timeout: .seconds(15))
     } catch {
-      throw StoreError.postgres(error, "\(action): cannot connect to \(url)")
+      throw StoreError.postgres(error, "cannot connect to \(url)")
     }
   }
 
@@ -141,9 +142,17 @@ final class PostgresSession: Sendable {
 
   /// Closes every idle connection (the others close when their call ends and the session is gone).
   func close() {
-    for connection in idle.withLock({ list in defer { list = [] }; return list }) {
-      connection.close().whenComplete { _ in }
+    let connections = idle.withLock { list in
+      defer { list = [] }
+      return list
     }
+    for connection in connections { Self.close(connection) }
+  }
+
+  /// Closes `connection` and waits (briefly) for it: postgres-nio requires a connection to be
+  /// closed before it is released.
+  static func close(_ connection: PostgresConnection) {
+    _ = try? wait(connection.close(), timeout: .seconds(5))
   }
 }
 

@@ -40,8 +40,9 @@ public final class PostgresStore: Sendable {
   /// Connects to the store at `url` with `password`, and checks its schema is this build's. `home`
   /// is this machine's warden home (the chain's anchor and the audit journals live there).
   public static func open(url: PostgresURL, password: String?, home: String) throws(StoreError) -> PostgresStore {
+    let home = try GrantStore.prepareHome(home)
     let session = try PostgresSession(url: url, password: password)
-    try session.withConnection("cannot open \(url)") { (statements: Statements) throws(StoreError) in
+    try session.withConnection("cannot read the schema of \(url)") { (statements: Statements) throws(StoreError) in
       try PostgresMigrator.check(statements, url: url)
     }
     return PostgresStore(home: home, url: url, session: session)

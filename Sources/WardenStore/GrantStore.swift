@@ -55,6 +55,14 @@ public final class GrantStore: Sendable {
     try StoreHome.repairPermissions(StoreHome.trimmed(home))
   }
 
+  /// Makes `home` if needed (mode 0700) and refuses one that is not this user's or that others can
+  /// reach, as `open` does: for stores that keep only the audit anchor and journals in it.
+  package static func prepareHome(_ home: String) throws(StoreError) -> String {
+    let home = StoreHome.trimmed(home)
+    try StoreHome.prepare(home)
+    return home
+  }
+
   /// Opens the store in `home` (an absolute path), creating on first use the directory (mode 0700) and
   /// `warden.db` (mode 0600), and bringing the schema up to date.
   ///

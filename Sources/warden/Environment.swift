@@ -2,6 +2,7 @@ import ArgumentParser
 import WardenCore
 import WardenJSON
 import WardenManifest
+import WardenPostgres
 import WardenStore
 
 #if canImport(Glibc)
@@ -53,11 +54,29 @@ enum CommandEnvironment {
   /// Opens the store, or fails the command with the store's reason.
   static func openStore() throws -> any DelegationStore {
     let home = try home()
+    let selection = try storeSelection()
     do {
       try repairHome(home)
-      return try GrantStore.open(home: home)
+      return try selection.open(home: home, environment: variables)
     } catch {
-      throw CommandFailure("warden: cannot open the delegation store in \(home): \(error)")
+      switch selection {
+      case .sqlite: throw CommandFailure("warden: cannot open the delegation store in \(home): \(error)")
+      // The error names the store by its URL already.
+      case .postgres: throw CommandFailure("warden: \(error)")
+      }
+    }
+  }
+
+  /// Which store the commands use: `store:` in config.yaml, else `WARDEN_STORE`, else SQLite in the
+  /// home (see `StoreSelection`); a `WARDEN_STORE` that config.yaml overrides is said on stderr.
+  static func storeSelection() throws -> StoreSelection {
+    let configured = try configuration().store
+    do {
+      let (selection, warning) = try StoreSelection.choose(configured: configured, environment: variables)
+      if let warning { printToStandardError("warden: \(warning)") }
+      return selection
+    } catch {
+      throw CommandFailure("warden: \(error)", status: 78)
     }
   }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Logging
 import WardenCore
 import WardenManifest
+import WardenPostgres
 import WardenProxy
 import WardenStore
 
@@ -150,18 +151,29 @@ extension Warden {
     private func policyConfiguration(logger: Logger) throws -> (
       configuration: PolicyConfiguration, agent: String?
     ) {
-      let store: Result<any DelegationStore, StoreError>
+      var store: Result<any DelegationStore, StoreError> = .failure(
+        StoreError(.invalid, "warden's home is unknown"))
       var protectedPaths: [String] = []
+      var home: String?
       do {
-        let home = try GrantStore.defaultHome(environment: CommandEnvironment.variables)
-        protectedPaths = CommandEnvironment.protectedPaths(home: home)
+        let resolved = try GrantStore.defaultHome(environment: CommandEnvironment.variables)
+        home = resolved
+        protectedPaths = CommandEnvironment.protectedPaths(home: resolved)
         // Before the manifests are read from it: a home others could write is refused here.
-        try CommandEnvironment.repairHome(home)
-        store = Result { () throws(StoreError) -> any DelegationStore in try GrantStore.open(home: home) }
+        try CommandEnvironment.repairHome(resolved)
       } catch {
         store = .failure(error)
       }
       let settings = try CommandEnvironment.configuration()
+      if let home {
+        // config.yaml's `store:` wins over WARDEN_STORE, which the agent's MCP configuration may set.
+        store = Result { () throws(StoreError) -> any DelegationStore in
+          let (selection, warning) = try StoreSelection.choose(
+            configured: settings.store, environment: CommandEnvironment.variables)
+          if let warning { logger.warning("\(warning)") }
+          return try selection.open(home: home, environment: CommandEnvironment.variables)
+        }
+      }
       let commandLine = LaunchOptions(
         agent: agent, manifest: manifest, mode: mode.map { WardenConfiguration.Mode(rawValue: $0.rawValue)! },
         ungranted: ungranted.map { WardenConfiguration.Ungranted(rawValue: $0.rawValue)! },

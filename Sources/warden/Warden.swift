@@ -18,7 +18,7 @@ struct Warden: ParsableCommand {
     subcommands: [
       Run.self, GrantCommand.self, Deny.self, Grants.self, Revoke.self, Check.self, Holds.self, Confirm.self,
       Approve.self, Reject.self, Audit.self, Status.self, Reset.self, Manifest.self, Tools.self, Wrap.self,
-      Unwrap.self,
+      Unwrap.self, Store.self,
       DoctorCommand.self,
     ]
   )
