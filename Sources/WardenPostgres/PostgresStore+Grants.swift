@@ -9,8 +9,8 @@ extension PostgresStore {
     try session.transaction("cannot revoke grants in \(url)") { (statements: Statements) throws(StoreError) -> [String] in
       try statements.lock("grants")
       let unknown = try statements.rows(
-        "SELECT DISTINCT requested FROM unnest($1::text[]) AS requested"
-          + " WHERE requested NOT IN (SELECT id FROM grants) ORDER BY requested COLLATE \"C\"",
+        "SELECT DISTINCT requested COLLATE \"C\" FROM unnest($1::text[]) AS requested"
+          + " WHERE requested NOT IN (SELECT id FROM grants) ORDER BY 1",
         binds(.texts(ids))
       ) { (cells: Cells) throws(StoreError) in try cells.text(0) }
       if !unknown.isEmpty {

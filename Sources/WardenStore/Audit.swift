@@ -32,19 +32,6 @@ extension GrantStore {
     return Array(first...head.seq)
   }
 
-  /// Appends records given as JSON objects, each with at least `at` (ms), `kind`, `agent`, `server`
-  /// and `call`.
-  @discardableResult
-  public func appendAudit(_ records: [JSONValue]) throws(StoreError) -> [Int64] {
-    try appendAudit(
-      records.map { value throws(StoreError) -> AuditRecord in
-        guard let record = AuditRecord(json: value) else {
-          throw StoreError(.invalid, "an audit record must be a JSON object")
-        }
-        return record
-      })
-  }
-
   /// The session's journal is done with: every record of it is in the chain.
   public func finishAuditJournal(session: String) throws(StoreError) {
     try auditWriter().forget(session: session)

@@ -86,6 +86,19 @@ extension DelegationStore {
     try appendAudit(records, journal: nil)
   }
 
+  /// Appends records given as JSON objects, each with at least `at` (ms), `kind`, `agent`, `server`
+  /// and `call`.
+  @discardableResult
+  public func appendAudit(_ records: [JSONValue]) throws(StoreError) -> [Int64] {
+    try appendAudit(
+      records.map { value throws(StoreError) -> AuditRecord in
+        guard let record = AuditRecord(json: value) else {
+          throw StoreError(.invalid, "an audit record must be a JSON object")
+        }
+        return record
+      })
+  }
+
   public func auditRecords() throws(StoreError) -> [AuditChain.Row] {
     try auditRecords(since: nil, agent: nil, server: nil)
   }

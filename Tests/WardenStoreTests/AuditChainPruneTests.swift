@@ -201,9 +201,8 @@ struct AuditChainPruneTests {
     #expect(seq == 11 && problem.contains("record 5 does not have the hash"))
   }
 
-  @Test func theStorePrunesAndWhatRemainsVerifies() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func theStorePrunesAndWhatRemainsVerifies(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       try store.appendAudit((1...6).map(AuditChainTests.record))
       // A prune interrupted after its record: the records and the record, and the trail holds.
       var (rows, _) = try store.auditChainForVerification()
@@ -232,9 +231,8 @@ struct AuditChainPruneTests {
     }
   }
 
-  @Test func theStoreRefusesToDeleteRecordsThatChangedSinceThePlan() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func theStoreRefusesToDeleteRecordsThatChangedSinceThePlan(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       try store.appendAudit((1...4).map(AuditChainTests.record))
       let (rows, _) = try store.auditChainForVerification()
       var plan = try #require(AuditPrune.plan(rows, before: 3))
@@ -258,7 +256,7 @@ struct AuditChainPruneTests {
     }
   }
 
-  func expectHolds(_ store: GrantStore, records: Int, sourceLocation: SourceLocation = #_sourceLocation)
+  func expectHolds(_ store: any DelegationStore, records: Int, sourceLocation: SourceLocation = #_sourceLocation)
     throws
   {
     let (rows, heads) = try store.auditChainForVerification()

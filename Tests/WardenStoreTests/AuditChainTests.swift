@@ -78,10 +78,10 @@ struct AuditChainTests {
     #expect(Self.firstBad(rewritten, anchors: anchors) == 3)
   }
 
-  @Test func twoStoresOnOneFileAppendToOneChain() throws {
-    try withTemporaryHome { home in
-      let first = try GrantStore.open(home: home)
-      let second = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func twoStoresOnOneFileAppendToOneChain(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
+      let first = store
+      let second = try fixture.open()
       for n in 0..<10 {
         try (n % 2 == 0 ? first : second).appendAudit([Self.record(n), Self.record(n + 100)])
       }

@@ -11,21 +11,20 @@ struct AuditJournalTests {
     AuditRecord(json: AuditChainTests.record(n).setting("session", to: .string(session)))!
   }
 
-  static func chainHolds(_ store: GrantStore) throws -> Bool {
+  static func chainHolds(_ store: any DelegationStore) throws -> Bool {
     let (rows, anchors) = try store.auditChainForVerification()
     if case .holds = AuditChain.verify(rows, anchors: try anchors.get()) { return true }
     return false
   }
 
-  static func calls(_ store: GrantStore) throws -> [String] {
+  static func calls(_ store: any DelegationStore) throws -> [String] {
     try store.auditRecords().compactMap { try JSONValue.parse($0.record)["call"]?.stringValue }
   }
 
-  @Test func aKilledSessionsRecordsPastWhatWasCommittedAreRecovered() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func aKilledSessionsRecordsPastWhatWasCommittedAreRecovered(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       do {
-        let journal = try AuditJournal(home: home, session: "s1")
+        let journal = try AuditJournal(home: fixture.home, session: "s1")
         let through = try journal.append([Self.record(1), Self.record(2)])
         try store.appendAudit([Self.record(1), Self.record(2)], journal: ("s1", through))
         try journal.append([Self.record(3)])
@@ -43,15 +42,14 @@ struct AuditJournalTests {
       // Exactly once.
       #expect(store.recoverAuditJournals(now: 10).records == 0)
       #expect(try store.auditRecords().count == 5)
-      #expect(try FileManager.default.contentsOfDirectory(atPath: AuditJournal.directory(home: home)).isEmpty)
+      #expect(try FileManager.default.contentsOfDirectory(atPath: AuditJournal.directory(home: fixture.home)).isEmpty)
     }
   }
 
-  @Test func aJournalAllInTheChainLeavesNoRecordBehind() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func aJournalAllInTheChainLeavesNoRecordBehind(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       do {
-        let journal = try AuditJournal(home: home, session: "s2")
+        let journal = try AuditJournal(home: fixture.home, session: "s2")
         let through = try journal.append([Self.record(1)])
         try store.appendAudit([Self.record(1)], journal: ("s2", through))
       }
@@ -60,11 +58,10 @@ struct AuditJournalTests {
     }
   }
 
-  @Test func aTornLastLineIsNotARecord() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func aTornLastLineIsNotARecord(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       do {
-        let journal = try AuditJournal(home: home, session: "s3")
+        let journal = try AuditJournal(home: fixture.home, session: "s3")
         try journal.append([Self.record(1)])
         let handle = try #require(FileHandle(forWritingAtPath: journal.path))
         handle.seekToEndOfFile()
@@ -77,10 +74,9 @@ struct AuditJournalTests {
     }
   }
 
-  @Test func aFinishedJournalIsGone() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
-      let journal = try AuditJournal(home: home, session: "s4")
+  @Test(arguments: Backend.all) func aFinishedJournalIsGone(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
+      let journal = try AuditJournal(home: fixture.home, session: "s4")
       let through = try journal.append([Self.record(1)])
       try store.appendAudit([Self.record(1)], journal: ("s4", through))
       journal.remove()
@@ -90,11 +86,10 @@ struct AuditJournalTests {
     }
   }
 
-  @Test func aSessionNameCannotLeaveTheJournalDirectory() throws {
-    try withTemporaryHome { home in
-      _ = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func aSessionNameCannotLeaveTheJournalDirectory(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       for name in ["", "../x", "a/b", ".hidden"] {
-        #expect(throws: StoreError.self) { try AuditJournal(home: home, session: name) }
+        #expect(throws: StoreError.self) { try AuditJournal(home: fixture.home, session: name) }
       }
     }
   }

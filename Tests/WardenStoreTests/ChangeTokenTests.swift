@@ -4,9 +4,8 @@ import WardenCore
 import WardenStore
 
 @Suite struct ChangeTokenTests {
-  @Test func staysPutWithoutWritesAndMovesOnOwnWrites() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func staysPutWithoutWritesAndMovesOnOwnWrites(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       let first = try store.changeToken()
       #expect(try store.changeToken() == first)
       try store.insert(makeGrant("g_one"))
@@ -17,10 +16,10 @@ import WardenStore
     }
   }
 
-  @Test func movesAfterAWriteFromAnotherInstance() throws {
-    try withTemporaryHome { home in
-      let watcher = try GrantStore.open(home: home)
-      let writer = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func movesAfterAWriteFromAnotherInstance(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
+      let watcher = store
+      let writer = try fixture.open()
       let before = try watcher.changeToken()
       try writer.insert(makeGrant("g_one"))
       let afterInsert = try watcher.changeToken()
@@ -30,12 +29,10 @@ import WardenStore
     }
   }
 
-  @Test func movesAfterAWriteFromAnotherProcess() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func movesAfterAWriteFromAnotherProcess(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       let before = try store.changeToken()
-      try sqlite3(
-        store.databasePath,
+      try fixture.sqlSucceeding(
         "INSERT INTO grants (id, effect, actions, resources, agent, server, confirm, purpose, issued_by,"
           + " issued_at, expires_at)"
           + " VALUES ('g_cli', 'allow', '[\"git.read\"]', '[]', '*', '*', '[]', 'p', 'cli', 1, 2)"
@@ -43,15 +40,14 @@ import WardenStore
       let afterInsert = try store.changeToken()
       #expect(afterInsert != before)
       #expect(try store.grant(id: "g_cli")?.issuedBy == "cli")
-      try sqlite3(store.databasePath, "UPDATE generation SET value = value + 1")
+      try fixture.sqlSucceeding("UPDATE generation SET value = value + 1")
       #expect(try store.changeToken() != afterInsert)
     }
   }
 
-  @Test func ignoresRateLimitBookkeeping() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
-      let other = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func ignoresRateLimitBookkeeping(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
+      let other = try fixture.open()
       try store.insert(makeGrant("g_one"))
       let token = try store.changeToken()
       try other.recordUse(grantID: "g_one", at: 5)

@@ -3,9 +3,8 @@ import WardenCore
 import WardenStore
 
 @Suite struct GrantStoreTests {
-  @Test func roundTripsEveryField() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func roundTripsEveryField(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       let parent = makeGrant("g_parent", issuedAt: 5)
       let full = Grant(
         id: "g_full", effect: .allow, actions: ["git.read", "mail.**", "quote\"back\\slash"],
@@ -24,13 +23,12 @@ import WardenStore
       #expect(try store.grant(id: "f_prod") == forbid)
       #expect(try store.grant(id: "g_none") == nil)
       // A second open reads the same.
-      #expect(try GrantStore.open(home: home).allGrants() == [parent, forbid, full])
+      #expect(try fixture.open().allGrants() == [parent, forbid, full])
     }
   }
 
-  @Test func ordersByIssuedAtThenID() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func ordersByIssuedAtThenID(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       for (id, issuedAt) in [("g_c", 2), ("g_b", 1), ("g_a", 2), ("g_d", 0)] as [(String, Int64)] {
         try store.insert(makeGrant(id, issuedAt: issuedAt))
       }
@@ -39,9 +37,8 @@ import WardenStore
     }
   }
 
-  @Test func liveGrantsExcludeExpiredAtTheBoundaryAndRevoked() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func liveGrantsExcludeExpiredAtTheBoundaryAndRevoked(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       try store.insert(makeGrant("g_ends", expiresAt: 5_000))
       try store.insert(makeGrant("f_forever", effect: .forbid, expiresAt: nil))
       try store.insert(makeGrant("g_revoked", expiresAt: 9_000))
@@ -56,9 +53,8 @@ import WardenStore
     }
   }
 
-  @Test func refusesDuplicatesMissingParentsAndBrokenInvariants() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func refusesDuplicatesMissingParentsAndBrokenInvariants(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       try store.insert(makeGrant("g_one"))
       #expect(storeError { try store.insert(makeGrant("g_one", issuedAt: 3)) }?.code == .invalid)
       #expect(storeError { try store.insert(makeGrant("g_child", parentID: "g_none")) }?.code == .notFound)
@@ -96,9 +92,8 @@ import WardenStore
     }
   }
 
-  @Test func recordsAndCountsUses() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func recordsAndCountsUses(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       var limited = makeGrant("g_limited")
       limited.rateLimit = RateLimit(count: 3, periodMilliseconds: 1_000)
       try store.insert(limited)
@@ -117,9 +112,8 @@ import WardenStore
 
 @Suite("Reviewed resources in the store")
 struct ReviewedStoreTests {
-  @Test func reviewedResourcesRoundTripAsBytesAndNeverChange() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func reviewedResourcesRoundTripAsBytesAndNeverChange(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       let grant = Grant(
         id: "g_rev", effect: .allow, actions: ["mail.delete"], server: "mailbox",
         reviewed: ["message:caf\u{E9}", "message:cafe\u{301}", "message:\"q\""], purpose: "read them",
@@ -129,22 +123,19 @@ struct ReviewedStoreTests {
       #expect(read.reviewed.map { Array($0.utf8) } == grant.reviewed.map { Array($0.utf8) })
       #expect(read.reviewed.count == 3)
       // Immutable like the rest of a grant, and a JSON array or nothing.
-      let update = try sqlite3Output(
-        home + "/warden.db", "UPDATE grants SET reviewed = '[\"message:*\"]' WHERE id = 'g_rev'")
+      let update = try fixture.sql(
+        "UPDATE grants SET reviewed = '[\"message:*\"]' WHERE id = 'g_rev'")
       #expect(update.status != 0 && update.error.contains("immutable"))
-      let bad = try sqlite3Output(
-        home + "/warden.db",
+      let bad = try fixture.sql(
         "INSERT INTO grants (id, effect, actions, resources, agent, server, confirm, purpose, issued_by, issued_at, expires_at, reviewed) VALUES ('g_bad', 'allow', '[\"a\"]', '[]', '*', '*', '[]', 'p', 'x', 1, 2, 'message:1')"
       )
       #expect(bad.status != 0)
     }
   }
 
-  @Test func grantsIssuedBeforeTheMigrationHaveNone() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
-      _ = try sqlite3(
-        home + "/warden.db",
+  @Test(arguments: Backend.all) func grantsIssuedBeforeTheMigrationHaveNone(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
+      try fixture.sqlSucceeding(
         "INSERT INTO grants (id, effect, actions, resources, agent, server, confirm, purpose, issued_by, issued_at, expires_at) VALUES ('g_old', 'allow', '[\"a\"]', '[]', '*', '*', '[]', 'p', 'x', 1, 2)"
       )
       #expect(try store.grant(id: "g_old")?.reviewed == [])

@@ -13,9 +13,8 @@ func makeHold(_ id: String, createdAt: Int64 = 1_000, deadline: Int64 = 5_000) -
 
 @Suite("Holds in the store")
 struct HoldStoreTests {
-  @Test func roundTripOfEveryField() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func roundTripOfEveryField(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       let hold = makeHold("h_1")
       try store.createHold(hold)
       #expect(try store.hold(id: "h_1") == hold)
@@ -24,9 +23,8 @@ struct HoldStoreTests {
     }
   }
 
-  @Test func pendingHoldsLeaveOutDecidedAndOverdueOnes() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func pendingHoldsLeaveOutDecidedAndOverdueOnes(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       try store.createHold(makeHold("h_a", createdAt: 1_000, deadline: 5_000))
       try store.createHold(makeHold("h_b", createdAt: 2_000, deadline: 9_000))
       try store.createHold(makeHold("h_c", createdAt: 3_000, deadline: 9_000))
@@ -37,9 +35,8 @@ struct HoldStoreTests {
     }
   }
 
-  @Test func theFirstDecisionWins() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func theFirstDecisionWins(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       try store.createHold(makeHold("h_1"))
       let first = try store.decide(
         holdID: "h_1", state: .approved, by: "ann", channel: "terminal", note: "ok", at: 2_000)
@@ -51,9 +48,8 @@ struct HoldStoreTests {
     }
   }
 
-  @Test func pastTheDeadlineOnlyExpiryIsRecorded() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func pastTheDeadlineOnlyExpiryIsRecorded(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       try store.createHold(makeHold("h_1", deadline: 5_000))
       let late = try store.decide(holdID: "h_1", state: .approved, by: "ann", channel: "cli", at: 5_000)
       #expect(late.state == .pending)
@@ -63,21 +59,19 @@ struct HoldStoreTests {
     }
   }
 
-  @Test func aDecidedHoldCannotBeChangedEvenBehindTheStoresBack() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func aDecidedHoldCannotBeChangedEvenBehindTheStoresBack(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       try store.createHold(makeHold("h_1"))
       try store.decide(holdID: "h_1", state: .rejected, by: "ann", channel: "cli", at: 2_000)
-      let result = try sqlite3Output(
-        store.databasePath, "UPDATE holds SET state = 'approved' WHERE id = 'h_1';")
+      let result = try fixture.sql(
+        "UPDATE holds SET state = 'approved' WHERE id = 'h_1';")
       #expect(result.status != 0)
       #expect(try store.hold(id: "h_1")?.state == .rejected)
     }
   }
 
-  @Test func decidingAnUnknownHoldFails() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func decidingAnUnknownHoldFails(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       #expect(
         storeError { try store.decide(holdID: "h_x", state: .approved, by: "a", channel: "cli", at: 1) }?.code
           == .notFound)
@@ -99,9 +93,8 @@ func unusualHold() -> Hold {
 /// Every field, every state.
 extension HoldStoreTests {
 
-  @Test func aDecidedHoldReadsBackWithEveryFieldAndNothingElseChanged() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func aDecidedHoldReadsBackWithEveryFieldAndNothingElseChanged(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       var hold = unusualHold()
       try store.createHold(hold)
       #expect(try store.hold(id: hold.id) == hold)
@@ -116,15 +109,14 @@ extension HoldStoreTests {
       hold.note = "not that one"
       #expect(decided == hold)
       // A second process sees the same row.
-      #expect(try GrantStore.open(home: home).hold(id: hold.id) == hold)
+      #expect(try fixture.open().hold(id: hold.id) == hold)
       #expect(try store.recentHolds(limit: 10) == [hold])
       #expect(try store.pendingHolds(now: 1_700_000_006_000).isEmpty)
     }
   }
 
-  @Test func holdStatesReportsEveryStateAndLeavesOutUnknownIDs() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func holdStatesReportsEveryStateAndLeavesOutUnknownIDs(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       let decided: [(String, Hold.State)] = [
         ("h_approved", .approved), ("h_rejected", .rejected), ("h_expired", .expired),
         ("h_cancelled", .cancelled),
@@ -144,10 +136,9 @@ extension HoldStoreTests {
     }
   }
 
-  @Test(arguments: [Hold.State.approved, .rejected, .cancelled])
-  func atOrAfterTheDeadlineOnlyExpiryIsTaken(_ state: Hold.State) throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all, [Hold.State.approved, .rejected, .cancelled])
+  func atOrAfterTheDeadlineOnlyExpiryIsTaken(_ backend: Backend, _ state: Hold.State) throws {
+    try withStore(backend) { (store, fixture) throws in
       try store.createHold(makeHold("h_1", deadline: 5_000))
       for at: Int64 in [5_000, 5_001, 99_999] {
         let late = try store.decide(holdID: "h_1", state: state, by: "ann", channel: "cli", at: at)
@@ -167,16 +158,15 @@ extension HoldStoreTests {
     }
   }
 
-  @Test(arguments: [Hold.State.approved, .rejected, .expired, .cancelled])
-  func theFirstDecisionWinsOverEveryOtherKind(_ first: Hold.State) throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all, [Hold.State.approved, .rejected, .expired, .cancelled])
+  func theFirstDecisionWinsOverEveryOtherKind(_ backend: Backend, _ first: Hold.State) throws {
+    try withStore(backend) { (store, fixture) throws in
       try store.createHold(makeHold("h_1", deadline: 5_000))
       let taken = try store.decide(
         holdID: "h_1", state: first, by: "first", channel: "cli", note: "n1", at: 2_000)
       for other in Hold.State.allCases where other != .pending {
         // Later decisions of any kind, from another store handle (another process), change nothing.
-        let again = try GrantStore.open(home: home).decide(
+        let again = try fixture.open().decide(
           holdID: "h_1", state: other, by: "second", channel: "terminal", note: "n2", at: 2_001)
         #expect(again == taken)
       }
@@ -184,10 +174,9 @@ extension HoldStoreTests {
     }
   }
 
-  @Test(arguments: [Hold.State.approved, .rejected, .expired, .cancelled])
-  func theTriggerRefusesEveryRawUpdateOfADecidedHold(_ state: Hold.State) throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all, [Hold.State.approved, .rejected, .expired, .cancelled])
+  func theTriggerRefusesEveryRawUpdateOfADecidedHold(_ backend: Backend, _ state: Hold.State) throws {
+    try withStore(backend) { (store, fixture) throws in
       try store.createHold(makeHold("h_1"))
       try store.createHold(makeHold("h_2"))
       let decided = try store.decide(holdID: "h_1", state: state, by: "ann", channel: "cli", at: 2_000)
@@ -195,13 +184,13 @@ extension HoldStoreTests {
         "state = 'pending'", "state = 'approved', decided_by = 'mallory'", "decided_by = 'mallory'",
         "note = 'edited'", "deadline = deadline + 1000000", "arguments = '{}'", "digest = 'x'",
       ] {
-        let result = try sqlite3Output(store.databasePath, "UPDATE holds SET \(assignment) WHERE id = 'h_1';")
+        let result = try fixture.sql("UPDATE holds SET \(assignment) WHERE id = 'h_1';")
         #expect(result.status != 0, "UPDATE SET \(assignment) was accepted")
         #expect(result.error.contains("hold already decided"), "\(result.error)")
       }
       #expect(try store.hold(id: "h_1") == decided)
       // The same raw update of a pending hold goes through: the trigger, not sqlite3, refused above.
-      try sqlite3(store.databasePath, "UPDATE holds SET note = 'raw' WHERE id = 'h_2';")
+      try fixture.sqlSucceeding("UPDATE holds SET note = 'raw' WHERE id = 'h_2';")
       #expect(try store.hold(id: "h_2")?.note == "raw")
     }
   }
@@ -209,11 +198,10 @@ extension HoldStoreTests {
 
 @Suite("Holds are never deleted")
 struct HoldDeletionTests {
-  @Test func deletingAHoldIsRefused() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func deletingAHoldIsRefused(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       try store.createHold(makeHold("h_1"))
-      let result = try sqlite3Output(store.databasePath, "DELETE FROM holds WHERE id = 'h_1';")
+      let result = try fixture.sql("DELETE FROM holds WHERE id = 'h_1';")
       #expect(result.status != 0 && result.error.contains("holds are never deleted"), "\(result)")
       #expect(try store.hold(id: "h_1") != nil)
     }
@@ -222,9 +210,8 @@ struct HoldDeletionTests {
 
 @Suite("Bulk decisions in the store")
 struct BulkHoldStoreTests {
-  @Test func exactlyTheIdsGivenAreDecidedAndEachSaysWhetherItWasThisDecision() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func exactlyTheIdsGivenAreDecidedAndEachSaysWhetherItWasThisDecision(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       try store.createHold(makeHold("h_a"))
       try store.createHold(makeHold("h_b"))
       try store.createHold(makeHold("h_c", deadline: 2_500))

@@ -4,7 +4,7 @@ import WardenStore
 
 @Suite struct RevocationTests {
   /// g_root > g_child > g_grandchild, g_root > g_sibling; g_other and f_forbid apart.
-  private func family(_ store: GrantStore) throws {
+  private func family(_ store: any DelegationStore) throws {
     try store.insert(makeGrant("g_root", agent: "claude", issuedAt: 1))
     try store.insert(makeGrant("g_child", agent: "claude", issuedAt: 2, parentID: "g_root"))
     try store.insert(makeGrant("g_grandchild", agent: "codex", issuedAt: 3, parentID: "g_child"))
@@ -13,9 +13,8 @@ import WardenStore
     try store.insert(makeGrant("f_forbid", effect: .forbid, agent: "claude", issuedAt: 6, expiresAt: nil))
   }
 
-  @Test func revokesByIDWithDescendants() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func revokesByIDWithDescendants(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       try family(store)
       #expect(try store.revoke(ids: ["g_child"], by: "bob", at: 50) == ["g_child", "g_grandchild"])
       #expect(try store.revoke(ids: ["g_root"], by: "carol", at: 60) == ["g_root", "g_sibling"])
@@ -27,9 +26,8 @@ import WardenStore
     }
   }
 
-  @Test func unknownIDChangesNothing() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func unknownIDChangesNothing(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       try family(store)
       let before = try store.allGrants()
       let token = try store.changeToken()
@@ -41,9 +39,8 @@ import WardenStore
     }
   }
 
-  @Test func revokesByAgentExactlyWithDescendants() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func revokesByAgentExactlyWithDescendants(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       try family(store)
       try store.insert(makeGrant("g_expired", agent: "claude", issuedAt: 7, expiresAt: 40))
       try store.insert(makeGrant("g_glob", agent: "claude*", issuedAt: 8))
@@ -56,9 +53,8 @@ import WardenStore
     }
   }
 
-  @Test func revokeAllIsTheKillSwitch() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func revokeAllIsTheKillSwitch(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       try family(store)
       try store.insert(makeGrant("g_expired", issuedAt: 7, expiresAt: 40))
       _ = try store.revoke(ids: ["g_other"], by: "bob", at: 45)
@@ -71,21 +67,20 @@ import WardenStore
     }
   }
 
-  @Test func revocationIsFinal() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func revocationIsFinal(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       try store.insert(makeGrant("g_one"))
       _ = try store.revoke(ids: ["g_one"], by: "bob", at: 5)
       // Even by hand, a revoked grant cannot come back nor a grant change its scope.
-      let process = try sqlite3Failing(
-        store.databasePath, "UPDATE grants SET revoked_at = NULL, revoked_by = NULL")
+      let process = try failing(
+        fixture, "UPDATE grants SET revoked_at = NULL, revoked_by = NULL")
       #expect(process.contains("stays revoked"))
       #expect(try store.grant(id: "g_one")?.revokedAt == 5)
     }
   }
 
-  private func sqlite3Failing(_ database: String, _ sql: String) throws -> String {
-    let output = try sqlite3Output(database, sql)
+  private func failing(_ fixture: StoreFixture, _ sql: String) throws -> String {
+    let output = try fixture.sql(sql)
     #expect(output.status != 0)
     return output.error
   }

@@ -7,7 +7,7 @@ import WardenStore
   let command = ToolPinning.commandKey(["uvx", "mcp-server-notes"])
 
   func observe(
-    _ store: GrantStore, _ definitions: [(String, String)], pinNew: Bool = false, server: String = "notes"
+    _ store: any DelegationStore, _ definitions: [(String, String)], pinNew: Bool = false, server: String = "notes"
   )
     throws -> [String]
   {
@@ -17,9 +17,8 @@ import WardenStore
     ).changes.map { "\($0.tool) \($0.state.rawValue)" }
   }
 
-  @Test func firstSightPinsThenChangesAndAdditionsDrift() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func firstSightPinsThenChangesAndAdditionsDrift(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       let before = try store.changeToken()
       #expect(try observe(store, [("read", "r1"), ("send", "s1")]).isEmpty)
       #expect(try store.changeToken() > before)
@@ -44,18 +43,16 @@ import WardenStore
     }
   }
 
-  @Test func theFirstSessionPinsItsLaterPages() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func theFirstSessionPinsItsLaterPages(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       #expect(try observe(store, [("a", "1")]).isEmpty)
       #expect(try observe(store, [("b", "1")], pinNew: true).isEmpty)
       #expect(try observe(store, [("c", "1")]) == ["c added"])
     }
   }
 
-  @Test func acceptingPinsWhatWasSeen() throws {
-    try withTemporaryHome { home in
-      let store = try GrantStore.open(home: home)
+  @Test(arguments: Backend.all) func acceptingPinsWhatWasSeen(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
       _ = try observe(store, [("read", "r1"), ("send", "s1")])
       _ = try observe(store, [("read", "r2"), ("new", "n1")])
       #expect(
