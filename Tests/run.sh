@@ -54,7 +54,15 @@ fi
 echo "tests: building" >&2
 swift build --build-tests
 
-echo "tests: unit tests" >&2
+# A throwaway PostgreSQL cluster on loopback: the store's tests run against it as well as SQLite, and
+# must not skip it here (WARDEN_REQUIRE_POSTGRES).
+postgres_dir="$(mktemp -d "${TMPDIR:-/tmp}/warden-postgres-XXXXXX")"
+trap 'Tests/postgres.sh stop "$postgres_dir" || true; rm -rf "$postgres_dir"' EXIT
+echo "tests: starting PostgreSQL for the store's tests" >&2
+eval "$(Tests/postgres.sh start "$postgres_dir")"
+export WARDEN_REQUIRE_POSTGRES=1
+
+echo "tests: unit tests (the store's on SQLite and PostgreSQL)" >&2
 swift test --skip-build
 
 echo "tests: fuzzing the parsers, 20 s per target (fuzz/README.md has longer runs)" >&2

@@ -64,7 +64,7 @@ import WardenStore
 }
 
 /// Errors collected from several threads.
-private final class Failures: @unchecked Sendable {
+final class Failures: @unchecked Sendable {
   private let lock = NSLock()
   private var list: [String] = []
 

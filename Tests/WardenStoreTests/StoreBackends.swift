@@ -24,7 +24,7 @@ enum Backend: String, Sendable, CaseIterable, CustomTestStringConvertible {
 }
 
 /// One test's store: a fresh SQLite home, or a fresh schema of the test server (dropped after).
-final class StoreFixture {
+final class StoreFixture: Sendable {
   let backend: Backend
   /// This test's warden home (the audit anchor and journals; the SQLite file too).
   let home: String
