@@ -123,7 +123,8 @@ let package = Package(
     .executableTarget(
       name: "warden",
       dependencies: [
-        "WardenProxy", "WardenCore", "WardenManifest", "WardenStore", "WardenPostgres", "WardenJSON", "WardenSQL",
+        "WardenProxy", "WardenCore", "WardenManifest", "WardenStore", "WardenPostgres", "WardenJSON",
+        "WardenSQL",
         "WardenWrap", "WardenDoctor",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),

@@ -139,7 +139,8 @@ public struct WardenConfiguration: Sendable, Equatable {
       }
       guard key.string == "confirm" else {
         throw ConfigurationError(
-          message: "\(file): unknown key '\(key.string ?? "?")' (known: breaker, confirm, scripted, servers, store)")
+          message:
+            "\(file): unknown key '\(key.string ?? "?")' (known: breaker, confirm, scripted, servers, store)")
       }
       guard let confirm = value.mapping else {
         throw ConfigurationError(message: "\(file): 'confirm' must be a mapping")

@@ -24,7 +24,8 @@ extension StoreError {
     case .server:
       return server(error, action)
     case .sslUnsupported:
-      return StoreError(.cannotOpen, "\(action): the server does not offer TLS, which the URL's sslmode requires")
+      return StoreError(
+        .cannotOpen, "\(action): the server does not offer TLS, which the URL's sslmode requires")
     case .failedToAddSSLHandler:
       return StoreError(.cannotOpen, "\(action): TLS could not be set up")
     case .authMechanismRequiresPassword:
@@ -39,7 +40,8 @@ extension StoreError {
       if let cause, cause.contains("NIOSSL") || cause.contains("handshake") || cause.contains("certificate") {
         return StoreError(.cannotOpen, "\(action): the TLS handshake failed", underlying: cause)
       }
-      return StoreError(.io, "\(action): the database cannot be reached", underlying: cause ?? "\(error.code)")
+      return StoreError(
+        .io, "\(action): the database cannot be reached", underlying: cause ?? "\(error.code)")
     default:
       return StoreError(.io, action, underlying: "\(error.code)")
     }

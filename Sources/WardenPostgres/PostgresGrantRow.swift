@@ -64,7 +64,8 @@ enum PostgresHoldRow {
   static func binds(_ hold: Hold) -> PostgresBindings {
     WardenPostgres.binds(
       .text(hold.id), .text(hold.server), .text(hold.agent), .text(hold.tool), .text(hold.arguments),
-      .text(hold.digest), .text(hold.action), .text(StringArrayJSON.encode(hold.resources)), .text(hold.reason),
+      .text(hold.digest), .text(hold.action), .text(StringArrayJSON.encode(hold.resources)),
+      .text(hold.reason),
       .text(hold.explanation), .text(hold.grantID), .text(hold.purpose), .integer(Int64(hold.holderPID)),
       .integer(hold.createdAt), .integer(hold.deadline), .text(hold.state.rawValue), .text(hold.decidedBy),
       .text(hold.channel), .integer(hold.decidedAt), .text(hold.note), .text(hold.approvalCode),
@@ -81,7 +82,8 @@ enum PostgresHoldRow {
     }
     return Hold(
       id: id, server: try cells.text(1), agent: try cells.text(2), tool: try cells.text(3),
-      arguments: try cells.text(4), digest: try cells.text(5), action: try cells.text(6), resources: resources,
+      arguments: try cells.text(4), digest: try cells.text(5), action: try cells.text(6),
+      resources: resources,
       reason: try cells.text(8), explanation: try cells.text(9), grantID: try cells.optionalText(10),
       purpose: try cells.optionalText(11), holderPID: Int32(truncatingIfNeeded: try cells.integer(12)),
       createdAt: try cells.integer(13), deadline: try cells.integer(14), state: state,

@@ -63,7 +63,8 @@ enum PostgresMigrator {
   /// the versions applied (none when it was current).
   static func migrate(_ session: PostgresSession) throws(StoreError) -> [Int] {
     let url = session.url
-    return try session.transaction("cannot migrate \(url)") { (statements: Statements) throws(StoreError) -> [Int] in
+    return try session.transaction("cannot migrate \(url)") {
+      (statements: Statements) throws(StoreError) -> [Int] in
       if let schema = url.schema {
         try statements.execute("CREATE SCHEMA IF NOT EXISTS \(schema)")
       }

@@ -23,7 +23,8 @@ public enum PostgresPassword {
   static func readFile(_ path: String) throws(StoreError) -> String {
     let descriptor = open(path, O_RDONLY | O_CLOEXEC)
     guard descriptor >= 0 else {
-      throw StoreError(.cannotOpen, "cannot read the store's password file \(path) (WARDEN_STORE_PASSWORD_FILE)")
+      throw StoreError(
+        .cannotOpen, "cannot read the store's password file \(path) (WARDEN_STORE_PASSWORD_FILE)")
     }
     defer { _ = close(descriptor) }
     var info = stat()

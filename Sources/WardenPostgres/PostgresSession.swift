@@ -183,7 +183,8 @@ final class Statements {
     } catch let error as PostgresSession.TimedOut {
       _ = error
       broken = true
-      throw StoreError(.io, "\(action): the database did not answer within \(PostgresSession.timeout.seconds) s")
+      throw StoreError(
+        .io, "\(action): the database did not answer within \(PostgresSession.timeout.seconds) s")
     } catch {
       if let error = error as? PSQLError, error.code != .server { broken = true }
       throw StoreError.postgres(error, action)

@@ -85,7 +85,8 @@ extension PostgresStore {
   }
 
   public func finishAuditJournal(session id: String) throws(StoreError) {
-    try session.withConnection("cannot forget a journal in \(url)") { (statements: Statements) throws(StoreError) in
+    try session.withConnection("cannot forget a journal in \(url)") {
+      (statements: Statements) throws(StoreError) in
       try statements.execute("DELETE FROM audit_journal WHERE session = $1", binds(.text(id)))
     }
   }
@@ -101,7 +102,8 @@ extension PostgresStore {
           }.first ?? 0
         }
       },
-      append: { (records, journal) throws(StoreError) in _ = try self.appendAudit(records, journal: journal) },
+      append: { (records, journal) throws(StoreError) in _ = try self.appendAudit(records, journal: journal)
+      },
       finish: { (id: String) throws(StoreError) in try self.finishAuditJournal(session: id) }
     ).recover(now: now)
   }
@@ -130,8 +132,11 @@ extension PostgresStore {
     return bytes
   }
 
-  public func auditRecords(since: Int64?, agent: String?, server: String?) throws(StoreError) -> [AuditChain.Row] {
-    try session.withConnection("cannot read the audit trail from \(url)") { (statements: Statements) throws(StoreError) in
+  public func auditRecords(since: Int64?, agent: String?, server: String?) throws(StoreError) -> [AuditChain
+    .Row]
+  {
+    try session.withConnection("cannot read the audit trail from \(url)") {
+      (statements: Statements) throws(StoreError) in
       try statements.rows(
         "SELECT seq, hash, record FROM audit WHERE ($1::bigint IS NULL OR at >= $1)"
           + " AND ($2::text IS NULL OR agent = $2) AND ($3::text IS NULL OR server = $3) ORDER BY seq",
@@ -166,25 +171,29 @@ extension PostgresStore {
   public func pruneAudit(_ plan: AuditPrune.Plan, record: JSONValue) throws(AuditPruneError) -> Int64 {
     let seq: Int64
     do throws(StoreError) {
-      guard let fields = AuditRecord(json: record), let appended = try appendAudit([fields], journal: nil).first
+      guard let fields = AuditRecord(json: record),
+        let appended = try appendAudit([fields], journal: nil).first
       else { throw StoreError(.io, "the prune record was not appended to \(url)") }
       seq = appended
     } catch {
       throw AuditPruneError(pruneRecord: nil, cause: error)
     }
     do throws(StoreError) {
-      try session.transaction("cannot delete pruned records from \(url)") { (statements: Statements) throws(StoreError) in
+      try session.transaction("cannot delete pruned records from \(url)") {
+        (statements: Statements) throws(StoreError) in
         try statements.lock("audit")
-        let oldest = try statements.rows("SELECT min(seq) FROM audit") { (cells: Cells) throws(StoreError) in
-          try cells.optionalInteger(0)
-        }.first ?? nil
+        let oldest =
+          try statements.rows("SELECT min(seq) FROM audit") { (cells: Cells) throws(StoreError) in
+            try cells.optionalInteger(0)
+          }.first ?? nil
         if let oldest, oldest < plan.from {
           throw StoreError(
             .invalid,
             "record \(oldest) is older than record \(plan.from), where the prune starts: the trail changed since it was verified"
           )
         }
-        let last = try statements.rows("SELECT hash FROM audit WHERE seq = $1", binds(.integer(plan.through))) {
+        let last = try statements.rows("SELECT hash FROM audit WHERE seq = $1", binds(.integer(plan.through)))
+        {
           (cells: Cells) throws(StoreError) in try cells.text(0)
         }.first
         if let last, last != plan.hash {
@@ -194,7 +203,8 @@ extension PostgresStore {
           )
         }
         try statements.execute(
-          "DELETE FROM audit WHERE seq >= $1 AND seq <= $2", binds(.integer(plan.from), .integer(plan.through)))
+          "DELETE FROM audit WHERE seq >= $1 AND seq <= $2",
+          binds(.integer(plan.from), .integer(plan.through)))
       }
     } catch {
       throw AuditPruneError(pruneRecord: seq, cause: error)

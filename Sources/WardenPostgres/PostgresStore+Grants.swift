@@ -6,7 +6,8 @@ extension PostgresStore {
   /// Revokes the given grants and forbids and, transitively, every descendant; returns the ids newly
   /// revoked, ordered by `issuedAt` then `id`. An unknown id throws `.notFound` and changes nothing.
   public func revoke(ids: [String], by: String, at: Int64) throws(StoreError) -> [String] {
-    try session.transaction("cannot revoke grants in \(url)") { (statements: Statements) throws(StoreError) -> [String] in
+    try session.transaction("cannot revoke grants in \(url)") {
+      (statements: Statements) throws(StoreError) -> [String] in
       try statements.lock("grants")
       let unknown = try statements.rows(
         "SELECT DISTINCT requested COLLATE \"C\" FROM unnest($1::text[]) AS requested"
@@ -22,7 +23,8 @@ extension PostgresStore {
   }
 
   public func revoke(agent: String, by: String, at: Int64) throws(StoreError) -> [String] {
-    try session.transaction("cannot revoke grants in \(url)") { (statements: Statements) throws(StoreError) -> [String] in
+    try session.transaction("cannot revoke grants in \(url)") {
+      (statements: Statements) throws(StoreError) -> [String] in
       try statements.lock("grants")
       return try revokeTrees(
         statements,
@@ -34,7 +36,8 @@ extension PostgresStore {
 
   /// The kill switch: revokes every grant and forbid not yet revoked.
   public func revokeAll(by: String, at: Int64) throws(StoreError) -> [String] {
-    try session.transaction("cannot revoke grants in \(url)") { (statements: Statements) throws(StoreError) -> [String] in
+    try session.transaction("cannot revoke grants in \(url)") {
+      (statements: Statements) throws(StoreError) -> [String] in
       try statements.lock("grants")
       return try revokeTrees(
         statements, rootsSQL: "SELECT id FROM grants WHERE revoked_at IS NULL AND $3::text IS NULL",
@@ -67,10 +70,13 @@ extension PostgresStore {
   public func recordUse(grantID: String, at: Int64) throws(StoreError) {
     try session.transaction("cannot record a use of grant \(grantID) in \(url)") {
       (statements: Statements) throws(StoreError) in
-      guard try exists(statements, grantID) else { throw StoreError(.notFound, "no grant with id \(grantID)") }
+      guard try exists(statements, grantID) else {
+        throw StoreError(.notFound, "no grant with id \(grantID)")
+      }
       try statements.execute(
         "DELETE FROM grant_uses WHERE grant_id = $1"
-          + " AND at < $2 - (SELECT rate_period_ms FROM grants WHERE id = $1)", binds(.text(grantID), .integer(at)))
+          + " AND at < $2 - (SELECT rate_period_ms FROM grants WHERE id = $1)",
+        binds(.text(grantID), .integer(at)))
       try statements.execute(
         "INSERT INTO grant_uses (grant_id, at) VALUES ($1, $2)", binds(.text(grantID), .integer(at)))
     }
@@ -80,7 +86,8 @@ extension PostgresStore {
     let counts = try session.withConnection("cannot count uses of grant \(grantID) in \(url)") {
       (statements: Statements) throws(StoreError) -> [Int64] in
       try statements.rows(
-        "SELECT count(*) FROM grant_uses WHERE grant_id = $1 AND at >= $2", binds(.text(grantID), .integer(since))
+        "SELECT count(*) FROM grant_uses WHERE grant_id = $1 AND at >= $2",
+        binds(.text(grantID), .integer(since))
       ) { (cells: Cells) throws(StoreError) in try cells.integer(0) }
     }
     return Int(counts.first ?? 0)
@@ -89,7 +96,8 @@ extension PostgresStore {
   /// Records that `trip.agent`'s breaker tripped; the first trip stands. Returns whether this was it.
   @discardableResult
   public func tripBreaker(_ trip: BreakerTrip, session id: String) throws(StoreError) -> Bool {
-    try session.withConnection("cannot record a tripped breaker in \(url)") { (statements: Statements) throws(StoreError) -> Bool in
+    try session.withConnection("cannot record a tripped breaker in \(url)") {
+      (statements: Statements) throws(StoreError) -> Bool in
       try statements.query(
         "INSERT INTO breaker_trips (agent, tripped_at, reason, effect, session) VALUES ($1, $2, $3, $4, $5)"
           + " ON CONFLICT (agent) DO NOTHING",
@@ -99,7 +107,8 @@ extension PostgresStore {
   }
 
   public func breakerTrips() throws(StoreError) -> [BreakerTrip] {
-    try session.withConnection("cannot read the tripped breakers in \(url)") { (statements: Statements) throws(StoreError) in
+    try session.withConnection("cannot read the tripped breakers in \(url)") {
+      (statements: Statements) throws(StoreError) in
       try statements.rows(
         "SELECT agent, tripped_at, reason, effect FROM breaker_trips ORDER BY agent COLLATE \"C\"", binds(),
         Self.trip)
@@ -107,7 +116,8 @@ extension PostgresStore {
   }
 
   public func resetBreaker(agent: String) throws(StoreError) -> BreakerTrip? {
-    try session.withConnection("cannot reset a breaker in \(url)") { (statements: Statements) throws(StoreError) in
+    try session.withConnection("cannot reset a breaker in \(url)") {
+      (statements: Statements) throws(StoreError) in
       try statements.rows(
         "DELETE FROM breaker_trips WHERE agent = $1 RETURNING agent, tripped_at, reason, effect",
         binds(.text(agent)), Self.trip

@@ -3,13 +3,15 @@ import WardenStore
 
 extension PostgresStore {
   public func createHold(_ hold: Hold) throws(StoreError) {
-    try session.withConnection("cannot record hold \(hold.id) in \(url)") { (statements: Statements) throws(StoreError) in
+    try session.withConnection("cannot record hold \(hold.id) in \(url)") {
+      (statements: Statements) throws(StoreError) in
       try statements.execute(PostgresHoldRow.insertSQL, PostgresHoldRow.binds(hold))
     }
   }
 
   public func hold(id: String) throws(StoreError) -> Hold? {
-    try session.withConnection("cannot read hold \(id) from \(url)") { (statements: Statements) throws(StoreError) in
+    try session.withConnection("cannot read hold \(id) from \(url)") {
+      (statements: Statements) throws(StoreError) in
       try statements.rows(
         "SELECT \(PostgresHoldRow.columns) FROM holds WHERE id = $1", binds(.text(id)), PostgresHoldRow.decode
       ).first
@@ -18,7 +20,8 @@ extension PostgresStore {
 
   /// Holds still waiting at `now` (pending and before their deadline), oldest first.
   public func pendingHolds(now: Int64) throws(StoreError) -> [Hold] {
-    try session.withConnection("cannot read holds from \(url)") { (statements: Statements) throws(StoreError) in
+    try session.withConnection("cannot read holds from \(url)") {
+      (statements: Statements) throws(StoreError) in
       try statements.rows(
         "SELECT \(PostgresHoldRow.columns) FROM holds WHERE state = 'pending' AND deadline > $1"
           + " ORDER BY created_at, id COLLATE \"C\"", binds(.integer(now)), PostgresHoldRow.decode)
@@ -27,7 +30,8 @@ extension PostgresStore {
 
   /// Every hold, newest first, at most `limit`.
   public func recentHolds(limit: Int) throws(StoreError) -> [Hold] {
-    try session.withConnection("cannot read holds from \(url)") { (statements: Statements) throws(StoreError) in
+    try session.withConnection("cannot read holds from \(url)") {
+      (statements: Statements) throws(StoreError) in
       try statements.rows(
         "SELECT \(PostgresHoldRow.columns) FROM holds ORDER BY created_at DESC, id COLLATE \"C\" DESC LIMIT $1",
         binds(.integer(Int64(max(limit, 0)))), PostgresHoldRow.decode)
@@ -57,13 +61,15 @@ extension PostgresStore {
     attestation: Attestation
   ) throws(StoreError) -> Hold {
     precondition(state != .pending, "a decision leaves the pending state")
-    return try session.transaction("cannot decide hold \(holdID) in \(url)") { (statements: Statements) throws(StoreError) -> Hold in
+    return try session.transaction("cannot decide hold \(holdID) in \(url)") {
+      (statements: Statements) throws(StoreError) -> Hold in
       let deadlineClause = state == .expired ? " AND $8::bigint IS NOT NULL" : " AND deadline > $8"
       try statements.execute(
         "UPDATE holds SET state = $1, decided_by = $2, channel = $3, decided_at = $4, note = $5, attestation = $6"
           + " WHERE id = $7 AND state = 'pending'" + deadlineClause,
         binds(
-          .text(state.rawValue), .text(by), .text(channel), .integer(at), .text(note), .text(attestation.rawValue),
+          .text(state.rawValue), .text(by), .text(channel), .integer(at), .text(note),
+          .text(attestation.rawValue),
           .text(holdID), .integer(at)))
       guard
         let hold = try statements.rows(
@@ -94,7 +100,8 @@ extension PostgresStore {
               .text(attestation.rawValue), .text(id), .integer(at))
           ).affected == 1
         let hold = try statements.rows(
-          "SELECT \(PostgresHoldRow.columns) FROM holds WHERE id = $1", binds(.text(id)), PostgresHoldRow.decode
+          "SELECT \(PostgresHoldRow.columns) FROM holds WHERE id = $1", binds(.text(id)),
+          PostgresHoldRow.decode
         ).first
         results.append(HoldDecisionResult(id: id, hold: hold, taken: taken))
       }

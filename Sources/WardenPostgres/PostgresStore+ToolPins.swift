@@ -56,7 +56,8 @@ extension PostgresStore {
   }
 
   public func toolPins(server: String?) throws(StoreError) -> [ToolPin] {
-    try session.withConnection("cannot read the tool pins in \(url)") { (statements: Statements) throws(StoreError) in
+    try session.withConnection("cannot read the tool pins in \(url)") {
+      (statements: Statements) throws(StoreError) in
       try statements.rows(
         "SELECT \(Self.pinColumns) FROM tool_pins WHERE $1::text IS NULL OR server = $1"
           + " ORDER BY server COLLATE \"C\", command COLLATE \"C\", tool COLLATE \"C\"",
@@ -77,8 +78,11 @@ extension PostgresStore {
     return drifted
   }
 
-  public func acceptTools(server: String, tool: String?, by: String, at: Int64) throws(StoreError) -> [ToolPin] {
-    try session.transaction("cannot accept tools in \(url)") { (statements: Statements) throws(StoreError) -> [ToolPin] in
+  public func acceptTools(server: String, tool: String?, by: String, at: Int64) throws(StoreError)
+    -> [ToolPin]
+  {
+    try session.transaction("cannot accept tools in \(url)") {
+      (statements: Statements) throws(StoreError) -> [ToolPin] in
       try statements.lock("tool_pins")
       let drifted = try statements.rows(
         "SELECT \(Self.pinColumns) FROM tool_pins WHERE server = $1 AND state <> 'pinned'"

@@ -39,10 +39,13 @@ public final class PostgresStore: Sendable {
 
   /// Connects to the store at `url` with `password`, and checks its schema is this build's. `home`
   /// is this machine's warden home (the chain's anchor and the audit journals live there).
-  public static func open(url: PostgresURL, password: String?, home: String) throws(StoreError) -> PostgresStore {
+  public static func open(url: PostgresURL, password: String?, home: String) throws(StoreError)
+    -> PostgresStore
+  {
     let home = try GrantStore.prepareHome(home)
     let session = try PostgresSession(url: url, password: password)
-    try session.withConnection("cannot read the schema of \(url)") { (statements: Statements) throws(StoreError) in
+    try session.withConnection("cannot read the schema of \(url)") {
+      (statements: Statements) throws(StoreError) in
       try PostgresMigrator.check(statements, url: url)
     }
     return PostgresStore(home: home, url: url, session: session)
@@ -64,7 +67,8 @@ public final class PostgresStore: Sendable {
   /// Adds a grant or forbid. Throws `.invalid` if its id is taken or it breaks the schema's
   /// invariants, `.notFound` if `parentID` names no grant.
   public func insert(_ grant: Grant) throws(StoreError) {
-    try session.transaction("cannot insert grant \(grant.id) into \(url)") { (statements: Statements) throws(StoreError) in
+    try session.transaction("cannot insert grant \(grant.id) into \(url)") {
+      (statements: Statements) throws(StoreError) in
       try statements.lock("grants")
       if let parentID = grant.parentID, try !exists(statements, parentID) {
         throw StoreError(.notFound, "parent grant \(parentID) of \(grant.id) does not exist")
@@ -77,15 +81,18 @@ public final class PostgresStore: Sendable {
   }
 
   public func grant(id: String) throws(StoreError) -> Grant? {
-    try session.withConnection("cannot read grant \(id) from \(url)") { (statements: Statements) throws(StoreError) in
+    try session.withConnection("cannot read grant \(id) from \(url)") {
+      (statements: Statements) throws(StoreError) in
       try statements.rows(
-        "SELECT \(PostgresGrantRow.columns) FROM grants WHERE id = $1", binds(.text(id)), PostgresGrantRow.decode
+        "SELECT \(PostgresGrantRow.columns) FROM grants WHERE id = $1", binds(.text(id)),
+        PostgresGrantRow.decode
       ).first
     }
   }
 
   public func allGrants() throws(StoreError) -> [Grant] {
-    try session.withConnection("cannot read grants from \(url)") { (statements: Statements) throws(StoreError) in
+    try session.withConnection("cannot read grants from \(url)") {
+      (statements: Statements) throws(StoreError) in
       try statements.rows(
         "SELECT \(PostgresGrantRow.columns) FROM grants ORDER BY issued_at, id COLLATE \"C\"", binds(),
         PostgresGrantRow.decode)
@@ -93,7 +100,8 @@ public final class PostgresStore: Sendable {
   }
 
   public func liveGrants(now: Int64) throws(StoreError) -> [Grant] {
-    try session.withConnection("cannot read grants from \(url)") { (statements: Statements) throws(StoreError) in
+    try session.withConnection("cannot read grants from \(url)") {
+      (statements: Statements) throws(StoreError) in
       try statements.rows(
         "SELECT \(PostgresGrantRow.columns) FROM grants WHERE revoked_at IS NULL"
           + " AND (expires_at IS NULL OR expires_at > $1) ORDER BY issued_at, id COLLATE \"C\"",
@@ -102,7 +110,8 @@ public final class PostgresStore: Sendable {
   }
 
   public func liveGrants(now: Int64, server: String) throws(StoreError) -> [Grant] {
-    try session.withConnection("cannot read grants from \(url)") { (statements: Statements) throws(StoreError) in
+    try session.withConnection("cannot read grants from \(url)") {
+      (statements: Statements) throws(StoreError) in
       try statements.rows(
         "SELECT \(PostgresGrantRow.columns) FROM grants WHERE revoked_at IS NULL"
           + " AND (expires_at IS NULL OR expires_at > $1) AND (server = $2 OR strpos(server, '*') > 0)"

@@ -57,7 +57,8 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
       rest = rest[..<mark]
     }
     guard let slash = rest.firstIndex(of: "/") else {
-      throw StoreError(.invalid, "\(shown) names no database (postgres://USER@HOST:PORT/DATABASE?sslmode=...)")
+      throw StoreError(
+        .invalid, "\(shown) names no database (postgres://USER@HOST:PORT/DATABASE?sslmode=...)")
     }
     let authority = rest[..<slash]
     let database = try decoded(rest[rest.index(after: slash)...], shown)
@@ -116,7 +117,8 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
           "\(shown) contains a password; remove it from the URL and put it in a file named by"
             + " WARDEN_STORE_PASSWORD_FILE (mode 0600) or in PGPASSWORD")
       default:
-        throw StoreError(.invalid, "\(shown): unknown parameter '\(key)' (known: sslmode, schema, sslrootcert)")
+        throw StoreError(
+          .invalid, "\(shown): unknown parameter '\(key)' (known: sslmode, schema, sslrootcert)")
       }
     }
     guard let tls else {
@@ -198,6 +200,8 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     guard let first = text.utf8.first, first == UInt8(ascii: "_") || (0x61...0x7A).contains(first),
       text.utf8.count <= 63
     else { return false }
-    return text.utf8.allSatisfy { $0 == UInt8(ascii: "_") || (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) }
+    return text.utf8.allSatisfy {
+      $0 == UInt8(ascii: "_") || (0x61...0x7A).contains($0) || (0x30...0x39).contains($0)
+    }
   }
 }

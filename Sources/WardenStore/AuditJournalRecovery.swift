@@ -40,7 +40,8 @@ extension GrantStore {
           }
         } ?? 0
       },
-      append: { (records, journal) throws(StoreError) in _ = try self.appendAudit(records, journal: journal) },
+      append: { (records, journal) throws(StoreError) in _ = try self.appendAudit(records, journal: journal)
+      },
       finish: { (session: String) throws(StoreError) in try self.finishAuditJournal(session: session) }
     ).recover(now: now)
   }

@@ -6,7 +6,8 @@ extension Warden {
   struct Store: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "store",
-      abstract: "Manage the delegation store: the SQLite file in $WARDEN_HOME, or a team's PostgreSQL database.",
+      abstract:
+        "Manage the delegation store: the SQLite file in $WARDEN_HOME, or a team's PostgreSQL database.",
       discussion: """
         Warden keeps grants, forbids, holds, breaker trips, tool pins and the audit trail in one store. \
         By default it is the SQLite file $WARDEN_HOME/warden.db, which migrates itself when opened. A team \

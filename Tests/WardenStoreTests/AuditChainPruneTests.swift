@@ -231,7 +231,9 @@ struct AuditChainPruneTests {
     }
   }
 
-  @Test(arguments: Backend.all) func theStoreRefusesToDeleteRecordsThatChangedSinceThePlan(_ backend: Backend) throws {
+  @Test(arguments: Backend.all) func theStoreRefusesToDeleteRecordsThatChangedSinceThePlan(_ backend: Backend)
+    throws
+  {
     try withStore(backend) { (store, fixture) throws in
       try store.appendAudit((1...4).map(AuditChainTests.record))
       let (rows, _) = try store.auditChainForVerification()
@@ -256,7 +258,9 @@ struct AuditChainPruneTests {
     }
   }
 
-  func expectHolds(_ store: any DelegationStore, records: Int, sourceLocation: SourceLocation = #_sourceLocation)
+  func expectHolds(
+    _ store: any DelegationStore, records: Int, sourceLocation: SourceLocation = #_sourceLocation
+  )
     throws
   {
     let (rows, heads) = try store.auditChainForVerification()

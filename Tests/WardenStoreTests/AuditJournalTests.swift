@@ -21,7 +21,9 @@ struct AuditJournalTests {
     try store.auditRecords().compactMap { try JSONValue.parse($0.record)["call"]?.stringValue }
   }
 
-  @Test(arguments: Backend.all) func aKilledSessionsRecordsPastWhatWasCommittedAreRecovered(_ backend: Backend) throws {
+  @Test(arguments: Backend.all) func aKilledSessionsRecordsPastWhatWasCommittedAreRecovered(
+    _ backend: Backend
+  ) throws {
     try withStore(backend) { (store, fixture) throws in
       do {
         let journal = try AuditJournal(home: fixture.home, session: "s1")
@@ -42,7 +44,9 @@ struct AuditJournalTests {
       // Exactly once.
       #expect(store.recoverAuditJournals(now: 10).records == 0)
       #expect(try store.auditRecords().count == 5)
-      #expect(try FileManager.default.contentsOfDirectory(atPath: AuditJournal.directory(home: fixture.home)).isEmpty)
+      #expect(
+        try FileManager.default.contentsOfDirectory(atPath: AuditJournal.directory(home: fixture.home))
+          .isEmpty)
     }
   }
 

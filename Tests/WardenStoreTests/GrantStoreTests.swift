@@ -37,7 +37,9 @@ import WardenStore
     }
   }
 
-  @Test(arguments: Backend.all) func liveGrantsExcludeExpiredAtTheBoundaryAndRevoked(_ backend: Backend) throws {
+  @Test(arguments: Backend.all) func liveGrantsExcludeExpiredAtTheBoundaryAndRevoked(_ backend: Backend)
+    throws
+  {
     try withStore(backend) { (store, fixture) throws in
       try store.insert(makeGrant("g_ends", expiresAt: 5_000))
       try store.insert(makeGrant("f_forever", effect: .forbid, expiresAt: nil))
@@ -53,7 +55,9 @@ import WardenStore
     }
   }
 
-  @Test(arguments: Backend.all) func refusesDuplicatesMissingParentsAndBrokenInvariants(_ backend: Backend) throws {
+  @Test(arguments: Backend.all) func refusesDuplicatesMissingParentsAndBrokenInvariants(_ backend: Backend)
+    throws
+  {
     try withStore(backend) { (store, fixture) throws in
       try store.insert(makeGrant("g_one"))
       #expect(storeError { try store.insert(makeGrant("g_one", issuedAt: 3)) }?.code == .invalid)
@@ -112,7 +116,9 @@ import WardenStore
 
 @Suite("Reviewed resources in the store")
 struct ReviewedStoreTests {
-  @Test(arguments: Backend.all) func reviewedResourcesRoundTripAsBytesAndNeverChange(_ backend: Backend) throws {
+  @Test(arguments: Backend.all) func reviewedResourcesRoundTripAsBytesAndNeverChange(_ backend: Backend)
+    throws
+  {
     try withStore(backend) { (store, fixture) throws in
       let grant = Grant(
         id: "g_rev", effect: .allow, actions: ["mail.delete"], server: "mailbox",

@@ -59,7 +59,9 @@ struct HoldStoreTests {
     }
   }
 
-  @Test(arguments: Backend.all) func aDecidedHoldCannotBeChangedEvenBehindTheStoresBack(_ backend: Backend) throws {
+  @Test(arguments: Backend.all) func aDecidedHoldCannotBeChangedEvenBehindTheStoresBack(_ backend: Backend)
+    throws
+  {
     try withStore(backend) { (store, fixture) throws in
       try store.createHold(makeHold("h_1"))
       try store.decide(holdID: "h_1", state: .rejected, by: "ann", channel: "cli", at: 2_000)
@@ -93,7 +95,9 @@ func unusualHold() -> Hold {
 /// Every field, every state.
 extension HoldStoreTests {
 
-  @Test(arguments: Backend.all) func aDecidedHoldReadsBackWithEveryFieldAndNothingElseChanged(_ backend: Backend) throws {
+  @Test(arguments: Backend.all) func aDecidedHoldReadsBackWithEveryFieldAndNothingElseChanged(
+    _ backend: Backend
+  ) throws {
     try withStore(backend) { (store, fixture) throws in
       var hold = unusualHold()
       try store.createHold(hold)
@@ -115,7 +119,9 @@ extension HoldStoreTests {
     }
   }
 
-  @Test(arguments: Backend.all) func holdStatesReportsEveryStateAndLeavesOutUnknownIDs(_ backend: Backend) throws {
+  @Test(arguments: Backend.all) func holdStatesReportsEveryStateAndLeavesOutUnknownIDs(_ backend: Backend)
+    throws
+  {
     try withStore(backend) { (store, fixture) throws in
       let decided: [(String, Hold.State)] = [
         ("h_approved", .approved), ("h_rejected", .rejected), ("h_expired", .expired),
@@ -210,7 +216,9 @@ struct HoldDeletionTests {
 
 @Suite("Bulk decisions in the store")
 struct BulkHoldStoreTests {
-  @Test(arguments: Backend.all) func exactlyTheIdsGivenAreDecidedAndEachSaysWhetherItWasThisDecision(_ backend: Backend) throws {
+  @Test(arguments: Backend.all) func exactlyTheIdsGivenAreDecidedAndEachSaysWhetherItWasThisDecision(
+    _ backend: Backend
+  ) throws {
     try withStore(backend) { (store, fixture) throws in
       try store.createHold(makeHold("h_a"))
       try store.createHold(makeHold("h_b"))

@@ -27,9 +27,11 @@ struct PostgresURLTests {
   }
 
   @Test(arguments: [
-    ("postgres://h/d?sslmode=disable", "names no user"), ("postgres://u@h?sslmode=disable", "names no database"),
+    ("postgres://h/d?sslmode=disable", "names no user"),
+    ("postgres://u@h?sslmode=disable", "names no database"),
     ("postgres://u@h/d", "sslmode"), ("postgres://u@h/d?sslmode=prefer", "not supported"),
-    ("postgres://u@h:99999/d?sslmode=disable", "port"), ("postgres://u@h/d?sslmode=disable&schema=Bad-Name", "schema"),
+    ("postgres://u@h:99999/d?sslmode=disable", "port"),
+    ("postgres://u@h/d?sslmode=disable&schema=Bad-Name", "schema"),
     ("postgres://u@h/d?sslmode=disable&host=x", "unknown parameter"),
   ])
   func refusesWhatItCannotHonor(_ text: String, _ reason: String) {
@@ -41,7 +43,8 @@ struct PostgresURLTests {
   @Test func redactsPasswordsInTextThatDoesNotParse() {
     #expect(PostgresURL.redacted("postgres://u:s3cr3t@h/d") == "postgres://u:***@h/d")
     #expect(PostgresURL.redacted("postgres://u:p@ss@h/d") == "postgres://u:***@h/d")
-    #expect(PostgresURL.redacted("postgres://u@h/d?a=1&password=x&b=2") == "postgres://u@h/d?a=1&password=***&b=2")
+    #expect(
+      PostgresURL.redacted("postgres://u@h/d?a=1&password=x&b=2") == "postgres://u@h/d?a=1&password=***&b=2")
     #expect(PostgresURL.redacted("postgres://u@h/d?sslmode=disable") == "postgres://u@h/d?sslmode=disable")
     #expect(PostgresURL.redacted("not a url") == "not a url")
   }
@@ -69,11 +72,14 @@ struct StoreSelectionTests {
     #expect(chosen == .postgres(try PostgresURL.parse("postgres://team@db/warden?sslmode=verify-full")))
     #expect(warning?.contains("ignored") == true)
     #expect(warning?.contains("pw@") == false)
-    #expect(try StoreSelection.choose(configured: "sqlite", environment: ["WARDEN_STORE": "sqlite"]).warning == nil)
+    #expect(
+      try StoreSelection.choose(configured: "sqlite", environment: ["WARDEN_STORE": "sqlite"]).warning == nil)
   }
 
   @Test func refusesAnUnknownStore() {
-    #expect(storeError { _ = try StoreSelection.choose(configured: "mysql://x", environment: [:]) }?.code == .invalid)
+    #expect(
+      storeError { _ = try StoreSelection.choose(configured: "mysql://x", environment: [:]) }?.code
+        == .invalid)
   }
 }
 
@@ -85,11 +91,15 @@ struct PostgresPasswordTests {
       let path = home + "/pass"
       _ = FileManager.default.createFile(atPath: path, contents: Data("s3cret\nignored\n".utf8))
       try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
-      #expect(try PostgresPassword.resolve(environment: ["WARDEN_STORE_PASSWORD_FILE": path, "PGPASSWORD": "x"]) == "s3cret")
+      #expect(
+        try PostgresPassword.resolve(environment: ["WARDEN_STORE_PASSWORD_FILE": path, "PGPASSWORD": "x"])
+          == "s3cret")
       #expect(try PostgresPassword.resolve(environment: ["PGPASSWORD": "x"]) == "x")
       #expect(try PostgresPassword.resolve(environment: [:]) == nil)
       try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
-      let error = storeError { _ = try PostgresPassword.resolve(environment: ["WARDEN_STORE_PASSWORD_FILE": path]) }
+      let error = storeError {
+        _ = try PostgresPassword.resolve(environment: ["WARDEN_STORE_PASSWORD_FILE": path])
+      }
       #expect(error?.code == .invalid && error?.description.contains("chmod 600") == true)
       #expect(error?.description.contains("s3cret") == false)
     }
@@ -119,8 +129,12 @@ struct PostgresStoreTests {
       var other = fixture.url!
       other.schema = fixture.url!.schema! + "_empty"
       _ = try psql(fixture.url!, password: fixture.password, "CREATE SCHEMA \(other.schema!)")
-      defer { _ = try? psql(fixture.url!, password: fixture.password, "DROP SCHEMA \(other.schema!) CASCADE") }
-      let error = storeError { _ = try PostgresStore.open(url: other, password: fixture.password, home: fixture.home) }
+      defer {
+        _ = try? psql(fixture.url!, password: fixture.password, "DROP SCHEMA \(other.schema!) CASCADE")
+      }
+      let error = storeError {
+        _ = try PostgresStore.open(url: other, password: fixture.password, home: fixture.home)
+      }
       #expect(error?.code == .unreadable && error?.description.contains("warden store migrate") == true)
       let tables = try psql(
         fixture.url!, password: fixture.password,
@@ -129,7 +143,8 @@ struct PostgresStoreTests {
     }
   }
 
-  @Test(.enabled(if: enabled)) func aWrongPasswordOrAnUnreachableServerFailsClosedWithoutThePassword() throws {
+  @Test(.enabled(if: enabled)) func aWrongPasswordOrAnUnreachableServerFailsClosedWithoutThePassword() throws
+  {
     try withStore(.postgres) { (_, fixture) throws in
       let wrong = storeError {
         _ = try PostgresStore.open(url: fixture.url!, password: "hunter2-wrong", home: fixture.home)
@@ -160,7 +175,8 @@ struct ManyWritersTests {
           let own = try fixture.open()
           for batch in 0..<batches {
             try own.appendAudit([
-              AuditChainTests.record(writer * 1000 + batch * 2), AuditChainTests.record(writer * 1000 + batch * 2 + 1),
+              AuditChainTests.record(writer * 1000 + batch * 2),
+              AuditChainTests.record(writer * 1000 + batch * 2 + 1),
             ])
           }
         } catch {
@@ -185,7 +201,8 @@ struct ManyWritersTests {
           let own = try fixture.open()
           for index in 0..<10 {
             let hold = try own.decide(
-              holdID: "h_\(index)", state: approver % 2 == 0 ? .approved : .rejected, by: "approver\(approver)",
+              holdID: "h_\(index)", state: approver % 2 == 0 ? .approved : .rejected,
+              by: "approver\(approver)",
               channel: "terminal", at: 2_000 + Int64(approver))
             if hold.decidedBy == "approver\(approver)" { taken.add("h_\(index)") }
           }

@@ -14,7 +14,8 @@ enum Backend: String, Sendable, CaseIterable, CustomTestStringConvertible {
 
   static var all: [Backend] {
     let environment = ProcessInfo.processInfo.environment
-    if environment["WARDEN_TEST_POSTGRES"]?.isEmpty == false || environment["WARDEN_REQUIRE_POSTGRES"] == "1" {
+    if environment["WARDEN_TEST_POSTGRES"]?.isEmpty == false || environment["WARDEN_REQUIRE_POSTGRES"] == "1"
+    {
       return [.sqlite, .postgres]
     }
     return [.sqlite]
@@ -76,7 +77,8 @@ func withStore<T>(_ backend: Backend, _ body: (any DelegationStore, StoreFixture
       let environment = ProcessInfo.processInfo.environment
       guard let text = environment["WARDEN_TEST_POSTGRES"], !text.isEmpty else {
         throw TestSetupError(
-          "WARDEN_REQUIRE_POSTGRES=1 but WARDEN_TEST_POSTGRES is not set: the PostgreSQL store tests cannot run")
+          "WARDEN_REQUIRE_POSTGRES=1 but WARDEN_TEST_POSTGRES is not set: the PostgreSQL store tests cannot run"
+        )
       }
       var url = try PostgresURL.parse(text)
       url.schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")

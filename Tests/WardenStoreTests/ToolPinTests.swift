@@ -7,7 +7,8 @@ import WardenStore
   let command = ToolPinning.commandKey(["uvx", "mcp-server-notes"])
 
   func observe(
-    _ store: any DelegationStore, _ definitions: [(String, String)], pinNew: Bool = false, server: String = "notes"
+    _ store: any DelegationStore, _ definitions: [(String, String)], pinNew: Bool = false,
+    server: String = "notes"
   )
     throws -> [String]
   {
