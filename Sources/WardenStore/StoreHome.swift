@@ -67,6 +67,14 @@ enum StoreHome {
     "audit.head": false, "config.yaml": false, "manifests": true, "audit-journal": true,
   ]
 
+  /// Whether `name` is the audit anchor of a PostgreSQL store (`audit-<16 hex>.head`).
+  package static func isStoreAnchor(_ name: String) -> Bool {
+    guard name.hasPrefix("audit-"), name.hasSuffix(".head") else { return false }
+    let middle = name.dropFirst(6).dropLast(5)
+    return middle.utf8.count == 16
+      && middle.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+  }
+
   /// Sets an existing home that other users can read or enter, but not write, to mode 0700 when it
   /// is this user's and holds nothing but warden's own files (`ownEntries`, each this user's and
   /// writable by no one else, and so are the entries of `manifests/` and `audit-journal/`): the
@@ -131,7 +139,7 @@ enum StoreHome {
       } else if kind != S_IFLNK, info.st_mode & 0o022 != 0 {
         problems.append("'\(shown)' (other users can write it)")
       } else if below == nil {
-        guard let isDirectory = ownEntries[name] else {
+        guard let isDirectory = ownEntries[name] ?? (isStoreAnchor(name) ? false : nil) else {
           problems.append("'\(shown)'")
           continue
         }
