@@ -3,7 +3,8 @@
 #
 #   eval "$(Tests/postgres.sh start DIR)"   # prints WARDEN_TEST_POSTGRES=... and PGPASSWORD=... exports
 #   Tests/postgres.sh stop DIR
-#   Tests/postgres.sh restart DIR           # the store's recovery test stops and starts it
+#   Tests/postgres.sh restart DIR           # stop, then start again
+#   Tests/postgres.sh resume DIR            # start a stopped cluster again (the recovery test)
 #
 # The cluster lives in DIR (made if missing), listens on 127.0.0.1 at a free port, no Unix socket
 # outside DIR, and asks for a password (SCRAM) on TCP, so the password path is exercised. initdb and
@@ -47,7 +48,9 @@ elif [[ $action == stop ]]; then
 elif [[ $action == restart ]]; then
   pgctl stop -m fast
   pgctl start
+elif [[ $action == resume ]]; then
+  pgctl start
 else
-  echo "usage: $0 start|stop|restart DIR" >&2
+  echo "usage: $0 start|stop|restart|resume DIR" >&2
   exit 2
 fi
