@@ -20,7 +20,7 @@ final class PostgresSession: Sendable {
   private let configuration: PostgresConnection.Configuration
   private let idle = Mutex<[PostgresConnection]>([])
   private let slots: DispatchSemaphore
-  private let logger: Logger
+  let logger: Logger
   private let nextID = Atomic<Int>(1)
 
   /// How long a call waits for a free connection, a connection to open, or a statement to finish.
@@ -110,6 +110,11 @@ final class PostgresSession: Sendable {
       if !connection.isClosed { return connection }
       Self.close(connection)
     }
+    return try openConnection()
+  }
+
+  /// A new connection outside the pool (the change token's listener keeps one of its own).
+  func openConnection() throws(StoreError) -> PostgresConnection {
     let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
     let future = PostgresConnection.connect(
       on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: id, logger: logger)

@@ -6,7 +6,9 @@ extension PostgresStore {
   /// Revokes the given grants and forbids and, transitively, every descendant; returns the ids newly
   /// revoked, ordered by `issuedAt` then `id`. An unknown id throws `.notFound` and changes nothing.
   public func revoke(ids: [String], by: String, at: Int64) throws(StoreError) -> [String] {
-    try session.transaction("cannot revoke grants in \(url)") {
+    // This process sees its own change at its next call, before the notification comes back.
+    defer { token.invalidate() }
+    return try session.transaction("cannot revoke grants in \(url)") {
       (statements: Statements) throws(StoreError) -> [String] in
       try statements.lock("grants")
       let unknown = try statements.rows(
@@ -23,7 +25,9 @@ extension PostgresStore {
   }
 
   public func revoke(agent: String, by: String, at: Int64) throws(StoreError) -> [String] {
-    try session.transaction("cannot revoke grants in \(url)") {
+    // This process sees its own change at its next call, before the notification comes back.
+    defer { token.invalidate() }
+    return try session.transaction("cannot revoke grants in \(url)") {
       (statements: Statements) throws(StoreError) -> [String] in
       try statements.lock("grants")
       return try revokeTrees(
@@ -36,7 +40,9 @@ extension PostgresStore {
 
   /// The kill switch: revokes every grant and forbid not yet revoked.
   public func revokeAll(by: String, at: Int64) throws(StoreError) -> [String] {
-    try session.transaction("cannot revoke grants in \(url)") {
+    // This process sees its own change at its next call, before the notification comes back.
+    defer { token.invalidate() }
+    return try session.transaction("cannot revoke grants in \(url)") {
       (statements: Statements) throws(StoreError) -> [String] in
       try statements.lock("grants")
       return try revokeTrees(
@@ -96,7 +102,9 @@ extension PostgresStore {
   /// Records that `trip.agent`'s breaker tripped; the first trip stands. Returns whether this was it.
   @discardableResult
   public func tripBreaker(_ trip: BreakerTrip, session id: String) throws(StoreError) -> Bool {
-    try session.withConnection("cannot record a tripped breaker in \(url)") {
+    // This process sees its own change at its next call, before the notification comes back.
+    defer { token.invalidate() }
+    return try session.withConnection("cannot record a tripped breaker in \(url)") {
       (statements: Statements) throws(StoreError) -> Bool in
       try statements.query(
         "INSERT INTO breaker_trips (agent, tripped_at, reason, effect, session) VALUES ($1, $2, $3, $4, $5)"
@@ -116,7 +124,9 @@ extension PostgresStore {
   }
 
   public func resetBreaker(agent: String) throws(StoreError) -> BreakerTrip? {
-    try session.withConnection("cannot reset a breaker in \(url)") {
+    // This process sees its own change at its next call, before the notification comes back.
+    defer { token.invalidate() }
+    return try session.withConnection("cannot reset a breaker in \(url)") {
       (statements: Statements) throws(StoreError) in
       try statements.rows(
         "DELETE FROM breaker_trips WHERE agent = $1 RETURNING agent, tripped_at, reason, effect",

@@ -8,7 +8,10 @@ extension PostgresStore {
     server: String, command: String, definitions: [(tool: String, definition: String)], pinNew: Bool,
     at: Int64
   ) throws(StoreError) -> (changes: [(tool: String, state: ToolPin.State)], pinnedFirst: Bool) {
-    try session.transaction("cannot compare the tools of server '\(server)' with their pins in \(url)") {
+    // This process sees its own change at its next call, before the notification comes back.
+    defer { token.invalidate() }
+    return try session.transaction("cannot compare the tools of server '\(server)' with their pins in \(url)")
+    {
       (statements: Statements) throws(StoreError) -> ([(tool: String, state: ToolPin.State)], Bool) in
       try statements.lock("tool_pins")
       let rows = try statements.rows(
@@ -81,7 +84,9 @@ extension PostgresStore {
   public func acceptTools(server: String, tool: String?, by: String, at: Int64) throws(StoreError)
     -> [ToolPin]
   {
-    try session.transaction("cannot accept tools in \(url)") {
+    // This process sees its own change at its next call, before the notification comes back.
+    defer { token.invalidate() }
+    return try session.transaction("cannot accept tools in \(url)") {
       (statements: Statements) throws(StoreError) -> [ToolPin] in
       try statements.lock("tool_pins")
       let drifted = try statements.rows(

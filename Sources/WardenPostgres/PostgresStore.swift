@@ -20,6 +20,7 @@ public final class PostgresStore: Sendable {
   public let home: String
   public let url: PostgresURL
   let session: PostgresSession
+  let token: PostgresChangeToken
   /// This machine's anchor of the chain (see `auditHeadPath`).
   let headWriter: Mutex<Int32>
 
@@ -27,6 +28,7 @@ public final class PostgresStore: Sendable {
     self.home = home
     self.url = url
     self.session = session
+    token = PostgresChangeToken(session: session)
     headWriter = Mutex(-1)
   }
 
@@ -67,7 +69,9 @@ public final class PostgresStore: Sendable {
   /// Adds a grant or forbid. Throws `.invalid` if its id is taken or it breaks the schema's
   /// invariants, `.notFound` if `parentID` names no grant.
   public func insert(_ grant: Grant) throws(StoreError) {
-    try session.transaction("cannot insert grant \(grant.id) into \(url)") {
+    // This process sees its own change at its next call, before the notification comes back.
+    defer { token.invalidate() }
+    return try session.transaction("cannot insert grant \(grant.id) into \(url)") {
       (statements: Statements) throws(StoreError) in
       try statements.lock("grants")
       if let parentID = grant.parentID, try !exists(statements, parentID) {
@@ -121,9 +125,15 @@ public final class PostgresStore: Sendable {
   }
 
   /// `generation.value`, which triggers move on every change to grants, breaker trips and tool
-  /// pins, in any process on any machine. Read from the database on every call for now: a later
-  /// change can serve it from memory, invalidated by the `warden_changes` notification.
+  /// pins, in any process on any machine. Served from memory while this store listens for the
+  /// triggers' notifications, re-read at least every second, and read from the database on every
+  /// call while it cannot listen (see `PostgresChangeToken`).
   public func changeToken() throws(StoreError) -> Int64 {
+    try token.read { () throws(StoreError) -> Int64 in try readChangeToken() }
+  }
+
+  /// `generation.value` as the database has it now.
+  func readChangeToken() throws(StoreError) -> Int64 {
     let values = try session.withConnection("cannot read the change token of \(url)") {
       (statements: Statements) throws(StoreError) -> [Int64] in
       try statements.rows("SELECT value FROM generation WHERE id = 1") { (cells: Cells) throws(StoreError) in
@@ -133,6 +143,12 @@ public final class PostgresStore: Sendable {
     guard let value = values.first else { throw StoreError(.unreadable, "\(url) has no change generation") }
     return value
   }
+
+  /// Whether the change token is being served from notifications (for tests).
+  public var listensForChanges: Bool { token.isListening }
+
+  /// Drops the connection that listens for changes, as a network failure would (for tests).
+  public func dropChangeListener() { token.dropListener() }
 
   func exists(_ statements: Statements, _ id: String) throws(StoreError) -> Bool {
     try !statements.query("SELECT 1 FROM grants WHERE id = $1", binds(.text(id))).rows.isEmpty
