@@ -42,6 +42,38 @@ public enum StoreState: Sendable, Equatable {
   case unreadable(String)
 }
 
+/// A store shared by a team (PostgreSQL), as `warden doctor` found it.
+public struct SharedStoreFacts: Sendable, Equatable {
+  /// Where `store:` came from.
+  public enum Source: Sendable, Equatable {
+    /// `store:` in `$WARDEN_HOME/config.yaml`.
+    case configuration
+    /// `WARDEN_STORE`, which the agent's MCP configuration could set.
+    case environment
+  }
+
+  public enum State: Sendable, Equatable {
+    case current(version: Int)
+    /// No warden schema yet.
+    case empty
+    case outdated(missing: [Int])
+    case newer(unknown: [Int])
+    /// Cannot be reached, refuses the credentials, not a warden store, or a URL warden refuses: why.
+    case unavailable(String)
+  }
+
+  /// The URL, without password.
+  public var location: String
+  public var source: Source
+  public var state: State
+
+  public init(location: String, source: Source, state: State) {
+    self.location = location
+    self.source = source
+    self.state = state
+  }
+}
+
 /// `$WARDEN_HOME/config.yaml`.
 public enum ConfigurationState: Sendable, Equatable {
   case absent
@@ -118,6 +150,8 @@ public struct DeploymentFacts: Sendable {
   /// `audit.head`, `manifests`, `wrapped`, `audit-journal`).
   public var homeEntries: [FileFacts]
   public var store: StoreState
+  /// The team's store when one is chosen (`store:` or `WARDEN_STORE`); nil for SQLite in the home.
+  public var sharedStore: SharedStoreFacts?
   public var configuration: ConfigurationState
   /// Whether doctor runs at a terminal (standard input one, and a controlling terminal).
   public var atTerminal: Bool

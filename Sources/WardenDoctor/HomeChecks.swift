@@ -43,7 +43,11 @@ enum HomeChecks {
           path: facts.home))
     }
     findings += entries(facts)
-    findings.append(store(facts))
+    if let shared = facts.sharedStore {
+      findings += sharedStore(shared)
+    } else {
+      findings.append(store(facts))
+    }
     return findings
   }
 
@@ -78,6 +82,51 @@ enum HomeChecks {
               + (secret ? " (it holds approval codes and the audit trail)" : ""),
             fix: "chmod \(privateMode) \(shown)", path: entry.path))
       }
+    }
+    return findings
+  }
+
+  /// A team's PostgreSQL store: reachable with its credentials, its schema this warden's, and pinned
+  /// in config.yaml rather than chosen by the environment.
+  static func sharedStore(_ shared: SharedStoreFacts) -> [Finding] {
+    let location = shared.location
+    var findings: [Finding] = []
+    switch shared.state {
+    case .current(let version):
+      findings.append(
+        Finding(
+          "store", .ok, "\(location) answers; its schema is current (version \(version))", path: location))
+    case .empty:
+      findings.append(
+        Finding(
+          "store", .problem, "\(location) has no warden schema yet: every tool call is denied",
+          fix: "warden store migrate (with a role that owns the schema)", path: location))
+    case .outdated(let missing):
+      findings.append(
+        Finding(
+          "store", .problem,
+          "\(location) lacks schema migration(s) \(missing.map(String.init).joined(separator: ", ")): this warden refuses it and denies every call",
+          fix: "warden store migrate (with a role that owns the schema)", path: location))
+    case .newer(let unknown):
+      findings.append(
+        Finding(
+          "store", .problem,
+          "\(location) was migrated by a newer warden (migration(s) \(unknown.map(String.init).joined(separator: ", "))): this warden refuses it and denies every call",
+          fix: "install the newer warden", path: location))
+    case .unavailable(let reason):
+      findings.append(
+        Finding(
+          "store", .problem, "the store cannot be used: \(reason); every tool call is denied",
+          fix: "check the URL, the password (WARDEN_STORE_PASSWORD_FILE or PGPASSWORD) and the server",
+          path: location))
+    }
+    if shared.source == .environment {
+      findings.append(
+        Finding(
+          "store-pin", .warning,
+          "the store is chosen by WARDEN_STORE, which an agent's MCP configuration can set for its own warden",
+          fix: "put store: \(location) in $WARDEN_HOME/config.yaml (it wins over WARDEN_STORE)",
+          path: location))
     }
     return findings
   }

@@ -1,6 +1,7 @@
 import WardenDoctor
 import WardenJSON
 import WardenManifest
+import WardenPostgres
 import WardenStore
 import WardenWrap
 
@@ -47,6 +48,7 @@ enum DoctorGathering {
     facts.catalog = Result { () throws(ManifestLookupError) -> ManifestCatalog in
       try ManifestCatalog.load(directory: home + "/manifests")
     }
+    facts.sharedStore = sharedStore(facts.configuration)
     facts.agentConfigs = wrappedConfigs(home: home)
     let recorded = Set(facts.agentConfigs.map(\.path))
     for path in configs where !recorded.contains(WrapFiles.absolute(path)) {
@@ -85,6 +87,43 @@ enum DoctorGathering {
       FileFacts(
         path: path, kind: kind, isSymbolicLink: isLink, ownerID: info.st_uid,
         mode: UInt32(info.st_mode & 0o7777)))
+  }
+
+  /// The team's store, when `store:` or `WARDEN_STORE` names one: connected to read its schema's
+  /// migrations, nothing written.
+  static func sharedStore(_ configuration: ConfigurationState) -> SharedStoreFacts? {
+    let variables = CommandEnvironment.variables
+    let configured: String?
+    if case .valid(let settings) = configuration { configured = settings.store } else { configured = nil }
+    let source: SharedStoreFacts.Source = configured == nil ? .environment : .configuration
+    guard let text = configured ?? variables["WARDEN_STORE"].flatMap({ $0.isEmpty ? nil : $0 }),
+      text != "sqlite"
+    else { return nil }
+    let url: PostgresURL
+    do throws(StoreError) {
+      guard case .postgres(let chosen) = try StoreSelection.parse(text, source: "the store") else {
+        return nil
+      }
+      url = chosen
+    } catch {
+      return SharedStoreFacts(
+        location: PostgresURL.redacted(text), source: source, state: .unavailable(error.message))
+    }
+    let state: SharedStoreFacts.State
+    let password: String?
+    do { password = try PostgresPassword.resolve(environment: variables) } catch {
+      return SharedStoreFacts(location: url.description, source: source, state: .unavailable(error.message))
+    }
+    switch PostgresInspection.inspect(url: url, password: password) {
+    case .current(let version): state = .current(version: version)
+    case .empty: state = .empty
+    case .outdated(let missing): state = .outdated(missing: missing)
+    case .newer(let unknown): state = .newer(unknown: unknown)
+    case .foreign(let tables):
+      state = .unavailable("not a warden store (it has tables \(tables.joined(separator: ", ")))")
+    case .unavailable(let reason): state = .unavailable(reason)
+    }
+    return SharedStoreFacts(location: url.description, source: source, state: state)
   }
 
   static func store(_ path: String) -> StoreState {

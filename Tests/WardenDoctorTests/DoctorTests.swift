@@ -295,3 +295,27 @@ func findings(_ facts: DeploymentFacts, check: String) -> [Finding] {
     #expect(findings(pinned, check: "unpinned-option").isEmpty)
   }
 }
+
+@Suite struct SharedStoreTests {
+  @Test(arguments: [
+    (SharedStoreFacts.State.current(version: 1), Severity.ok), (.empty, .problem),
+    (.outdated(missing: [2]), .problem),
+    (.newer(unknown: [9]), .problem), (.unavailable("cannot connect"), .problem),
+  ])
+  func states(state: SharedStoreFacts.State, severity: Severity) {
+    var facts = cleanDeployment()
+    facts.sharedStore = SharedStoreFacts(
+      location: "postgres://w@db:5432/w?sslmode=verify-full", source: .configuration, state: state)
+    #expect(findings(facts, check: "store").map(\.severity) == [severity])
+    #expect(findings(facts, check: "store-pin").isEmpty)
+  }
+
+  @Test func aStoreChosenByTheEnvironmentIsAWarning() throws {
+    var facts = cleanDeployment()
+    facts.sharedStore = SharedStoreFacts(
+      location: "postgres://w@db:5432/w?sslmode=verify-full", source: .environment,
+      state: .current(version: 1))
+    let pin = try #require(only(findings(facts, check: "store-pin")))
+    #expect(pin.severity == .warning && pin.fix?.contains("config.yaml") == true)
+  }
+}
