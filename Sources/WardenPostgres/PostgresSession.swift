@@ -27,8 +27,15 @@ final class PostgresSession: Sendable {
   static let timeout: TimeAmount = .seconds(10)
   static let capacity = 4
 
-  init(url: PostgresURL, password: String?) throws(StoreError) {
+  /// Run on every new pooled connection before its first use (the schema check): a database
+  /// restored, replaced or migrated while warden runs is checked again when warden reconnects.
+  private let check: (@Sendable (Statements) throws(StoreError) -> Void)?
+
+  init(
+    url: PostgresURL, password: String?, check: (@Sendable (Statements) throws(StoreError) -> Void)? = nil
+  ) throws(StoreError) {
     self.url = url
+    self.check = check
     var configuration = PostgresConnection.Configuration(
       host: url.host, port: url.port, username: url.user, password: password, database: url.database,
       tls: try Self.tls(url))
@@ -110,7 +117,16 @@ final class PostgresSession: Sendable {
       if !connection.isClosed { return connection }
       Self.close(connection)
     }
-    return try openConnection()
+    let connection = try openConnection()
+    guard let check else { return connection }
+    do throws(StoreError) {
+      try check(
+        Statements(connection: connection, logger: logger, action: "cannot read the schema of \(url)"))
+    } catch {
+      Self.close(connection)
+      throw error
+    }
+    return connection
   }
 
   /// A new connection outside the pool (the change token's listener keeps one of its own).

@@ -39,16 +39,28 @@ public final class PostgresStore: Sendable {
     session.close()
   }
 
-  /// Connects to the store at `url` with `password`, and checks its schema is this build's. `home`
-  /// is this machine's warden home (the chain's anchor and the audit journals live there).
-  public static func open(url: PostgresURL, password: String?, home: String) throws(StoreError)
-    -> PostgresStore
+  /// Connects to the store at `url` with `password`, and checks its schema is this build's (and
+  /// checks it again on every new connection). `home` is this machine's warden home (the chain's
+  /// anchor and the audit journals live there).
+  ///
+  /// `waitForDatabase` (`warden run`): a database that cannot be used yet (unreachable, refusing the
+  /// credentials, a schema to migrate) does not stop the opening; every operation then fails
+  /// (closed) until it can, and the store is used as soon as it can, without a restart.
+  public static func open(url: PostgresURL, password: String?, home: String, waitForDatabase: Bool = false)
+    throws(StoreError) -> PostgresStore
   {
     let home = try GrantStore.prepareHome(home)
-    let session = try PostgresSession(url: url, password: password)
-    try session.withConnection("cannot read the schema of \(url)") {
+    let session = try PostgresSession(url: url, password: password) {
       (statements: Statements) throws(StoreError) in
       try PostgresMigrator.check(statements, url: url)
+    }
+    do throws(StoreError) {
+      try session.withConnection("cannot read the schema of \(url)") { (_: Statements) throws(StoreError) in }
+    } catch {
+      if !waitForDatabase {
+        session.close()
+        throw error
+      }
     }
     return PostgresStore(home: home, url: url, session: session)
   }

@@ -44,13 +44,19 @@ public enum StoreSelection: Sendable, Equatable, CustomStringConvertible {
 
   /// Opens the chosen store for a home (created private if needed for SQLite; for PostgreSQL the
   /// home keeps this machine's audit anchor and journals).
-  public func open(home: String, environment: [String: String]) throws(StoreError) -> any DelegationStore {
+  ///
+  /// `waitForDatabase` (`warden run`): a PostgreSQL database that cannot be used yet does not fail
+  /// the opening; its calls are denied until it can (see `PostgresStore.open`).
+  public func open(home: String, environment: [String: String], waitForDatabase: Bool = false)
+    throws(StoreError) -> any DelegationStore
+  {
     switch self {
     case .sqlite:
       return try GrantStore.open(home: home)
     case .postgres(let url):
       return try PostgresStore.open(
-        url: url, password: try PostgresPassword.resolve(environment: environment), home: home)
+        url: url, password: try PostgresPassword.resolve(environment: environment), home: home,
+        waitForDatabase: waitForDatabase)
     }
   }
 

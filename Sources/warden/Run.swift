@@ -171,7 +171,9 @@ extension Warden {
           let (selection, warning) = try StoreSelection.choose(
             configured: settings.store, environment: CommandEnvironment.variables)
           if let warning { logger.warning("\(warning)") }
-          return try selection.open(home: home, environment: CommandEnvironment.variables)
+          // A database not there yet denies calls until it is, without a restart.
+          return try selection.open(
+            home: home, environment: CommandEnvironment.variables, waitForDatabase: true)
         }
       }
       let commandLine = LaunchOptions(

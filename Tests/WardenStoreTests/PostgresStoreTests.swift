@@ -255,6 +255,33 @@ struct PostgresRecoveryTests {
   }
 }
 
+extension PostgresRecoveryTests {
+  @Test(.enabled(if: PostgresStoreTests.enabled)) func aStoreOpenedBeforeItsDatabaseIsThereIsUsedOnceItIs()
+    throws
+  {
+    try withTemporaryHome { home in
+      let cluster = try ThrowawayCluster()
+      defer { cluster.remove() }
+      try cluster.run("stop")
+      // A command fails at once; `warden run` gets a store that denies until the database is there.
+      #expect(
+        storeError { _ = try PostgresStore.open(url: cluster.url, password: cluster.password, home: home) }?
+          .code == .io)
+      let store = try PostgresStore.open(
+        url: cluster.url, password: cluster.password, home: home, waitForDatabase: true)
+      #expect(storeError { _ = try store.changeToken() }?.code == .io)
+      try cluster.run("resume")
+      // There, but not migrated: still refused, with what to do.
+      let unmigrated = storeError { _ = try store.liveGrants(now: 0) }
+      #expect(
+        unmigrated?.code == .unreadable && unmigrated?.description.contains("warden store migrate") == true)
+      _ = try PostgresStore.migrate(url: cluster.url, password: cluster.password)
+      #expect(try store.liveGrants(now: 0).isEmpty)
+      _ = try store.changeToken()
+    }
+  }
+}
+
 /// A PostgreSQL cluster of a test's own (`Tests/postgres.sh`), which it may stop and start.
 struct ThrowawayCluster {
   let directory: String

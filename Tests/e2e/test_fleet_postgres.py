@@ -167,3 +167,29 @@ def test_a_database_stopped_mid_session_fails_closed_and_is_used_again_when_back
     assert proc.popen.poll() is None, "warden had to restart"
     finish(proc)
     assert cluster.password not in proc.stderr_text()
+
+
+def test_a_warden_started_while_the_database_is_down_denies_until_it_is_back(
+        fleet, cluster, warden, mailbox_bin, tmp_path):
+    issued = fleet.cli(fleet.first, "grant", "--server", "mailbox", "--allow", "mail.list", "--for", "1h",
+                       "--purpose", "triage")
+    assert issued.returncode == 0, issued.stderr
+    cluster.run("stop")
+    try:
+        proc, inbox = session(warden, mailbox_bin, tmp_path)
+        down = call(proc, inbox, 1)
+        assert is_denial(down, {"store-unavailable"}), describe(down)
+        # The CLI fails at once, naming the store without its password.
+        listed = fleet.cli(fleet.first, "grants")
+        assert listed.returncode == 1 and "cannot be reached" in listed.stderr, listed.stderr
+        assert cluster.password not in listed.stderr
+    finally:
+        cluster.run("resume")
+    deadline = time.monotonic() + WAIT
+    n = 2
+    while not is_server_result(answer := call(proc, inbox, n)):
+        assert is_denial(answer, {"store-unavailable"}), describe(answer)
+        assert time.monotonic() < deadline, "warden did not use the database once it was there"
+        time.sleep(0.2)
+        n += 1
+    finish(proc)
