@@ -21,8 +21,9 @@ extension Warden {
         Examples:
           warden store migrate 'postgres://warden_owner@db.internal:5432/warden?sslmode=verify-full'
           WARDEN_STORE_PASSWORD_FILE=~/.config/warden/owner.pass warden store migrate
+          warden store copy --from sqlite://$HOME/.local/state/warden
         """,
-      subcommands: [Migrate.self])
+      subcommands: [Migrate.self, Copy.self])
   }
 }
 
@@ -78,6 +79,83 @@ extension Warden.Store {
             "\(store): applied migration(s) \(applied.map(String.init).joined(separator: ", ")); schema version \(PostgresStore.migrationVersions.max() ?? 0)"
           )
         }
+      }
+    }
+  }
+}
+
+extension Warden.Store {
+  struct Copy: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "copy",
+      abstract: "Copy a SQLite store into an empty PostgreSQL store: moving up to a team's database.",
+      discussion: """
+        Copies every grant and forbid (revoked and expired ones too), every hold with its decision, the \
+        tool pins, the tripped breakers and the whole audit trail, in one transaction, into a PostgreSQL \
+        store that is migrated (`warden store migrate`) and holds nothing yet: a copy never merges. The \
+        audit records keep their places, text and hashes, and the audit key comes along, so the trail \
+        verifies on PostgreSQL as it did on SQLite: the copy is checked against the SQLite store's head \
+        file inside the transaction, and refused (nothing written) if it does not verify. The head file's \
+        lines are added to this home's anchor of the PostgreSQL store. Rate-limit counts start afresh.
+
+        The SQLite store stays where it is (opening it brings its schema up to date, and journals of \
+        killed sessions are folded into its trail first). Afterwards, point every warden at the new \
+        store (`store:` in config.yaml).
+
+        Examples:
+          warden store copy --from sqlite://$HOME/.local/state/warden
+          warden store copy --from sqlite:///srv/old-home/warden.db --to 'postgres://warden@db:5432/warden?sslmode=verify-full'
+        """)
+
+    @Option(name: .long, help: "The SQLite store: sqlite://HOME (a warden home) or sqlite://PATH/warden.db.")
+    var from: String
+
+    @Option(name: .long, help: "The PostgreSQL store; default: the one the other commands use.")
+    var to: String?
+
+    func run() throws {
+      try reportingFailures {
+        guard from.hasPrefix("sqlite://"), from.count > "sqlite://".count else {
+          throw CommandFailure(
+            "warden: --from must be sqlite://PATH (a warden home or its warden.db)", status: 64)
+        }
+        var home = String(from.dropFirst("sqlite://".count))
+        if home.hasSuffix("/warden.db") { home = String(home.dropLast("/warden.db".count)) }
+        guard home.hasPrefix("/") else {
+          throw CommandFailure("warden: --from must name an absolute path: sqlite:///PATH", status: 64)
+        }
+        let target: PostgresURL
+        do {
+          let selection = try to.map { text throws(StoreError) in
+            try StoreSelection.parse(text, source: "--to")
+          }
+          switch try selection ?? CommandEnvironment.storeSelection() {
+          case .postgres(let url): target = url
+          case .sqlite:
+            throw CommandFailure(
+              "warden: no PostgreSQL store to copy to: give --to postgres://... or set store: in config.yaml",
+              status: 64)
+          }
+        } catch let error as StoreError {
+          throw CommandFailure("warden: \(error)", status: 64)
+        }
+        let source: GrantStore
+        do { source = try GrantStore.open(home: home) } catch {
+          throw CommandFailure("warden: cannot open the SQLite store in \(home): \(error)")
+        }
+        let report: StoreCopy.Report
+        do {
+          let password = try PostgresPassword.resolve(environment: CommandEnvironment.variables)
+          let store = try PostgresStore.open(
+            url: target, password: password, home: try CommandEnvironment.home())
+          report = try StoreCopy.copy(from: source, to: store)
+        } catch let error as StoreError {
+          throw CommandFailure("warden: nothing was copied: \(error)")
+        }
+        printLine(
+          "copied \(report.grants) grant(s) and forbid(s), \(report.holds) hold(s), \(report.toolPins) tool pin(s),"
+            + " \(report.breakerTrips) tripped breaker(s) and \(report.auditRecords) audit record(s) to \(target);"
+            + " the trail verifies (\(report.anchors) head(s) checked)")
       }
     }
   }
