@@ -65,8 +65,13 @@ enum PostgresMigrator {
     let url = session.url
     return try session.transaction("cannot migrate \(url)") {
       (statements: Statements) throws(StoreError) -> [Int] in
-      if let schema = url.schema {
-        try statements.execute("CREATE SCHEMA IF NOT EXISTS \(schema)")
+      // Created only when missing: an owner given a schema made for it need not be able to create
+      // schemas in the database.
+      if let schema = url.schema,
+        try statements.rows("SELECT 1 FROM pg_namespace WHERE nspname = $1", binds(.text(schema)), { _ in 1 })
+          .isEmpty
+      {
+        try statements.execute("CREATE SCHEMA \(schema)")
       }
       try statements.lock("migrate")
       switch try state(statements) {
