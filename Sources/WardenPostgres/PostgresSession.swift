@@ -170,10 +170,15 @@ final class PostgresSession: Sendable {
     for connection in connections { Self.close(connection) }
   }
 
-  /// Closes `connection` and waits (briefly) for it: postgres-nio requires a connection to be
-  /// closed before it is released.
+  /// Closes `connection`: postgres-nio requires a connection to be closed before it is released, so
+  /// the connection is kept until its close completes, and waited for (briefly) unless this is an
+  /// event loop's thread (a last reference dropped there), which must never block.
   static func close(_ connection: PostgresConnection) {
-    _ = try? wait(connection.close(), timeout: .seconds(5))
+    let closed: EventLoopFuture<Void> = connection.close()
+    closed.whenComplete { _ in withExtendedLifetime(connection) {} }
+    if MultiThreadedEventLoopGroup.currentEventLoop == nil {
+      _ = try? wait(closed, timeout: .seconds(5))
+    }
   }
 }
 
