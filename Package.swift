@@ -147,6 +147,13 @@ let package = Package(
       path: "bench/decision",
       swiftSettings: strictSettings
     ),
+    // bench/store: the store's costs for a running warden, SQLite and PostgreSQL side by side.
+    .executableTarget(
+      name: "warden-bench-store",
+      dependencies: ["WardenCore", "WardenJSON", "WardenStore", "WardenPostgres"],
+      path: "bench/store",
+      swiftSettings: strictSettings
+    ),
     .testTarget(name: "WardenJSONTests", dependencies: ["WardenJSON"], swiftSettings: strictSettings),
     .testTarget(
       name: "WardenCoreTests", dependencies: ["WardenCore", "WardenJSON"], exclude: ["Fixtures"],
