@@ -7,7 +7,10 @@
 #   Tests/postgres.sh resume DIR            # start a stopped cluster again (the recovery test)
 #
 # The cluster lives in DIR (made if missing), listens on 127.0.0.1 at a free port, no Unix socket
-# outside DIR, and asks for a password (SCRAM) on TCP, so the password path is exercised. initdb and
+# outside DIR, and asks for a password (SCRAM) on TCP, so the password path is exercised. It also
+# speaks TLS, with a certificate for the name `localhost` (not the address) signed by a throwaway CA
+# whose certificate is exported as WARDEN_TEST_POSTGRES_CA, so verify-full and its refusals can be
+# tested (needs openssl). initdb and
 # postgres refuse to run as root: as root, DIR is given to the postgres user and they run as it.
 set -euo pipefail
 action="${1:?start, stop or restart}"
@@ -37,12 +40,29 @@ unix_socket_directories = '$dir'
 fsync = off
 max_connections = 200
 CONF
+  if command -v openssl >/dev/null 2>&1; then
+    (
+      cd "$dir"
+      openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 \
+        -subj "/CN=warden test CA" >/dev/null 2>&1
+      openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=localhost" >/dev/null 2>&1
+      printf 'subjectAltName=DNS:localhost\n' >server.ext
+      openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 \
+        -extfile server.ext >/dev/null 2>&1
+      chmod 600 server.key
+      if [[ $(id -u) -eq 0 ]]; then chown postgres: server.key server.crt; fi
+      chmod 644 ca.crt
+    )
+    printf "ssl = on\nssl_cert_file = '%s'\nssl_key_file = '%s'\n" "$dir/server.crt" "$dir/server.key" \
+      >>"$dir/data/postgresql.conf"
+  fi
   echo "$port" >"$dir/port"
   pgctl start
   as_owner "$bindir/psql" -h "$dir" -p "$port" -U postgres -q -c "CREATE DATABASE warden_test" postgres
   echo "export WARDEN_TEST_POSTGRES='postgres://postgres@127.0.0.1:$port/warden_test?sslmode=disable'"
   echo "export WARDEN_TEST_POSTGRES_PASSWORD='$password'"
   echo "export WARDEN_TEST_POSTGRES_DIR='$dir'"
+  if [[ -f "$dir/ca.crt" ]]; then echo "export WARDEN_TEST_POSTGRES_CA='$dir/ca.crt'"; fi
 elif [[ $action == stop ]]; then
   [[ -d "$dir/data" ]] && pgctl stop -m fast || true
 elif [[ $action == restart ]]; then

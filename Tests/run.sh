@@ -28,6 +28,8 @@ fi
 # PostgreSQL (initdb, pg_ctl, psql) for postgres-mcp's throwaway cluster in the end-to-end suite.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
+# openssl makes the throwaway cluster's TLS certificates (Tests/postgres.sh).
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # A Python 3.12 or later for postgres-mcp (Tests/e2e/find_python312.sh looks at pyenv too); where none
 # is found, the distribution's python3.12 if it has one.
 need_python312=""

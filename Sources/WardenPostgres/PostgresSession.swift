@@ -45,9 +45,9 @@ final class PostgresSession: Sendable {
     configuration.options.additionalStartupParameters = parameters
     self.configuration = configuration
     slots = DispatchSemaphore(value: Self.capacity)
-    var logger = Logger(label: "warden.postgres")
-    logger.logLevel = .critical
-    self.logger = logger
+    // postgres-nio's own logging goes nowhere: `warden run`'s standard output is the protocol, and
+    // what went wrong reaches the caller as a `StoreError`.
+    logger = Logger(label: "warden.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
   }
 
   deinit {
