@@ -97,3 +97,33 @@ struct AuditChainTests {
     }
   }
 }
+
+@Suite("Tampering with the stored chain")
+struct AuditTamperingTests {
+  @Test(arguments: Backend.all) func isRefusedOrCaughtOnEveryBackend(_ backend: Backend) throws {
+    try withStore(backend) { (store, fixture) throws in
+      try store.appendAudit((1...5).map(AuditChainTests.record))
+      func verdict() throws -> AuditChain.Verdict {
+        let (rows, anchors) = try store.auditChainForVerification()
+        return AuditChain.verify(rows, anchors: try anchors.get())
+      }
+      #expect(try verdict() == .holds(records: 5, anchors: 1))
+      // The store refuses an edit...
+      let edit = try fixture.sql("UPDATE audit SET record = replace(record, 'c-2', 'c-x') WHERE seq = 2")
+      #expect(edit.status != 0 && edit.error.contains("audit records are never changed"), "\(edit.error)")
+      // ...and verify names a deletion in the middle, and the newest records cut off.
+      try fixture.sqlSucceeding("DELETE FROM audit WHERE seq = 3")
+      guard case .broken(let seq, _) = try verdict() else {
+        Issue.record("a deleted record went unnoticed")
+        return
+      }
+      #expect(seq == 3)
+      try fixture.sqlSucceeding("DELETE FROM audit WHERE seq >= 3")
+      guard case .broken(_, let problem) = try verdict() else {
+        Issue.record("cut-off records went unnoticed")
+        return
+      }
+      #expect(problem.contains("cut off"), "\(problem)")
+    }
+  }
+}
