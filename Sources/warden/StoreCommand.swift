@@ -42,6 +42,10 @@ extension Warden.Store {
         Without URL, the store is the one the other commands use: `store:` in $WARDEN_HOME/config.yaml, \
         else WARDEN_STORE. The SQLite store needs no migrate: it migrates itself when opened.
 
+        Exit status: 0 when the schema is current (applied now or already); 1 when it could not be \
+        (unreachable, credentials refused, a newer schema, not a warden store; nothing applied); 64 usage; \
+        78 an invalid config.yaml or store URL.
+
         Examples:
           warden store migrate 'postgres://warden_owner@db.internal:5432/warden?sslmode=verify-full'
           warden store migrate 'postgres://postgres@127.0.0.1:5432/warden?sslmode=disable&schema=team_a'
@@ -101,6 +105,10 @@ extension Warden.Store {
         The SQLite store stays where it is (opening it brings its schema up to date, and journals of \
         killed sessions are folded into its trail first). Afterwards, point every warden at the new \
         store (`store:` in config.yaml).
+
+        Exit status: 0 copied and verified; 1 nothing copied (the SQLite trail does not verify, the \
+        PostgreSQL store is not empty or not migrated, unreachable, credentials refused); 64 usage; 78 an \
+        invalid config.yaml or store URL.
 
         Examples:
           warden store copy --from sqlite://$HOME/.local/state/warden
