@@ -23,7 +23,8 @@ import pytest
 
 from conftest import REPO_ROOT, SCRIPTED_CONFIG, child_env, warden_cli
 from test_audit import finish
-from test_faults import MSG_A, Inbox, describe, handshake, is_denial, is_server_result, send_call, wait_for_holds
+from test_faults import (
+    MSG_A, Inbox, describe, handshake, is_denial, is_server_result, mailbox_calls, send_call, wait_for_holds)
 
 SCRIPT = REPO_ROOT / "Tests" / "postgres.sh"
 WAIT = 10.0
@@ -115,8 +116,10 @@ def test_two_machines_see_each_others_revocations_and_decisions(fleet, warden, m
     [held] = wait_for_holds(lambda *args: fleet.cli(fleet.second, *args), 1)
     approved = fleet.cli(fleet.second, "approve", held["id"], "--by", "ann")
     assert approved.returncode == 0, approved.stderr
+    approved_at = time.monotonic()
     released = inbox.wait([2], timeout=WAIT)[2]
     assert is_server_result(released), describe(released)
+    assert time.monotonic() - approved_at < 1.0, "an approval from another machine took over 1 s to release the call"
 
     # The kill switch on the second machine stops the first machine's warden within 1 s.
     revoked = fleet.cli(fleet.second, "revoke", "--all")
@@ -193,3 +196,26 @@ def test_a_warden_started_while_the_database_is_down_denies_until_it_is_back(
         time.sleep(0.2)
         n += 1
     finish(proc)
+
+
+def test_a_call_held_while_the_database_goes_away_is_never_forwarded_without_a_recorded_approval(
+        fleet, cluster, warden, mailbox_bin, tmp_path):
+    issued = fleet.cli(fleet.first, "grant", "--server", "mailbox", "--allow", "mail.list,mail.delete",
+                       "--for", "1h", "--purpose", "tidy")
+    assert issued.returncode == 0, issued.stderr
+    proc, inbox = session(warden, mailbox_bin, tmp_path)
+    assert is_server_result(call(proc, inbox, 0))
+    send_call(proc, 1, "delete_message", {"id": MSG_A})
+    [held] = wait_for_holds(lambda *args: fleet.cli(fleet.second, *args), 1)
+    cluster.run("stop")
+    try:
+        # No approval can be recorded while the database is away: the held call fails closed.
+        refused = fleet.cli(fleet.second, "approve", held["id"], "--by", "ann")
+        assert refused.returncode != 0
+        answer = inbox.wait([1], timeout=WAIT)[1]
+        assert is_denial(answer), describe(answer)
+    finally:
+        cluster.run("resume")
+    finish(proc)
+    served = mailbox_calls(proc.stderr_text())
+    assert "list_messages" in served and "delete_message" not in served, served
