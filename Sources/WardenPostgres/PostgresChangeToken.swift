@@ -18,7 +18,8 @@ import WardenStore
 /// read never outlives the notification that made it stale. The cache is used only while the
 /// listener is connected: without it every call reads the database, as before. And the database is
 /// read anyway once the cached value is older than `safetyNet`: a lost notification delays a change
-/// by at most that.
+/// by at most that. The listener starts at the second read, so a command that reads the token once
+/// costs no second connection.
 final class PostgresChangeToken: Sendable {
   private struct State {
     var value: Int64?
@@ -30,6 +31,8 @@ final class PostgresChangeToken: Sendable {
     /// When the listener was last tried (monotonic ns), so a failing one is retried at most every
     /// `retryAfter`, never on every call.
     var triedAt: UInt64?
+    /// Reads from the database so far: a one-shot command reads once and needs no listener.
+    var reads = 0
   }
 
   private let state = Mutex(State())
@@ -53,8 +56,11 @@ final class PostgresChangeToken: Sendable {
       let fresh =
         state.listener.map { !$0.isClosed } == true && state.value != nil
         && now - state.readAt < Self.safetyNet
-      let retry = state.listener == nil && (state.triedAt.map { now - $0 >= Self.retryAfter } ?? true)
+      let retry =
+        !fresh && state.listener == nil && state.reads >= 1
+        && (state.triedAt.map { now - $0 >= Self.retryAfter } ?? true)
       if retry { state.triedAt = now }
+      if !fresh { state.reads += 1 }
       return (fresh ? state.value : nil, state.epoch, retry)
     }
     if let cached { return cached }
