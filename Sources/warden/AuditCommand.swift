@@ -85,7 +85,7 @@ extension Warden {
         commandName: "verify",
         abstract: "Check the audit trail's hash chain, and that its newest records were not cut off.",
         discussion: """
-          Exit status: 0 when the chain holds from its first record to its last and agrees with the head file ($WARDEN_HOME/audit.head); 1 when a record was edited, inserted, deleted or reordered, or the newest records were cut off (the first bad record is named); 2 when the check could not be made.
+          Exit status: 0 when the chain holds from its first record to its last and agrees with the head file ($WARDEN_HOME/audit.head; for a PostgreSQL store, the heads this machine wrote, in $WARDEN_HOME/audit-STORE.head); 1 when a record was edited, inserted, deleted or reordered, or the newest records were cut off (the first bad record is named); 2 when the check could not be made.
 
           After `warden audit prune` the chain starts at the first record left: a prune record in the chain must name the records before it as pruned, with the hash the first record follows. The head file's entries for pruned records are not checked (those records are gone).
 
