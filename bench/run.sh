@@ -6,7 +6,8 @@
 #
 # Environment (defaults in brackets):
 #   REPS [5]               repetitions; configuration order rotates between repetitions
-#   CONFIGS ["direct relay warden"]
+#   CONFIGS ["direct relay warden"]  add warden-pg: the same warden on a PostgreSQL store (a throwaway
+#                          cluster on loopback, bench/pg.sh; the grants copied with `warden store copy`)
 #   WARDEN_BIN             use this warden binary instead of building one
 #   WARDEN_ARGS [""]       extra arguments between `warden run` and `--`
 #   BENCH_CPU [1]          the CPU everything is pinned to (taskset -c); PIN=0 disables pinning
@@ -57,7 +58,7 @@ ERRLOG="$OUT/$STAMP.stderr.log" # stderr of the driver and of the commands it ru
 : >"$NOTES"
 : >"$ERRLOG"
 WARDEN=""
-if [[ " $CONFIGS " == *" warden "* ]]; then
+if [[ " $CONFIGS " == *" warden "* || " $CONFIGS " == *" warden-pg "* ]]; then
   if [[ -n "${WARDEN_BIN:-}" ]]; then
     WARDEN="$WARDEN_BIN"
     [[ -x "$WARDEN" ]] || { log "WARDEN_BIN=$WARDEN is not executable"; WARDEN=""; }
@@ -95,6 +96,27 @@ if [[ -n "$WARDEN" ]]; then
   fi
 fi
 
+# ---- warden-pg: the same warden and grants on a PostgreSQL store (a throwaway cluster on loopback) ----
+PG_HOME=""
+if [[ " $CONFIGS " == *" warden-pg "* && -n "$WARDEN" ]]; then
+  # shellcheck source=bench/pg.sh
+  source "$BENCH/pg.sh"
+  log "starting a PostgreSQL cluster for warden-pg"
+  if pg_start "/tmp/warden-bench-pg-$STAMP"; then
+    trap pg_stop EXIT
+    PG_HOME="$OUT/$STAMP.pg-home"
+    mkdir -p "$PG_HOME" && chmod 700 "$PG_HOME"
+    echo "scripted: allow" >"$PG_HOME/config.yaml"
+    if ! WARDEN_STORE="$PG_URL" "$WARDEN" store migrate >>"$ERRLOG" 2>&1 \
+      || ! WARDEN_HOME="$PG_HOME" "$WARDEN" store copy --from "sqlite://$WARDEN_HOME" --to "$PG_URL" >>"$ERRLOG" 2>&1; then
+      log "warning: could not set up the PostgreSQL store (see $ERRLOG); no warden-pg figures"
+      PG_HOME=""
+    fi
+  else
+    log "warning: no PostgreSQL cluster; no warden-pg figures"
+  fi
+fi
+
 # ---- pinning ----
 PREFIX=()
 PINNING="none"
@@ -122,6 +144,8 @@ config_cmd() {
     direct) CMD=("$BIN/echo_server") ;;
     relay) CMD=("$BIN/relay" "$BIN/echo_server") ;;
     warden) CMD=("$WARDEN" run --manifest "$BENCH/echo-manifest.yaml" ${WARDEN_EXTRA[@]+"${WARDEN_EXTRA[@]}"} -- "$BIN/echo_server") ;;
+    warden-pg) CMD=(env "WARDEN_HOME=$PG_HOME" "WARDEN_STORE=$PG_URL" "$WARDEN" run --manifest "$BENCH/echo-manifest.yaml"
+      ${WARDEN_EXTRA[@]+"${WARDEN_EXTRA[@]}"} -- "$BIN/echo_server") ;;
     *) log "unknown configuration: $1"; return 1 ;;
   esac
 }
@@ -129,14 +153,15 @@ config_cmd() {
 # ---- drop warden early if it cannot answer at all (avoids 5 x timeout) ----
 ACTIVE=()
 for c in $CONFIGS; do
-  if [[ "$c" == warden ]]; then
+  if [[ "$c" == warden || "$c" == warden-pg ]]; then
     [[ -n "$WARDEN" ]] || continue
-    config_cmd warden
+    [[ "$c" == warden || -n "$PG_HOME" ]] || continue
+    config_cmd "$c"
     log "smoke test: ${CMD[*]}"
-    if ! smoke="$("$BIN/driver" --label warden --seq 50 --warmup 10 --pipe 500 --arg-n 1 --result-n 1 \
+    if ! smoke="$("$BIN/driver" --label "$c" --seq 50 --warmup 10 --pipe 500 --arg-n 1 --result-n 1 \
       --spawns 1 --timeout 20 -- "${CMD[@]}" 2>>"$ERRLOG")" || [[ "$smoke" == *'"error":'* ]]; then
-      log "warden failed the smoke test: ${smoke:-no output}"
-      echo "warden: failed the smoke test: ${smoke:-no output}" >>"$NOTES"
+      log "$c failed the smoke test: ${smoke:-no output}"
+      echo "$c: failed the smoke test: ${smoke:-no output}" >>"$NOTES"
       continue
     fi
     [[ "$smoke" != *'"errors":0,'* ]] && log "warning: warden answered some smoke-test calls with errors: $smoke"
