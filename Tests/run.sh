@@ -73,3 +73,10 @@ fuzz/run.sh 20
 echo "tests: end-to-end suite" >&2
 bin="$(swift build --show-bin-path)"
 WARDEN_BIN="$bin/warden" MAILBOX_BIN="$bin/warden-example-mailbox" Tests/e2e/run.sh -q
+
+# The scenarios that exercise the store (grants, holds, breakers, the audit trail) again with every
+# warden on PostgreSQL: a fresh migrated database per test (WARDEN_E2E_STORE, Tests/e2e/conftest.py);
+# the tests that edit the SQLite file itself are skipped there (the store's tests cover PostgreSQL's).
+echo "tests: the store's end-to-end scenarios on PostgreSQL" >&2
+WARDEN_E2E_STORE=postgres WARDEN_BIN="$bin/warden" MAILBOX_BIN="$bin/warden-example-mailbox" Tests/e2e/run.sh -q \
+  test_delegation.py test_holds.py test_breaker.py test_audit.py test_audit_prune.py test_delegation_edges.py

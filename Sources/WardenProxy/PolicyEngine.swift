@@ -183,8 +183,13 @@ final class PolicyEngine: Sendable {
       // undone between a refresh and a decision. The token only grows, and grants read after a
       // token are at least as new as it.
       let installed = state.withLock { current -> Bool in
+        let trippedBefore = Set(current.snapshot.trips.keys)
         guard current.snapshot.offer(token: token, live: live, grants: set, trips: trips) else {
           return false
+        }
+        // A breaker a human reset counts its agent afresh.
+        for agent in trippedBefore where current.snapshot.trips[agent] == nil {
+          current.counter?.forget(agent: agent)
         }
         current.drifted = drifted
         current.loadError = nil

@@ -13,6 +13,20 @@ struct BreakerTests {
     #expect(counter.count(agent: "b", denied: false, at: 300) == nil)
   }
 
+  @Test func aResetAgentCountsAfresh() {
+    var counter = BreakerCounter(rule: BreakerRule(calls: RateLimit(count: 2, periodMilliseconds: 60_000)))
+    for at in 0..<2 { #expect(counter.count(agent: "a", denied: false, at: Int64(at)) == nil) }
+    #expect(counter.count(agent: "b", denied: false, at: 2) == nil)
+    #expect(counter.count(agent: "a", denied: false, at: 3) != nil)
+    counter.forget(agent: "a")
+    #expect(counter.count(agent: "a", denied: false, at: 4) == nil)
+    #expect(counter.count(agent: "a", denied: false, at: 5) == nil)
+    #expect(counter.count(agent: "a", denied: false, at: 6) != nil)
+    // Only that agent's count.
+    #expect(counter.count(agent: "b", denied: false, at: 7) == nil)
+    #expect(counter.count(agent: "b", denied: false, at: 8) != nil)
+  }
+
   @Test func callsOutsideThePeriodNoLongerCount() {
     var counter = BreakerCounter(rule: BreakerRule(calls: RateLimit(count: 2, periodMilliseconds: 1000)))
     #expect(counter.count(agent: "a", denied: false, at: 0) == nil)

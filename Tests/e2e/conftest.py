@@ -32,6 +32,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -171,6 +172,40 @@ def real_store_untouched():
     yield
     after = _real_store_state()
     assert after == before, f"the suite touched the real warden home: {before} -> {after}"
+
+
+# `WARDEN_E2E_STORE=postgres`: every test's warden uses a fresh, migrated database of the session's
+# PostgreSQL cluster as its store (WARDEN_STORE), its home holding only what stays on a machine (config,
+# manifests, journals, the chain's head file). Tests that look into the SQLite file itself are marked
+# `sqlite_only` and skipped then. Tests/run.sh runs the store-facing files both ways.
+E2E_STORE = os.environ.get("WARDEN_E2E_STORE", "sqlite")
+
+
+def pytest_collection_modifyitems(config, items):
+    if E2E_STORE != "postgres":
+        return
+    skip = pytest.mark.skip(reason="looks into the SQLite store itself (WARDEN_E2E_STORE=postgres)")
+    for item in items:
+        if "sqlite_only" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def warden_store(request, monkeypatch, warden_home) -> str | None:
+    """The PostgreSQL store of this test (a URL) when the suite runs on PostgreSQL, else None."""
+    if E2E_STORE != "postgres":
+        yield None
+        return
+    cluster = request.getfixturevalue("postgres_cluster")
+    warden_bin = request.getfixturevalue("warden_bin")
+    name = "e2e_" + uuid.uuid4().hex[:16]
+    cluster.createdb(name)
+    url = cluster.url(name) + "?sslmode=disable"
+    monkeypatch.setenv("WARDEN_STORE", url)
+    migrate = warden_cli(warden_bin, "store", "migrate")
+    assert migrate.returncode == 0, f"warden store migrate failed: {migrate.stderr}"
+    yield url
+    cluster.psql("postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(autouse=True)

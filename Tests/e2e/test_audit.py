@@ -108,6 +108,7 @@ def tamper(home, statement: str, *args) -> None:
     db.close()
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("how", ["edit", "edit-and-rehash", "delete", "insert", "reorder", "cut-newest"])
 def test_verify_names_the_first_record_tampered_with(warden, warden_bin, mailbox_bin, grant, warden_home, tmp_path, how):
     grant("--server", "mailbox", "--agent", "auditor", "--allow", "mail.list", purpose="triage")
@@ -189,6 +190,7 @@ def test_a_kill_between_forward_and_outcome_leaves_the_intent(warden, warden_bin
     assert not list((warden_home / "audit-journal").glob("*.log"))
 
 
+@pytest.mark.sqlite_only
 def test_calls_are_denied_while_the_store_does_not_take_records_and_go_on_after(
         warden, warden_bin, mailbox_bin, grant, warden_home, tmp_path):
     grant("--server", "mailbox", "--agent", "auditor", "--allow", "mail.list", purpose="read")

@@ -45,6 +45,7 @@ def trail_with_a_cutoff_between_two_sessions(warden, warden_bin, mailbox_bin, gr
     return cutoff
 
 
+@pytest.mark.sqlite_only
 def test_prune_removes_the_oldest_records_and_what_remains_verifies(warden, warden_bin, mailbox_bin, grant, warden_home, tmp_path):
     cutoff = trail_with_a_cutoff_between_two_sessions(warden, warden_bin, mailbox_bin, grant, tmp_path)
     with sqlite3.connect(warden_home / "warden.db") as db:
@@ -77,6 +78,7 @@ def test_prune_removes_the_oldest_records_and_what_remains_verifies(warden, ward
     assert verify(warden_bin).returncode == 0
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("deleted", [5, 7])
 def test_a_record_deleted_after_a_prune_is_named(warden, warden_bin, mailbox_bin, grant, warden_home, tmp_path, deleted):
     """The first record left (5) or one after it (7), deleted in SQLite: verify names it, and prune

@@ -129,6 +129,7 @@ def _store_unavailable_session(git_argv, git_repo, tmp_path):
     assert calls_seen_by_server(tmp_path / "inner") == []
 
 
+@pytest.mark.sqlite_only
 def test_garbage_in_the_store_denies_every_call(git_argv, git_repo, warden_home, grant, tmp_path):
     grant("--server", "git", "--allow", "git.**", purpose="would allow everything")
     for suffix in ("-wal", "-shm"):
@@ -144,6 +145,7 @@ def test_warden_home_that_is_a_file_denies_every_call(git_argv, git_repo, tmp_pa
     _store_unavailable_session(git_argv, git_repo, tmp_path)
 
 
+@pytest.mark.sqlite_only
 def test_a_store_that_breaks_mid_session_denies_from_then_on(git_argv, git_repo, warden_home, grant, tmp_path):
     grant("--server", "git", "--allow", "git.read", purpose="until the store breaks")
 

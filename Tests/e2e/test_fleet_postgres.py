@@ -219,3 +219,36 @@ def test_a_call_held_while_the_database_goes_away_is_never_forwarded_without_a_r
     finish(proc)
     served = mailbox_calls(proc.stderr_text())
     assert "list_messages" in served and "delete_message" not in served, served
+
+
+def test_a_breaker_tripped_on_one_machine_denies_there_and_on_the_other_until_reset(
+        fleet, warden, mailbox_bin, tmp_path):
+    for home in (fleet.first, fleet.second):
+        (home / "config.yaml").write_text(
+            SCRIPTED_CONFIG + f"store: {fleet.url}\nbreaker: {{calls: 3/1m, then: deny}}\n")
+    issued = fleet.cli(fleet.first, "grant", "--server", "mailbox", "--allow", "mail.list", "--for", "1h",
+                       "--purpose", "triage")
+    assert issued.returncode == 0, issued.stderr
+    proc, inbox = session(warden, mailbox_bin, tmp_path)
+    answers = [call(proc, inbox, n) for n in range(1, 6)]
+    assert is_denial(answers[-1], {"breaker-tripped"}), describe(answers[-1])
+    # Another machine's warden, for the same agent, denies from its first call.
+    other = warden(["--server", "mailbox"], [mailbox_bin, "--mailbox", tmp_path / "box2", "--seed"],
+                   env=child_env(WARDEN_HOME=str(fleet.second)))
+    other_inbox = Inbox(other)
+    handshake(other, other_inbox, name="fleet-test")
+    assert is_denial(call(other, other_inbox, 1), {"breaker-tripped"})
+    # A reset on the second machine lets the first machine's warden go on.
+    reset = fleet.cli(fleet.second, "reset", agent_of(answers[-1]))
+    assert reset.returncode == 0, reset.stderr
+    time.sleep(1.0)
+    assert is_server_result(call(proc, inbox, 10))
+    finish(proc)
+    finish(other)
+
+
+def agent_of(denial: dict) -> str:
+    """The agent a denial names (`dev.warden/decision`), so the test resets exactly the one tripped."""
+    from conftest import DECISION_META
+
+    return denial["result"]["_meta"][DECISION_META]["agent"]

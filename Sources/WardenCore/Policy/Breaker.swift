@@ -95,6 +95,13 @@ public struct BreakerCounter: Sendable {
     return nil
   }
 
+  /// Forgets what `agent` did: a human reset its breaker, so its count starts afresh (otherwise the
+  /// calls that tripped it would trip it again on the next call).
+  public mutating func forget(agent: String) {
+    calls[agent] = nil
+    denials[agent] = nil
+  }
+
   /// Adds `now` to `times` (oldest first) and tells whether more than `limit.count` fall within the
   /// period ending at `now`.
   private static func exceeds(_ limit: RateLimit, _ times: inout [Int64], _ now: Int64) -> Bool {
