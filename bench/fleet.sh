@@ -56,9 +56,8 @@ measure() {
       mkdir -p "${homes[$i]}" && chmod 700 "${homes[$i]}" && echo "scripted: allow" >"${homes[$i]}/config.yaml"
     done
   else
-    local shared="$OUT/$STAMP.fleet-sqlite"
-    mkdir -p "$shared" && chmod 700 "$shared" && echo "scripted: allow" >"$shared/config.yaml"
-    WARDEN_HOME="$SEED" "$WARDEN" store copy --from "sqlite://$SEED" --to "sqlite://$shared" >/dev/null
+    # The seed home itself (nothing runs on it any more): one store for all, as on one machine.
+    local shared="$SEED"
     for ((i = 0; i < WARDENS; i++)); do homes+=("$shared"); done
   fi
   local env_store=()
