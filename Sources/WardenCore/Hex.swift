@@ -21,4 +21,28 @@ public enum Hex {
       return bytes.count * 2
     }
   }
+
+  /// The bytes of lowercase hexadecimal `text`; nil for anything else (an odd length, another
+  /// character, uppercase).
+  public static func decode(_ text: String) -> [UInt8]? {
+    guard text.utf8.count % 2 == 0 else { return nil }
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(text.utf8.count / 2)
+    var high: UInt8?
+    for byte in text.utf8 {
+      let value: UInt8
+      switch byte {
+      case 0x30...0x39: value = byte - 0x30
+      case 0x61...0x66: value = byte - 0x61 + 10
+      default: return nil
+      }
+      if let first = high {
+        bytes.append(first << 4 | value)
+        high = nil
+      } else {
+        high = value
+      }
+    }
+    return bytes
+  }
 }

@@ -115,19 +115,8 @@ extension PostgresStore {
         try cells.text(0)
       }.first
     }
-    guard let text, text.utf8.count == 64,
-      text.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
-    else { throw StoreError(.unreadable, "the audit key is missing") }
-    var bytes: [UInt8] = []
-    var high: UInt8?
-    for byte in text.utf8 {
-      let value: UInt8 = byte <= 0x39 ? byte - 0x30 : byte - 0x61 + 10
-      if let first = high {
-        bytes.append(first << 4 | value)
-        high = nil
-      } else {
-        high = value
-      }
+    guard let text, text.utf8.count == 64, let bytes = Hex.decode(text) else {
+      throw StoreError(.unreadable, "the audit key is missing")
     }
     return bytes
   }

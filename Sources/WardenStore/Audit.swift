@@ -52,17 +52,8 @@ extension GrantStore {
     let text: String? = try guarded("cannot read the audit key from \(databasePath)") {
       try pool.read { db in try String.fetchOne(db, sql: "SELECT secret FROM audit_key WHERE id = 1") }
     }
-    guard let text, text.utf8.count == 64 else { throw StoreError(.unreadable, "the audit key is missing") }
-    var bytes: [UInt8] = []
-    var high: UInt8?
-    for byte in text.utf8 {
-      let value: UInt8 = byte <= 0x39 ? byte - 0x30 : byte - 0x61 + 10
-      if let first = high {
-        bytes.append(first << 4 | value)
-        high = nil
-      } else {
-        high = value
-      }
+    guard let text, text.utf8.count == 64, let bytes = Hex.decode(text) else {
+      throw StoreError(.unreadable, "the audit key is missing")
     }
     return bytes
   }

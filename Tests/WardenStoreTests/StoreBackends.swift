@@ -104,27 +104,14 @@ struct TestSetupError: Error, CustomStringConvertible {
 func psql(_ url: PostgresURL, password: String?, _ sql: String) throws -> (
   status: Int32, output: String, error: String
 ) {
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-  process.arguments = [
-    "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", url.host, "-p", String(url.port), "-U", url.user,
-    "-d", url.database, "-c", sql,
-  ]
   var environment = ProcessInfo.processInfo.environment
   environment["PGPASSWORD"] = password
   environment["PGOPTIONS"] = url.schema.map { "-c search_path=\($0)" }
   environment["PGCONNECT_TIMEOUT"] = "5"
-  process.environment = environment
-  let output = Pipe()
-  let error = Pipe()
-  process.standardOutput = output
-  process.standardError = error
-  try process.run()
-  let outputData = output.fileHandleForReading.readDataToEndOfFile()
-  let errorData = error.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  return (
-    process.terminationStatus, String(decoding: outputData, as: UTF8.self),
-    String(decoding: errorData, as: UTF8.self)
-  )
+  return try runCapturing(
+    "/usr/bin/psql",
+    [
+      "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", url.host, "-p", String(url.port), "-U", url.user,
+      "-d", url.database, "-c", sql,
+    ], environment: environment)
 }

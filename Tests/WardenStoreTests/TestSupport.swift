@@ -47,9 +47,20 @@ func sqlite3(_ database: String, _ sql: String) throws -> String {
 /// Runs the sqlite3 shell, returning its exit status, stdout and stderr.
 func sqlite3Output(_ database: String, _ sql: String) throws -> (status: Int32, output: String, error: String)
 {
+  try runCapturing("/usr/bin/sqlite3", ["-bail", "-cmd", ".timeout 5000", database, sql])
+}
+
+/// Runs `executable` with `arguments` (and `environment`, else this process's), returning its exit
+/// status, stdout and stderr.
+func runCapturing(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws
+  -> (
+    status: Int32, output: String, error: String
+  )
+{
   let process = Process()
-  process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-  process.arguments = ["-bail", "-cmd", ".timeout 5000", database, sql]
+  process.executableURL = URL(fileURLWithPath: executable)
+  process.arguments = arguments
+  if let environment { process.environment = environment }
   let output = Pipe()
   let error = Pipe()
   process.standardOutput = output
