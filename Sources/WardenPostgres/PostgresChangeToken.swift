@@ -37,10 +37,13 @@ final class PostgresChangeToken: Sendable {
 
   private let state = Mutex(State())
   private let session: PostgresSession
+  /// Called on every notification on `warden_holds` (a hold created or decided, by any process).
+  private let holdsChanged = Mutex<(@Sendable () -> Void)?>(nil)
   /// The longest a cached token is trusted without reading the database.
   static let safetyNet: UInt64 = 1_000_000_000
   static let retryAfter: UInt64 = 5_000_000_000
   static let channel = "warden_changes"
+  static let holdsChannel = "warden_holds"
 
   init(session: PostgresSession) {
     self.session = session
@@ -75,6 +78,10 @@ final class PostgresChangeToken: Sendable {
     return value
   }
 
+  /// Calls `handler` whenever a hold is created or decided in the store, while the listener is up
+  /// (the holds' pollers are the safety net).
+  func onHoldsChanged(_ handler: @escaping @Sendable () -> Void) { holdsChanged.withLock { $0 = handler } }
+
   /// Whether a listener is connected (for tests).
   var isListening: Bool { state.withLock { $0.listener != nil } }
 
@@ -84,11 +91,15 @@ final class PostgresChangeToken: Sendable {
     guard let connection = try? session.openConnection() else { return }
     let invalidate: @Sendable () -> Void = { [weak self] in self?.invalidate() }
     connection.addListener(channel: Self.channel) { _, _ in invalidate() }
+    let holds: @Sendable () -> Void = { [weak self] in self?.holdsChanged.withLock { $0 }?() }
+    connection.addListener(channel: Self.holdsChannel) { _, _ in holds() }
     connection.closeFuture.whenComplete { [weak self] _ in self?.lost(connection) }
     do {
-      _ = try PostgresSession.wait(
-        connection.query(PostgresQuery(unsafeSQL: "LISTEN \(Self.channel)"), logger: session.logger),
-        timeout: PostgresSession.timeout)
+      for channel in [Self.channel, Self.holdsChannel] {
+        _ = try PostgresSession.wait(
+          connection.query(PostgresQuery(unsafeSQL: "LISTEN \(channel)"), logger: session.logger),
+          timeout: PostgresSession.timeout)
+      }
     } catch {
       PostgresSession.close(connection)
       return

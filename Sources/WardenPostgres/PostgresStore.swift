@@ -156,6 +156,10 @@ public final class PostgresStore: Sendable {
     return value
   }
 
+  /// Wakes `handler` on every hold created or decided by any process on the store (`warden_holds`),
+  /// so a warden waiting on a hold sees a decision made on another machine at once.
+  public func onHoldsChanged(_ handler: @escaping @Sendable () -> Void) { token.onHoldsChanged(handler) }
+
   /// Whether the change token is being served from notifications (for tests).
   public var listensForChanges: Bool { token.isListening }
 

@@ -1,4 +1,5 @@
 import Crypto
+import Dispatch
 import Logging
 import Synchronization
 import WardenCore
@@ -97,10 +98,13 @@ final class CallExecutor: Sendable {
     mayBlock ? writer.write(line) : writer.send(line)
   }
 
-  /// Polls for decisions made elsewhere, and for deadlines, until the process ends.
+  /// Polls for decisions made elsewhere, and for deadlines, until the process ends; a store that
+  /// announces holds' changes (PostgreSQL) wakes it at once, the poll being the safety net.
   func run() {
+    let wake = DispatchSemaphore(value: 0)
+    store?.onHoldsChanged { wake.signal() }
     while true {
-      usleep(Self.pollInterval)
+      _ = wake.wait(timeout: .now() + .microseconds(Int(Self.pollInterval)))
       handle(.tick(now: PolicyEngine.now()), mayBlock: false)
     }
   }

@@ -26,6 +26,8 @@ public protocol DelegationStore: AnyObject, Sendable {
   func revokeAll(by: String, at: Int64) throws(StoreError) -> [String]
   /// Moves whenever grants, forbids or breaker trips change, in any process.
   func changeToken() throws(StoreError) -> Int64
+  /// Calls `handler` when a hold is created or decided by any process, where the backend can tell.
+  func onHoldsChanged(_ handler: @escaping @Sendable () -> Void)
 
   // Rate limits.
   func recordUse(grantID: String, at: Int64) throws(StoreError)
@@ -80,6 +82,10 @@ public protocol DelegationStore: AnyObject, Sendable {
 }
 
 extension DelegationStore {
+  /// Calls `handler` when a hold is created or decided by any process, where the backend can tell
+  /// (PostgreSQL's notifications); the SQLite store cannot, and its holds are polled.
+  public func onHoldsChanged(_ handler: @escaping @Sendable () -> Void) {}
+
   /// Appends records that come from no journal.
   @discardableResult
   public func appendAudit(_ records: [AuditRecord]) throws(StoreError) -> [Int64] {
