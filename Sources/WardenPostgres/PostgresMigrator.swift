@@ -38,7 +38,8 @@ enum PostgresMigrator {
 
   /// Refuses a database whose schema is not exactly this build's, with what to do about it.
   static func check(_ statements: Statements, url: PostgresURL) throws(StoreError) {
-    switch try state(statements) {
+    let state = try state(statements)
+    switch state {
     case .current: return
     case .empty:
       throw StoreError(
@@ -48,14 +49,25 @@ enum PostgresMigrator {
         .unreadable,
         "\(url) lacks schema migration(s) \(missing.map(String.init).joined(separator: ", ")) of this warden;"
           + " run `warden store migrate`")
+    case .newer, .foreign:
+      throw refusal(of: state, url: url)
+    }
+  }
+
+  /// Why a schema no warden of this build may use or migrate is refused: a newer warden's, or
+  /// another program's.
+  static func refusal(of state: State, url: PostgresURL) -> StoreError {
+    switch state {
     case .newer(let unknown):
-      throw StoreError(
+      StoreError(
         .unreadable,
         "\(url) was migrated by a newer warden (unknown migration(s) \(unknown.map(String.init).joined(separator: ", ")));"
           + " upgrade warden")
     case .foreign(let tables):
-      throw StoreError(
+      StoreError(
         .unreadable, "\(url) is not a warden store (it has tables \(tables.joined(separator: ", ")))")
+    case .current, .empty, .outdated:
+      StoreError(.unreadable, "\(url) has an unexpected schema state")
     }
   }
 
@@ -74,16 +86,10 @@ enum PostgresMigrator {
         try statements.execute("CREATE SCHEMA \(schema)")
       }
       try statements.lock("migrate")
-      switch try state(statements) {
+      let state = try state(statements)
+      switch state {
       case .current: return []
-      case .newer(let unknown):
-        throw StoreError(
-          .unreadable,
-          "\(url) was migrated by a newer warden (unknown migration(s) \(unknown.map(String.init).joined(separator: ", ")));"
-            + " upgrade warden")
-      case .foreign(let tables):
-        throw StoreError(
-          .unreadable, "\(url) is not a warden store (it has tables \(tables.joined(separator: ", ")))")
+      case .newer, .foreign: throw refusal(of: state, url: url)
       case .empty, .outdated:
         break
       }
