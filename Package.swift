@@ -4,10 +4,14 @@ import PackageDescription
 #if os(Linux)
   import Glibc
 
-  /// Release builds of `warden` link with lld and packed relative relocations (DT_RELR): the loader
-  /// then reads kilobytes of relocations at start instead of megabytes, which is most of the
-  /// difference in a running warden's resident memory. The loader understands them from glibc 2.36.
-  let packedRelocations: [LinkerSetting] = {
+  /// How release builds of `warden` are linked, for a small resident set (bench/README.md measures it):
+  /// - lld with packed relative relocations (DT_RELR): the loader reads kilobytes of relocations at
+  ///   start instead of megabytes. The loader understands them from glibc 2.36.
+  /// - No exported symbol table (`--no-export-dynamic`): nothing loads code into warden that would
+  ///   need it, and the loader would otherwise page in 3 MB of symbol names and hashes at start.
+  /// - The functions a running warden executes laid out together (`bench/link-order.txt`, written by
+  ///   `bench/link-order.sh`): resident text is counted in whole runs of pages around each one touched.
+  let releaseLinking: [LinkerSetting] = {
     var buffer = [CChar](repeating: 0, count: 64)
     guard confstr(Int32(_CS_GNU_LIBC_VERSION), &buffer, buffer.count) > 0 else { return [] }
     // "glibc 2.36"
@@ -15,18 +19,24 @@ import PackageDescription
     let version = text.split(separator: " ").last ?? ""
     let parts = version.split(separator: ".").compactMap { Int($0) }
     guard parts.count >= 2, (parts[0], parts[1]) >= (2, 36) else { return [] }
-    return [
-      .unsafeFlags(
-        ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"], .when(configuration: .release))
-    ]
+    var flags = ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"]
+    let order = Context.packageDirectory + "/bench/link-order.txt"
+    if access(order, R_OK) == 0 {
+      // A name the code no longer has is skipped silently: a stale list costs memory, not correctness.
+      flags += ["-Xlinker", "--symbol-ordering-file=" + order, "-Xlinker", "--no-warn-symbol-ordering"]
+    }
+    return [.unsafeFlags(flags, .when(configuration: .release))]
   }()
 #else
-  let packedRelocations: [LinkerSetting] = []
+  let releaseLinking: [LinkerSetting] = []
 #endif
 
 let strictSettings: [SwiftSetting] = [
   .enableUpcomingFeature("ExistentialAny"),
   .enableUpcomingFeature("MemberImportVisibility"),
+  // Each function in a section of its own, so that release linking can lay out the ones a running
+  // warden executes together (see `releaseLinking`) and drop the ones nothing calls.
+  .unsafeFlags(["-Xfrontend", "-function-sections"], .when(platforms: [.linux], configuration: .release)),
 ]
 
 let package = Package(
@@ -131,7 +141,7 @@ let package = Package(
         .product(name: "Crypto", package: "swift-crypto"),
       ],
       swiftSettings: strictSettings,
-      linkerSettings: packedRelocations
+      linkerSettings: releaseLinking
     ),
     // The example MCP server used by the demo and the tests.
     .executableTarget(
