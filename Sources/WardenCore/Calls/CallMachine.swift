@@ -145,7 +145,8 @@ public struct CallMachine: Sendable {
 
   public enum Event: Sendable, Equatable {
     /// The client sent a `tools/call`, decided as `DecidedCall.decision`.
-    case call(DecidedCall)
+    /// Boxed: a decided call is large, and events are copied on their way through the machine.
+    indirect case call(DecidedCall)
     /// The client called warden's own tool (`warden_delegation`); `response` is warden's answer.
     case wardenTool(RequestID, ToolCall, response: [UInt8])
     /// The hold asked for by `record` is in the store.

@@ -1,7 +1,9 @@
 /// Grants and forbids compiled for deciding: globs parsed once, and indexed by server and agent so
 /// that a call looks only at the grants that could apply to it, however many are in force.
 public struct GrantSet: Sendable {
-  struct Compiled: Sendable {
+  /// A class, not a struct: every call gathers the grants that could apply to it into lists, and
+  /// copying a reference is one retain where copying these fields was one for each of them.
+  final class Compiled: Sendable {
     let grant: Grant
     let order: Int
     let server: Glob
@@ -9,6 +11,19 @@ public struct GrantSet: Sendable {
     let actions: [Glob]
     let resources: [Glob]
     let confirm: [Glob]
+
+    init(
+      grant: Grant, order: Int, server: Glob, agent: Glob, actions: [Glob], resources: [Glob],
+      confirm: [Glob]
+    ) {
+      self.grant = grant
+      self.order = order
+      self.server = server
+      self.agent = agent
+      self.actions = actions
+      self.resources = resources
+      self.confirm = confirm
+    }
   }
 
   let byID: [String: Grant]
