@@ -19,7 +19,9 @@ import PackageDescription
     let version = text.split(separator: " ").last ?? ""
     let parts = version.split(separator: ".").compactMap { Int($0) }
     guard parts.count >= 2, (parts[0], parts[1]) >= (2, 36) else { return [] }
-    var flags = ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"]
+    var flags = [
+      "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic",
+    ]
     let order = Context.packageDirectory + "/bench/link-order.txt"
     if access(order, R_OK) == 0 {
       // A name the code no longer has is skipped silently: a stale list costs memory, not correctness.
