@@ -30,8 +30,11 @@ MAN_OUTPUT := .build/plugins/GenerateManual/outputs/warden
 # BIN names a prebuilt binary to install; without it, install builds the release binary and the
 # man pages when they are missing (files, not phony targets: `make && sudo make install` must not
 # build again as root).
+# The built binary is copied out of swift build's folder: the man-page plugin builds warden there
+# again, without the Swift runtime linked in, and would otherwise leave that binary to be installed.
+BUILT := .build/warden-release
 ifeq ($(origin BIN),undefined)
-BIN := .build/release/warden
+BIN := $(BUILT)
 INSTALL_NEEDS := $(BIN) $(MAN_SOURCE)/warden.1
 endif
 
@@ -41,9 +44,10 @@ all: build man
 
 build:
 	$(SWIFT) build -c release --product warden $(SWIFT_BUILD_FLAGS)
+	cp "$$($(SWIFT) build -c release --product warden $(SWIFT_BUILD_FLAGS) --show-bin-path)/warden" $(BUILT)
 
-.build/release/warden:
-	$(SWIFT) build -c release --product warden $(SWIFT_BUILD_FLAGS)
+$(BUILT):
+	$(MAKE) build
 
 $(MAN_SOURCE)/warden.1:
 	$(MAKE) man
