@@ -1,6 +1,7 @@
 """`warden manifest init` (issue 17): a draft manifest from a server's own tools/list.
 
-Against the real servers (mcp-server-git, mcp-server-time, mcp-server-fetch, the mailbox example):
+Against the real servers (mcp-server-git, mcp-server-time, mcp-server-fetch, the mailbox example;
+mcp-server-sqlite and postgres-mcp, whose SQL the drafts read as the curated manifests do):
 the draft lints clean, its `destructive` marks follow each tool's annotations as the SDK client reads
 them (MCP's defaults: destructive unless read-only or destructiveHint false), and wherever the draft's
 action for a tool is the curated manifest's, `warden check` gives the same verdict for the same call
@@ -238,6 +239,64 @@ def test_an_older_sdk_server_with_sql(warden_bin, sqlite_server_bin, grant, forb
           "--on", "table:dev/*")
     compare()
     forbid("--server", "sqlite", "--action", "sqlite.delete", "--on", "table:dev/notes")
+    compare()
+    assert seen == {"allow", "confirm", "deny"}, seen
+
+
+
+def test_postgres_mcp_with_sql(warden_bin, postgres_server_bin, postgres_cluster, grant, forbid, tmp_path):
+    """postgres-mcp 0.3.0 (mcp 1.x) in front of a real cluster. It annotates no tool, so every tool
+    is drafted destructive (MCP's default) except the SQL one whose text the draft can read:
+    `explain_query` gets the installed postgres manifest's form and decides SQL as that manifest
+    does. `execute_sql` declares its SQL optional, which `{sql|sql-kind}` cannot read: it is drafted
+    as one action on the whole server, held for a human on every call, and the comment says why."""
+    database_url = postgres_cluster.url("postgres")
+    drafted = init(warden_bin, "--timeout", TIMEOUT, "--", postgres_server_bin, "--access-mode=unrestricted",
+                   database_url)
+    assert drafted.returncode == 0, drafted.stderr
+    assert "\nserver: postgres\n" in drafted.stdout
+    draft = tmp_path / "draft.yaml"
+    draft.write_text(drafted.stdout)
+    assert warden_cli(warden_bin, "manifest", "lint", draft).returncode == 0
+    tools = parse_draft(drafted.stdout)
+    listed = listed_tools([postgres_server_bin, "--access-mode=unrestricted", database_url])
+    assert set(tools) == {tool["name"] for tool in listed}
+    for tool in listed:
+        assert not tool.get("annotations"), tool  # if a release annotates its tools, check them here
+    assert tools["explain_query"]["action"] == "postgres.{sql|sql-kind}", tools["explain_query"]
+    assert drafted.stdout.count("    sql: postgres\n") == 1
+    for name, tool in tools.items():
+        if name != "explain_query":
+            assert tool["destructive"] is True, (name, tool)
+    assert tools["execute_sql"]["action"] == "postgres.execute", tools["execute_sql"]
+    assert "'sql' looks like SQL but it is optional" in drafted.stdout
+
+    context = ["db=dev"]
+    explained = [
+        {"sql": "SELECT * FROM contacts"},
+        {"sql": "SELECT * FROM contacts", "analyze": True},
+        {"sql": "INSERT INTO contacts VALUES (1)", "analyze": True},
+        {"sql": "DELETE FROM contacts", "analyze": True},
+        {"sql": "UPDATE contacts SET a = 1; DROP TABLE contacts", "analyze": True},
+    ]
+    seen = set()
+
+    def compare():
+        for arguments in explained:
+            with_draft = verdict(warden_bin, "postgres", "explain_query", arguments, manifest=draft, context=context)
+            with_curated = verdict(warden_bin, "postgres", "explain_query", arguments, context=context)
+            assert with_draft == with_curated, (arguments, with_draft, with_curated)
+            seen.add(with_draft)
+        # The draft's execute_sql never lets through what the grants below do not name.
+        execute = verdict(warden_bin, "postgres", "execute_sql", {"sql": "DELETE FROM contacts"}, manifest=draft,
+                          context=context)
+        assert execute == "deny", execute
+
+    compare()
+    grant("--server", "postgres", "--allow", "postgres.read,postgres.insert,postgres.delete", "--on", "db:dev",
+          "--on", "table:dev/*")
+    compare()
+    forbid("--server", "postgres", "--action", "postgres.delete", "--on", "table:dev/contacts")
     compare()
     assert seen == {"allow", "confirm", "deny"}, seen
 
