@@ -111,6 +111,18 @@ def verdict(warden_bin, server: str, tool: str, arguments: dict, manifest=None, 
     return json.loads(result.stdout)["verdict"]
 
 
+def same_verdicts(warden_bin, server: str, calls: list, draft, context) -> set:
+    """Checks each (tool, arguments) call under the draft and under the curated manifest, asserts the
+    verdicts are the same, and returns them."""
+    seen = set()
+    for name, arguments in calls:
+        with_draft = verdict(warden_bin, server, name, arguments, manifest=draft, context=context)
+        with_curated = verdict(warden_bin, server, name, arguments, context=context)
+        assert with_draft == with_curated, (name, arguments, with_draft, with_curated)
+        seen.add(with_draft)
+    return seen
+
+
 REAL_SERVERS = [
     # (server, --server given to init, instance checked, tools whose actions must coincide with the curated ones)
     pytest.param("git", None, "git", {"git_status", "git_diff_unstaged", "git_diff_staged", "git_diff", "git_log",
@@ -228,11 +240,7 @@ def test_an_older_sdk_server_with_sql(warden_bin, sqlite_server_bin, grant, forb
     seen = set()
 
     def compare():
-        for name, arguments in calls:
-            with_draft = verdict(warden_bin, "sqlite", name, arguments, manifest=draft, context=context)
-            with_curated = verdict(warden_bin, "sqlite", name, arguments, context=context)
-            assert with_draft == with_curated, (name, arguments, with_draft, with_curated)
-            seen.add(with_draft)
+        seen.update(same_verdicts(warden_bin, "sqlite", calls, draft, context))
 
     compare()
     grant("--server", "sqlite", "--allow", "sqlite.read,sqlite.insert,sqlite.delete", "--on", "db:dev",
@@ -241,7 +249,6 @@ def test_an_older_sdk_server_with_sql(warden_bin, sqlite_server_bin, grant, forb
     forbid("--server", "sqlite", "--action", "sqlite.delete", "--on", "table:dev/notes")
     compare()
     assert seen == {"allow", "confirm", "deny"}, seen
-
 
 
 def test_postgres_mcp_with_sql(warden_bin, postgres_server_bin, postgres_cluster, grant, forbid, tmp_path):
@@ -282,11 +289,7 @@ def test_postgres_mcp_with_sql(warden_bin, postgres_server_bin, postgres_cluster
     seen = set()
 
     def compare():
-        for arguments in explained:
-            with_draft = verdict(warden_bin, "postgres", "explain_query", arguments, manifest=draft, context=context)
-            with_curated = verdict(warden_bin, "postgres", "explain_query", arguments, context=context)
-            assert with_draft == with_curated, (arguments, with_draft, with_curated)
-            seen.add(with_draft)
+        seen.update(same_verdicts(warden_bin, "postgres", [("explain_query", a) for a in explained], draft, context))
         # The draft's execute_sql never lets through what the grants below do not name.
         execute = verdict(warden_bin, "postgres", "execute_sql", {"sql": "DELETE FROM contacts"}, manifest=draft,
                           context=context)
